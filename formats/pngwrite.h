@@ -1,0 +1,39 @@
+/*
+ * pngwrite: a streaming PNG writer.  Rows are pushed top to bottom and never
+ * held whole, so memory stays flat for any image height.  Metadata (tEXt,
+ * pHYs) and the palette are given up front.
+ */
+#ifndef ML_PNGWRITE_H
+#define ML_PNGWRITE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum ml_png_color { ML_PNG_GRAY, ML_PNG_RGB, ML_PNG_RGBA, ML_PNG_PALETTE };
+
+struct ml_png_opts {
+	uint32_t width, height;
+	enum ml_png_color color;
+	const uint8_t (*palette)[3];	/* ML_PNG_PALETTE: npalette RGB entries */
+	unsigned npalette;
+	int level;			/* zlib level 0-9; -1 default (6) */
+	unsigned dpi;			/* 0: no pHYs chunk */
+	const char *const *text;	/* key, value, key, value, ... */
+	unsigned ntext;			/* number of pairs */
+	unsigned threads;		/* 0: every core */
+};
+
+struct ml_png;
+
+/* Bytes per pixel of a colour type. */
+unsigned ml_png_channels(enum ml_png_color c);
+/* Starts the image; NULL after a diagnostic. */
+struct ml_png *ml_png_begin(FILE *f, const struct ml_png_opts *o);
+/* Appends nrows rows of width × channels bytes each; -1 after a diagnostic. */
+int ml_png_rows(struct ml_png *p, const uint8_t *rows, uint32_t nrows);
+/* Ends the image (all rows must have been given); frees p; -1 on error. */
+int ml_png_end(struct ml_png *p);
+/* Frees p after an error without finishing the file. */
+void ml_png_abort(struct ml_png *p);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * cmd_regions: `memlens regions SOURCE [--json]` — the region model of any
+ * source as a table or as JSON, with totals of what was captured.
+ */
+#include "config.h"
+#include "commands.h"
+#include "cli.h"
+#include "util.h"
+#include "json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char cmd_regions_help[] =
+	"Usage: memlens regions SOURCE [--json] [OPTIONS]\n"
+	"List the regions of a live process, an ELF core, a LiME or a raw dump:\n"
+	"start, end, size, permissions, kind, captured bytes, file offset, path.\n\n"
+	"  --json                print JSON instead of a table\n\n";
+
+enum { OPT_JSON = ML_OPT_FIRST_CMD };
+
+static int print_json(const struct ml_space *s, const struct ml_selection *sel)
+{
+	json_t *root = json_object(), *src = json_object(), *arr = json_array();
+	json_object_set_new(src, "kind", json_string(ml_src_name(s->kind)));
+	json_object_set_new(src, "name", ml_json_str(s->name));
+	if (s->pid)
+		json_object_set_new(src, "pid", json_integer(s->pid));
+	if (s->comm)
+		json_object_set_new(src, "comm", ml_json_str(s->comm));
+	if (s->args)
+		json_object_set_new(src, "args", ml_json_str(s->args));
+	if (s->kind != ML_SRC_LIVE) {
+		json_object_set_new(src, "file_size", json_integer((json_int_t)s->file_size));
+		json_object_set_new(src, "truncated", json_boolean(s->truncated));
+		json_object_set_new(src, "missing", json_integer((json_int_t)s->missing));
+	}
+	if (s->kind == ML_SRC_CORE) {
+		json_object_set_new(src, "threads", json_integer(s->nthreads));
+		json_object_set_new(src, "nt_file_page_size",
+				    s->has_nt_file ? json_integer(s->nt_file_page_size) : json_null());
+	}
+	json_object_set_new(root, "source", src);
+	uint64_t size = 0, cap = 0;
+	for (size_t i = 0; i < sel->n; i++) {
+		const struct ml_piece *p = &sel->p[i];
+		const struct ml_region *r = &s->r[p->region];
+		char perms[5];
+		uint64_t cap_end = r->start + r->captured;
+		uint64_t c = cap_end > p->start ? ML_MIN(cap_end, p->end) - p->start : 0;
+		json_t *o = json_object();
+		ml_perms_str(r->prot, perms);
+		json_object_set_new(o, "start", ml_json_hex(p->start));
+		json_object_set_new(o, "end", ml_json_hex(p->end));
+		json_object_set_new(o, "size", json_integer((json_int_t)(p->end - p->start)));
+		json_object_set_new(o, "perms", json_string(perms));
+		json_object_set_new(o, "kind", json_string(ml_kind_name(r->kind)));
+		json_object_set_new(o, "path", ml_json_str(r->path));
+		if (r->deleted)
+			json_object_set_new(o, "deleted", json_true());
+		json_object_set_new(o, "file_offset",
+				    json_integer((json_int_t)(r->file_offset + (p->start - r->start))));
+		json_object_set_new(o, "captured", json_integer((json_int_t)c));
+		json_array_append_new(arr, o);
+		size += p->end - p->start;
+		cap += c;
+	}
+	json_object_set_new(root, "regions", arr);
+	json_t *tot = json_object();
+	json_object_set_new(tot, "regions", json_integer((json_int_t)sel->n));
+	json_object_set_new(tot, "size", json_integer((json_int_t)size));
+	json_object_set_new(tot, "captured", json_integer((json_int_t)cap));
+	json_object_set_new(root, "totals", tot);
+	return ml_json_print(root, stdout);
+}
+
+static void print_table(const struct ml_space *s, const struct ml_selection *sel)
+{
+	char h1[32], h2[32];
+	printf("# %s source %s", ml_src_name(s->kind), "");
+	ml_fputs_escaped(stdout, s->name);
+	if (s->pid)
+		printf(", pid %d", s->pid);
+	if (s->comm) {
+		fputs(" (", stdout);
+		ml_fputs_escaped(stdout, s->comm);
+		fputc(')', stdout);
+	}
+	if (s->truncated)
+		printf(", truncated: %s missing", ml_human_size(s->missing, h1, sizeof h1));
+	putchar('\n');
+	printf("%-18s %-18s %10s %-5s %-8s %10s %10s  %s\n", "START", "END", "SIZE", "PERMS",
+	       "KIND", "CAPTURED", "OFFSET", "PATH");
+	uint64_t size = 0, cap = 0;
+	for (size_t i = 0; i < sel->n; i++) {
+		const struct ml_piece *p = &sel->p[i];
+		const struct ml_region *r = &s->r[p->region];
+		char perms[5];
+		uint64_t cap_end = r->start + r->captured;
+		uint64_t c = cap_end > p->start ? ML_MIN(cap_end, p->end) - p->start : 0;
+		ml_perms_str(r->prot, perms);
+		printf("%#018llx %#018llx %10s %-5s %-8s %10s %#10llx  ",
+		       (unsigned long long)p->start, (unsigned long long)p->end,
+		       ml_human_size(p->end - p->start, h1, sizeof h1), perms, ml_kind_name(r->kind),
+		       ml_human_size(c, h2, sizeof h2),
+		       (unsigned long long)(r->file_offset + (p->start - r->start)));
+		if (r->path)
+			ml_fputs_escaped(stdout, r->path);
+		if (r->deleted)
+			fputs(" (deleted)", stdout);
+		putchar('\n');
+		size += p->end - p->start;
+		cap += c;
+	}
+	printf("# %zu regions, %s, %s captured", sel->n, ml_human_size(size, h1, sizeof h1),
+	       ml_human_size(cap, h2, sizeof h2));
+	if (size)
+		printf(" (%.1f%%)", 100.0 * (double)cap / (double)size);
+	putchar('\n');
+}
+
+int cmd_regions(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		ML_CLI_LONGOPTS,
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ml_cli cli = { 0 };
+	bool json = false;
+	int c, ret = ML_EXIT_USAGE;
+	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING, opts, NULL)) != -1) {
+		if (c == OPT_JSON) {
+			json = true;
+			continue;
+		}
+		int h = ml_cli_option(&cli, c, optarg);
+		if (h == 0)
+			ml_cli_bad_option(c, argv);
+		if (h <= 0)
+			goto out;
+	}
+	if (ml_cli_source(&cli, argc, argv))
+		goto out;
+	struct ml_space *s;
+	struct ml_selection sel;
+	ret = ML_EXIT_FAIL;
+	if (ml_cli_open(&cli, &s, &sel))
+		goto out;
+	if (json) {
+		if (print_json(s, &sel)) {
+			ml_err("cannot write the JSON output");
+			goto close;
+		}
+	} else {
+		print_table(s, &sel);
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		ml_err("write to standard output failed");
+		goto close;
+	}
+	ret = ml_cli_finish(&cli, s->truncated);
+close:
+	ml_selection_free(&sel);
+	ml_space_close(s);
+out:
+	ml_cli_free(&cli);
+	return ret;
+}

@@ -1,0 +1,64 @@
+/*
+ * region: names and helpers for the region model shared by all sources.
+ */
+#include "config.h"
+#include "region.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[ML_KIND__COUNT] = {
+	[ML_KIND_ANON] = "anon",
+	[ML_KIND_FILE] = "file",
+	[ML_KIND_HEAP] = "heap",
+	[ML_KIND_STACK] = "stack",
+	[ML_KIND_VDSO] = "vdso",
+	[ML_KIND_VVAR] = "vvar",
+	[ML_KIND_VSYSCALL] = "vsyscall",
+	[ML_KIND_PHYS] = "phys",
+	[ML_KIND_RAW] = "raw",
+	[ML_KIND_OTHER] = "other",
+};
+
+const char *ml_kind_name(enum ml_kind k)
+{
+	return (unsigned)k < ML_KIND__COUNT ? kind_names[k] : "?";
+}
+
+void ml_perms_str(unsigned prot, char out[5])
+{
+	if (prot & ML_PROT_UNKNOWN) {
+		memcpy(out, "????", 5);
+		return;
+	}
+	out[0] = prot & ML_PROT_R ? 'r' : '-';
+	out[1] = prot & ML_PROT_W ? 'w' : '-';
+	out[2] = prot & ML_PROT_X ? 'x' : '-';
+	out[3] = prot & ML_PROT_SHARED ? 's' : 'p';
+	out[4] = '\0';
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+	const struct ml_region *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int ml_regions_sort_check(struct ml_region *r, unsigned long n)
+{
+	qsort(r, n, sizeof *r, cmp_start);
+	for (unsigned long i = 0; i < n; i++) {
+		if (r[i].end <= r[i].start)
+			return -1;
+		if (i && r[i].start < r[i - 1].end)
+			return -1;
+	}
+	return 0;
+}
+
+void ml_regions_free(struct ml_region *r, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++)
+		free(r[i].path);
+	free(r);
+}

@@ -1,0 +1,248 @@
+/*
+ * source: turns a SOURCE string into an address space.  Pids go to the live
+ * reader; files are sniffed by content (ELF ET_CORE, LiME magic, else raw)
+ * unless --as says otherwise.  Also the shared read path: file-backed
+ * sources serve captured bytes with pread, live ones through /proc/PID/mem.
+ */
+#include "config.h"
+#include "source.h"
+#include "util.h"
+#include "cleanup.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *ml_src_name(enum ml_src s)
+{
+	switch (s) {
+	case ML_SRC_LIVE: return "live";
+	case ML_SRC_CORE: return "core";
+	case ML_SRC_LIME: return "lime";
+	case ML_SRC_RAW: return "raw";
+	default: return "auto";
+	}
+}
+
+/* "1234", "pid:1234" or "self" give a pid; anything else is a path. */
+static int source_pid(const char *src, int *pid)
+{
+	uint64_t v;
+	if (!strcmp(src, "self")) {
+		*pid = (int)getpid();
+		return 1;
+	}
+	const char *num = !strncmp(src, "pid:", 4) ? src + 4 : src;
+	for (const char *p = num; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return num == src ? 0 : -1;
+	if (ml_parse_uint(num, 1, 0x7fffffff, &v))
+		return -1;
+	*pid = (int)v;
+	return 1;
+}
+
+static enum ml_src sniff(int fd)
+{
+	unsigned char h[20];
+	ssize_t n = pread(fd, h, sizeof h, 0);
+	if (n >= 18 && !memcmp(h, "\177ELF", 4)) {
+		/* e_type sits at offset 16 in both classes; honour the byte order. */
+		unsigned type = h[5] == 2 ? (h[16] << 8 | h[17]) : (h[17] << 8 | h[16]);
+		if (type == 4 /* ET_CORE */)
+			return ML_SRC_CORE;
+	}
+	if (n >= 4 && (!memcmp(h, "EMiL", 4) || !memcmp(h, "AVML", 4)))
+		return ML_SRC_LIME;
+	return ML_SRC_RAW;
+}
+
+static int open_file(struct ml_space *s, const char *path, const struct ml_open_opts *o)
+{
+	struct stat st;
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0) {
+		ml_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(s->fd, &st)) {
+		ml_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ml_err("%s: is a directory", path);
+		return -1;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	off_t end = lseek(s->fd, 0, SEEK_END);
+	if (end < 0) {
+		ml_err("%s: cannot find its size: %s", path, strerror(errno));
+		return -1;
+	}
+	s->file_size = (uint64_t)end;
+	s->kind = o->as == ML_SRC_AUTO ? sniff(s->fd) : o->as;
+	switch (s->kind) {
+	case ML_SRC_CORE: return ml_open_core(s);
+	case ML_SRC_LIME: return ml_open_lime(s);
+	default: return ml_open_raw(s, o->base);
+	}
+}
+
+int ml_space_open(struct ml_space **out, const char *source, const struct ml_open_opts *o)
+{
+	struct ml_space *s = ml_calloc(1, sizeof *s);
+	int pid = 0, r;
+	s->name = ml_strdup(source);
+	s->fd = -1;
+	s->page_size = (unsigned)sysconf(_SC_PAGESIZE);
+
+	int isp = source_pid(source, &pid);
+	if (isp < 0) {
+		ml_err("%s: not a valid pid", source);
+		r = -1;
+	} else if (isp > 0 || o->as == ML_SRC_LIVE) {
+		if (o->as != ML_SRC_AUTO && o->as != ML_SRC_LIVE) {
+			ml_err("%s: --as %s needs a file, not a pid", source, ml_src_name(o->as));
+			r = -1;
+		} else if (!isp) {
+			ml_err("%s: not a pid", source);
+			r = -1;
+		} else {
+			s->kind = ML_SRC_LIVE;
+			r = ml_open_live(s, pid, o->freeze);
+		}
+	} else {
+		r = open_file(s, source, o);
+	}
+	if (r) {
+		ml_space_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void ml_space_close(struct ml_space *s)
+{
+	if (!s)
+		return;
+	if (s->kind == ML_SRC_LIVE)
+		ml_live_release(s);
+	if (s->fd >= 0)
+		close(s->fd);
+	ml_regions_free(s->r, s->n);
+	free(s->name);
+	free(s->comm);
+	free(s->args);
+	free(s->tids);
+	free(s);
+}
+
+long ml_space_find(const struct ml_space *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (addr < s->r[mid].start)
+			hi = mid;
+		else if (addr >= s->r[mid].end)
+			lo = mid + 1;
+		else
+			return (long)mid;
+	}
+	return -1;
+}
+
+/* Bytes from addr to the next region start (or to the top). */
+static uint64_t gap_len(const struct ml_space *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->r[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n ? s->r[lo].start - addr : UINT64_MAX - addr + 1;
+}
+
+static size_t file_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
+			size_t n, void *buf, bool *hole)
+{
+	uint64_t off = addr - r->start;
+	uint64_t cap_end = r->start + r->captured;
+	if (addr >= cap_end) {
+		*hole = true;
+		return (size_t)ML_MIN((uint64_t)n, r->end - addr);
+	}
+	n = (size_t)ML_MIN((uint64_t)n, cap_end - addr);
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = pread(s->fd, (char *)buf + got, n - got,
+				  (off_t)(r->src_off + off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (got)
+				break;
+			/* The file shrank or failed under us: a hole, said once. */
+			if (!s->truncated)
+				ml_warn("%s: read failed at file offset 0x%llx: %s; treating the rest as holes",
+					s->name, (unsigned long long)(r->src_off + off),
+					k < 0 ? strerror(errno) : "unexpected end of file");
+			s->truncated = true;
+			*hole = true;
+			return n;
+		}
+		got += (size_t)k;
+	}
+	*hole = false;
+	return got;
+}
+
+size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole)
+{
+	if (!n)
+		return 0;
+	long i = ml_space_find(s, addr);
+	if (i < 0) {
+		*hole = true;
+		uint64_t g = gap_len(s, addr);
+		return g == 0 || g > n ? n : (size_t)g;
+	}
+	const struct ml_region *r = &s->r[i];
+	n = (size_t)ML_MIN((uint64_t)n, r->end - addr);
+	if (s->kind == ML_SRC_LIVE)
+		return ml_live_read(s, r, addr, n, buf, hole);
+	return file_read(s, r, addr, n, buf, hole);
+}
+
+size_t ml_read_mem(struct ml_space *s, uint64_t addr, size_t n, void *buf)
+{
+	size_t done = 0, data = 0;
+	while (done < n) {
+		bool hole;
+		size_t k = ml_space_read(s, addr + done, n - done, (char *)buf + done, &hole);
+		if (hole)
+			memset((char *)buf + done, 0, k);
+		else
+			data += k;
+		done += k;
+		if (addr + done < addr)	/* wrapped past the top */
+			break;
+	}
+	return data;
+}
+
+bool ml_read_exact(struct ml_space *s, uint64_t addr, size_t n, void *buf)
+{
+	if (n && addr + n - 1 < addr)
+		return false;
+	return ml_read_mem(s, addr, n, buf) == n;
+}

@@ -1,0 +1,95 @@
+/*
+ * source: opening a SOURCE string (a pid, pid:N, self, or a file sniffed as
+ * ELF core, LiME or raw) as an address space, and reading its bytes.
+ *
+ * Reads never invent data: ml_space_read() answers with the longest prefix
+ * of the request that is uniformly data or uniformly hole, so callers handle
+ * runs and never mistake padding for memory.
+ */
+#ifndef ML_SOURCE_H
+#define ML_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "region.h"
+
+enum ml_src {
+	ML_SRC_AUTO,
+	ML_SRC_LIVE,
+	ML_SRC_CORE,
+	ML_SRC_LIME,
+	ML_SRC_RAW,
+};
+
+struct ml_open_opts {
+	enum ml_src as;		/* ML_SRC_AUTO sniffs */
+	uint64_t base;		/* raw: address of the first byte */
+	bool freeze;		/* live: stop all threads while open */
+};
+
+struct ml_space {
+	enum ml_src kind;
+	char *name;		/* the SOURCE string as given */
+	struct ml_region *r;	/* sorted by start, non-overlapping */
+	size_t n;
+
+	int pid;		/* live pid, or from the core's notes; 0 unknown */
+	char *comm;		/* process name, NULL if unknown; untrusted */
+	char *args;		/* core: NT_PRPSINFO psargs; untrusted */
+	unsigned page_size;
+
+	int fd;			/* the file, or /proc/PID/mem */
+	uint64_t file_size;	/* file sources */
+	dev_t dev;		/* file sources: to refuse overwriting the input */
+	ino_t ino;
+
+	/* core */
+	bool truncated;
+	uint64_t missing;	/* bytes the file should hold but does not */
+	bool has_nt_file;
+	unsigned nt_file_page_size;
+	unsigned nthreads;
+
+	/* live */
+	int *tids;		/* threads stopped by --freeze */
+	size_t ntids;
+	bool exited;		/* the process went away while being read */
+};
+
+const char *ml_src_name(enum ml_src s);
+
+/* Opens SOURCE; on failure prints one diagnostic and returns -1. */
+int ml_space_open(struct ml_space **out, const char *source, const struct ml_open_opts *o);
+void ml_space_close(struct ml_space *s);
+
+/* Index of the region containing addr, or -1. */
+long ml_space_find(const struct ml_space *s, uint64_t addr);
+
+/*
+ * Reads the longest prefix of [addr, addr+n) that is all data (copied to
+ * buf, *hole=false) or all hole (*hole=true, buf untouched).  Returns its
+ * length, which is > 0 whenever n > 0.  Addresses between regions are holes.
+ */
+size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole);
+
+/* Reads n bytes, holes zero-filled; returns how many were data. */
+size_t ml_read_mem(struct ml_space *s, uint64_t addr, size_t n, void *buf);
+/* True only when all n bytes at addr are data. */
+bool ml_read_exact(struct ml_space *s, uint64_t addr, size_t n, void *buf);
+
+/* Per-kind openers, in source_*.c. */
+int ml_open_live(struct ml_space *s, int pid, bool freeze);
+int ml_open_core(struct ml_space *s);
+int ml_open_lime(struct ml_space *s);
+int ml_open_raw(struct ml_space *s, uint64_t base);
+size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
+		    size_t n, void *buf, bool *hole);
+void ml_live_release(struct ml_space *s);
+
+/* Parses one /proc/PID/maps line into r (path allocated); -1 if malformed. */
+int ml_parse_maps_line(const char *line, struct ml_region *r);
+
+#endif

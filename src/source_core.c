@@ -1,0 +1,290 @@
+/*
+ * source_core: ELF core files, as the kernel or gdb's gcore write them (and
+ * /proc/kcore-style cores).  PT_LOAD segments become regions, NT_FILE names
+ * them, NT_PRPSINFO/NT_PRSTATUS give the process and its threads' stacks,
+ * NT_AUXV finds the vDSO.  Segments that run past the end of a truncated
+ * file keep their full size; the missing bytes are holes.
+ */
+#include "config.h"
+#include "source.h"
+#include "util.h"
+#include "elfcore.h"
+
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NOTES_SIZE ((uint64_t)256 << 20)
+#define AT_SYSINFO_EHDR_ 33
+#define VSYSCALL_ADDR 0xffffffffff600000ull
+/* x86-64 randomises brk over 1 GiB past the executable (32 MiB for ia32). */
+#define BRK_RANDOM_SPAN (((uint64_t)1 << 30) + ((uint64_t)8 << 20))
+
+struct core_notes {
+	struct ml_ntfile nt;
+	uint64_t *sps;		/* each thread's stack pointer */
+	size_t nsps;
+	uint64_t vdso;
+};
+
+static void parse_notes(struct ml_space *s, Elf *e, const GElf_Phdr *ph, struct core_notes *cn,
+			unsigned ws, bool big, bool x86_64)
+{
+	uint64_t size = ph->p_filesz;
+	if (ph->p_offset >= s->file_size)
+		return;
+	size = ML_MIN(size, s->file_size - ph->p_offset);
+	if (size > MAX_NOTES_SIZE) {
+		ml_warn("%s: note segment of %llu bytes is too large; ignoring the rest",
+			s->name, (unsigned long long)size);
+		size = MAX_NOTES_SIZE;
+	}
+	Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph->p_offset, size, ELF_T_NHDR);
+	if (!d)
+		return;
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+	while (off < d->d_size && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+		const char *name = (const char *)d->d_buf + name_off;
+		const unsigned char *desc = (const unsigned char *)d->d_buf + desc_off;
+		if (nh.n_namesz != 5 || memcmp(name, "CORE", 5))
+			continue;
+		switch (nh.n_type) {
+		case ML_NT_FILE:
+			if (!s->has_nt_file &&
+			    ml_ntfile_decode(desc, nh.n_descsz, ws, big, &cn->nt) == 0) {
+				s->has_nt_file = true;
+				s->nt_file_page_size = (unsigned)ML_MIN(cn->nt.page_size, (uint64_t)UINT32_MAX);
+				if (cn->nt.truncated)
+					ml_warn("%s: NT_FILE note is cut short: %zu of %zu mappings named",
+						s->name, cn->nt.n, cn->nt.declared);
+			}
+			break;
+		case ML_NT_PRPSINFO: {
+			char fname[17], args[81];
+			int pid;
+			if (ws == 8 && !ml_prpsinfo_decode(desc, nh.n_descsz, &pid, fname, args)) {
+				s->pid = pid;
+				free(s->comm);
+				free(s->args);
+				s->comm = ml_strdup(fname);
+				s->args = ml_strdup(args);
+			}
+			break;
+		}
+		case ML_NT_PRSTATUS: {
+			int pid;
+			uint64_t sp;
+			s->nthreads++;
+			if (x86_64 &&
+			    !ml_prstatus_decode(desc, nh.n_descsz, &pid, &sp)) {
+				cn->sps = ml_reallocarray(cn->sps, cn->nsps + 1, sizeof *cn->sps);
+				cn->sps[cn->nsps++] = sp;
+			}
+			break;
+		}
+		case ML_NT_AUXV:
+			for (size_t i = 0; ws == 8 && i + 16 <= nh.n_descsz; i += 16) {
+				uint64_t k, v;
+				memcpy(&k, desc + i, 8);
+				memcpy(&v, desc + i + 8, 8);
+				if (k == AT_SYSINFO_EHDR_)
+					cn->vdso = v;
+			}
+			break;
+		}
+	}
+}
+
+/* The NT_FILE entry covering addr, or NULL (entries are few; scan). */
+static const struct ml_ntfile_entry *nt_lookup(const struct ml_ntfile *nt, uint64_t addr)
+{
+	for (size_t i = 0; i < nt->n; i++)
+		if (addr >= nt->e[i].start && addr < nt->e[i].end)
+			return &nt->e[i];
+	return NULL;
+}
+
+/*
+ * gcore writes no segment for file mappings it did not dump, yet NT_FILE
+ * still lists them: add them as regions with nothing captured and
+ * permissions unknown, so the core shows the whole mapped layout.
+ */
+static void add_unloaded_files(struct ml_space *s, const struct core_notes *cn)
+{
+	size_t extra = 0;
+	for (size_t i = 0; i < cn->nt.n; i++)
+		if (cn->nt.e[i].end > cn->nt.e[i].start && ml_space_find(s, cn->nt.e[i].start) < 0)
+			extra++;
+	if (!extra)
+		return;
+	s->r = ml_reallocarray(s->r, s->n + extra, sizeof *s->r);
+	size_t n = s->n;
+	for (size_t i = 0; i < cn->nt.n; i++) {
+		const struct ml_ntfile_entry *f = &cn->nt.e[i];
+		if (f->end <= f->start || ml_space_find(s, f->start) >= 0)
+			continue;
+		/* Clip to the gap so a hostile note cannot overlap real segments. */
+		uint64_t end = f->end;
+		for (size_t k = 0; k < s->n; k++)
+			if (s->r[k].start > f->start && s->r[k].start < end)
+				end = s->r[k].start;
+		struct ml_region *r = &s->r[n++];
+		memset(r, 0, sizeof *r);
+		r->start = f->start;
+		r->end = end;
+		r->prot = ML_PROT_UNKNOWN;
+		r->kind = ML_KIND_ANON;
+	}
+	s->n = n;
+	if (ml_regions_sort_check(s->r, s->n))
+		ml_warn("%s: NT_FILE mappings overlap each other", s->name);
+}
+
+static void name_regions(struct ml_space *s, const struct core_notes *cn)
+{
+	static const char del[] = " (deleted)";
+	uint64_t exe_start = UINT64_MAX, exe_end = 0;
+	const char *exe = NULL;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct ml_region *r = &s->r[i];
+		const struct ml_ntfile_entry *f = nt_lookup(&cn->nt, r->start);
+		if (!f)
+			continue;
+		size_t len = strlen(f->path);
+		r->kind = ML_KIND_FILE;
+		if (len > sizeof del - 1 && !strcmp(f->path + len - (sizeof del - 1), del)) {
+			r->deleted = true;
+			len -= sizeof del - 1;
+		}
+		r->path = ml_strndup(f->path, len);
+		r->file_offset = f->offset + (r->start - f->start);
+		if (f->start < exe_start) {
+			exe_start = f->start;
+			exe = f->path;
+		}
+	}
+	/* The executable is the lowest mapped file; the heap follows its end. */
+	for (size_t i = 0; exe && i < cn->nt.n; i++)
+		if (!strcmp(cn->nt.e[i].path, exe))
+			exe_end = ML_MAX(exe_end, cn->nt.e[i].end);
+	for (size_t i = 0; exe_end && i < s->n; i++) {
+		struct ml_region *r = &s->r[i];
+		if (r->kind == ML_KIND_ANON && r->start > exe_end &&
+		    r->start - exe_end <= BRK_RANDOM_SPAN &&
+		    (r->prot & (ML_PROT_R | ML_PROT_W)) == (ML_PROT_R | ML_PROT_W)) {
+			r->kind = ML_KIND_HEAP;
+			break;
+		}
+	}
+	for (size_t t = 0; t < cn->nsps; t++) {
+		long i = ml_space_find(s, cn->sps[t]);
+		if (i >= 0 && s->r[i].kind == ML_KIND_ANON)
+			s->r[i].kind = ML_KIND_STACK;
+	}
+	long v = cn->vdso ? ml_space_find(s, cn->vdso) : -1;
+	if (v >= 0) {
+		s->r[v].kind = ML_KIND_VDSO;
+		/*
+		 * [vvar] pages sit right below the vDSO; the kernel cannot read
+		 * them and writes zeros, which are not data.
+		 */
+		for (long i = v - 1; i >= 0 && i >= v - 2; i--) {
+			struct ml_region *r = &s->r[i];
+			if (r->end != s->r[i + 1].start || r->kind != ML_KIND_ANON ||
+			    (r->prot & (ML_PROT_W | ML_PROT_X)))
+				break;
+			r->kind = ML_KIND_VVAR;
+			r->captured = 0;
+		}
+	}
+	long g = ml_space_find(s, VSYSCALL_ADDR);
+	if (g >= 0 && s->r[g].kind == ML_KIND_ANON)
+		s->r[g].kind = ML_KIND_VSYSCALL;
+}
+
+static int load_segments(struct ml_space *s, Elf *e, size_t nph, struct core_notes *cn,
+			 unsigned ws, bool big, bool x86_64)
+{
+	s->r = ml_calloc(nph ? nph : 1, sizeof *s->r);
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph)) {
+			ml_err("%s: program header %zu is unreadable: %s", s->name, i, elf_errmsg(-1));
+			return -1;
+		}
+		if (ph.p_type == PT_NOTE) {
+			parse_notes(s, e, &ph, cn, ws, big, x86_64);
+			continue;
+		}
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+			continue;
+		if (ph.p_vaddr + ph.p_memsz < ph.p_vaddr) {
+			ml_warn("%s: segment %zu wraps past the top of memory; skipped", s->name, i);
+			continue;
+		}
+		struct ml_region *r = &s->r[s->n++];
+		r->start = ph.p_vaddr;
+		r->end = ph.p_vaddr + ph.p_memsz;
+		r->prot = (ph.p_flags & PF_R ? ML_PROT_R : 0) | (ph.p_flags & PF_W ? ML_PROT_W : 0) |
+			  (ph.p_flags & PF_X ? ML_PROT_X : 0);
+		r->kind = ML_KIND_ANON;
+		r->src_off = ph.p_offset;
+		uint64_t want = ML_MIN(ph.p_filesz, ph.p_memsz);
+		uint64_t have = ph.p_offset >= s->file_size ? 0 :
+				ML_MIN(want, s->file_size - ph.p_offset);
+		r->captured = have;
+		if (have < want) {
+			s->truncated = true;
+			s->missing += want - have;
+		}
+	}
+	return 0;
+}
+
+int ml_open_core(struct ml_space *s)
+{
+	struct core_notes cn = { 0 };
+	int ret = -1;
+	size_t nph;
+	GElf_Ehdr eh;
+
+	elf_version(EV_CURRENT);
+	/* ELF_C_READ, not mmap: a truncated core must not raise SIGBUS. */
+	Elf *e = elf_begin(s->fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh)) {
+		ml_err("%s: not an ELF core file%s", s->name,
+		       s->file_size == 0 ? " (the file is empty)" : "");
+		goto out;
+	}
+	if (eh.e_type != ET_CORE) {
+		ml_err("%s: an ELF file, but not a core (e_type %u)", s->name, (unsigned)eh.e_type);
+		goto out;
+	}
+	if (elf_getphdrnum(e, &nph)) {
+		ml_err("%s: core has no readable program headers: %s", s->name, elf_errmsg(-1));
+		goto out;
+	}
+	unsigned ws = eh.e_ident[EI_CLASS] == ELFCLASS64 ? 8 : 4;
+	bool big = eh.e_ident[EI_DATA] == ELFDATA2MSB;
+	if (load_segments(s, e, nph, &cn, ws, big, ws == 8 && eh.e_machine == EM_X86_64))
+		goto out;
+	if (ml_regions_sort_check(s->r, s->n)) {
+		ml_err("%s: core has overlapping or empty segments", s->name);
+		goto out;
+	}
+	add_unloaded_files(s, &cn);
+	name_regions(s, &cn);
+	if (s->truncated)
+		ml_warn("%s: core is truncated: %llu bytes of captured memory are missing and read as holes",
+			s->name, (unsigned long long)s->missing);
+	ret = 0;
+out:
+	ml_ntfile_free(&cn.nt);
+	free(cn.sps);
+	if (e)
+		elf_end(e);
+	return ret;
+}

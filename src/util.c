@@ -1,0 +1,257 @@
+/*
+ * util: diagnostics, allocation, checked parsing and text escaping shared by
+ * every command.  Untrusted text is escaped here and nowhere else, so there
+ * is exactly one place to get it right.
+ */
+#include "config.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *ml_cmd = NULL;
+bool ml_quiet = false;
+unsigned long ml_warnings = 0;
+
+static void vmsg(const char *kind, const char *fmt, va_list ap)
+{
+	fputs("memlens: ", stderr);
+	if (ml_cmd)
+		fprintf(stderr, "%s: ", ml_cmd);
+	if (kind)
+		fputs(kind, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void ml_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(NULL, fmt, ap);
+	va_end(ap);
+}
+
+void ml_warn(const char *fmt, ...)
+{
+	va_list ap;
+	ml_warnings++;
+	if (ml_quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+static void oom(void)
+{
+	ml_err("out of memory");
+	exit(ML_EXIT_FAIL);
+}
+
+void *ml_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *ml_calloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *ml_reallocarray(void *p, size_t nmemb, size_t size)
+{
+	if (size && nmemb > SIZE_MAX / size)
+		oom();
+	size_t bytes = nmemb * size;
+	p = realloc(p, bytes ? bytes : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *ml_strdup(const char *s)
+{
+	return ml_strndup(s, strlen(s));
+}
+
+char *ml_strndup(const char *s, size_t n)
+{
+	char *p = ml_malloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* strtoull accepts leading space and a sign; we accept neither. */
+static int parse_digits(const char *s, int base, uint64_t *out)
+{
+	char *end;
+	if (!*s || !isxdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, base);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int ml_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+	int r;
+	if (!s)
+		return -1;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		r = parse_digits(s + 2, 16, &v);
+	else if (isdigit((unsigned char)*s))
+		r = parse_digits(s, 10, &v);
+	else
+		r = -1;
+	if (r || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int ml_parse_addr(const char *s, uint64_t *out)
+{
+	if (!s)
+		return -1;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	return parse_digits(s, 16, out);
+}
+
+int ml_parse_size(const char *s, uint64_t *out)
+{
+	size_t n = s ? strlen(s) : 0;
+	unsigned shift = 0;
+	if (!n)
+		return -1;
+	switch (s[n - 1]) {
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	case 't': case 'T': shift = 40; break;
+	}
+	char *num = ml_strndup(s, shift ? n - 1 : n);
+	uint64_t v;
+	int r = ml_parse_uint(num, 0, UINT64_MAX, &v);
+	free(num);
+	if (r || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+/* Length of a valid, printable UTF-8 sequence at s, or 0. */
+static size_t utf8_ok(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t n;
+	uint32_t cp;
+	if (c < 0x80)
+		return (c >= 0x20 && c != 0x7f) ? 1 : 0;
+	if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; }
+	else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; }
+	else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; }
+	else return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, C1 controls and beyond Unicode. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
+	    (cp >= 0x80 && cp < 0xa0))
+		return 0;
+	return n;
+}
+
+/* Shared walk: keep=printable runs, the rest as \xNN or a short escape. */
+static char *escape(const char *s, bool only_invalid)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t cap = strlen(s) * 4 + 1, o = 0;
+	char *out = ml_malloc(cap);
+	while (*p) {
+		size_t n = utf8_ok(p);
+		if (n && !(*p == '\\' && !only_invalid)) {
+			memcpy(out + o, p, n);
+			o += n;
+			p += n;
+			continue;
+		}
+		if (only_invalid && *p < 0x80) {
+			/* JSON escapes controls itself; keep them as they are. */
+			out[o++] = (char)*p++;
+			continue;
+		}
+		const char *e = NULL;
+		switch (*p) {
+		case '\\': e = "\\\\"; break;
+		case '\n': e = "\\n"; break;
+		case '\t': e = "\\t"; break;
+		case '\r': e = "\\r"; break;
+		}
+		if (e) {
+			memcpy(out + o, e, 2);
+			o += 2;
+		} else {
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", *p);
+		}
+		p++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+char *ml_escape(const char *s)
+{
+	return escape(s, false);
+}
+
+char *ml_utf8_clean(const char *s)
+{
+	return escape(s, true);
+}
+
+void ml_fputs_escaped(FILE *f, const char *s)
+{
+	char *e = ml_escape(s);
+	fputs(e, f);
+	free(e);
+}
+
+const char *ml_human_size(uint64_t n, char *buf, size_t len)
+{
+	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)n;
+	unsigned u = 0;
+	while (v >= 1024 && u + 1 < ML_ARRAY_SIZE(unit)) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+bool ml_isatty(int fd)
+{
+	return isatty(fd) == 1;
+}

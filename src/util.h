@@ -1,0 +1,61 @@
+/*
+ * util: the small things every part of memlens shares — diagnostics in the
+ * one-line `memlens: CMD: what: why` form, allocation that never returns
+ * NULL, checked number parsing, and making untrusted text (paths from maps
+ * or cores) safe for a terminal or for JSON.
+ */
+#ifndef ML_UTIL_H
+#define ML_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes: success, runtime failure, usage error. */
+enum { ML_EXIT_OK = 0, ML_EXIT_FAIL = 1, ML_EXIT_USAGE = 2 };
+
+/* Name of the running subcommand, used as the prefix of diagnostics. */
+extern const char *ml_cmd;
+/* Set by --quiet in commands that offer it: warnings are still counted. */
+extern bool ml_quiet;
+extern unsigned long ml_warnings;
+
+void ml_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ml_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *ml_malloc(size_t n);
+void *ml_calloc(size_t nmemb, size_t size);
+void *ml_reallocarray(void *p, size_t nmemb, size_t size);
+char *ml_strdup(const char *s);
+char *ml_strndup(const char *s, size_t n);
+
+/*
+ * Parsing.  Each returns 0 on success, -1 when the text is not a whole
+ * number in range.  ml_parse_uint: decimal, or hex with 0x.  ml_parse_addr:
+ * hex with or without 0x.  ml_parse_size: a decimal or 0x number with an
+ * optional K/M/G/T (binary) suffix.
+ */
+int ml_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int ml_parse_addr(const char *s, uint64_t *out);
+int ml_parse_size(const char *s, uint64_t *out);
+
+/* Writes s to f with control bytes, backslashes and invalid UTF-8 escaped. */
+void ml_fputs_escaped(FILE *f, const char *s);
+/* Same escaping into a new string (for column widths and JSON). */
+char *ml_escape(const char *s);
+/* A copy that is valid UTF-8: invalid bytes become the text \xNN. */
+char *ml_utf8_clean(const char *s);
+
+/* Human size: "4.0 KiB", written into buf. */
+const char *ml_human_size(uint64_t n, char *buf, size_t len);
+
+/* True when fd refers to a terminal (for colour and progress). */
+bool ml_isatty(int fd);
+
+#define ML_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ML_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define ML_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#endif
