@@ -19,9 +19,9 @@ const char cmd_regions_help[] =
 
 enum { OPT_JSON = ML_OPT_FIRST_CMD };
 
-static int print_json(const struct ml_space *s, const struct ml_selection *sel)
+static json_t *source_json(const struct ml_space *s)
 {
-	json_t *root = json_object(), *src = json_object(), *arr = json_array();
+	json_t *src = json_object();
 	json_object_set_new(src, "kind", json_string(ml_src_name(s->kind)));
 	json_object_set_new(src, "name", ml_json_str(s->name));
 	if (s->pid)
@@ -40,38 +40,72 @@ static int print_json(const struct ml_space *s, const struct ml_selection *sel)
 		json_object_set_new(src, "nt_file_page_size",
 				    s->has_nt_file ? json_integer(s->nt_file_page_size) : json_null());
 	}
-	json_object_set_new(root, "source", src);
+	return src;
+}
+
+static json_t *piece_json(const struct ml_space *s, const struct ml_piece *p, uint64_t captured)
+{
+	const struct ml_region *r = &s->r[p->region];
+	char perms[5];
+	json_t *o = json_object();
+	ml_perms_str(r->prot, perms);
+	json_object_set_new(o, "start", ml_json_hex(p->start));
+	json_object_set_new(o, "end", ml_json_hex(p->end));
+	json_object_set_new(o, "size", json_integer((json_int_t)(p->end - p->start)));
+	json_object_set_new(o, "perms", json_string(perms));
+	json_object_set_new(o, "kind", json_string(ml_kind_name(r->kind)));
+	json_object_set_new(o, "path", ml_json_str(r->path));
+	if (r->deleted)
+		json_object_set_new(o, "deleted", json_true());
+	json_object_set_new(o, "file_offset",
+			    json_integer((json_int_t)(r->file_offset + (p->start - r->start))));
+	json_object_set_new(o, "captured", json_integer((json_int_t)captured));
+	return o;
+}
+
+/* Captured bytes of a piece: the part below the region's capture end. */
+static uint64_t piece_captured(const struct ml_space *s, const struct ml_piece *p)
+{
+	const struct ml_region *r = &s->r[p->region];
+	uint64_t cap_end = r->start + r->captured;
+	return cap_end > p->start ? ML_MIN(cap_end, p->end) - p->start : 0;
+}
+
+/*
+ * One region object at a time, so memory stays flat and 10,000 regions
+ * print in milliseconds; jansson still does every string's escaping.
+ */
+static int dump(json_t *j, FILE *f)
+{
+	int r = json_dumpf(j, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return r;
+}
+
+static int print_json(const struct ml_space *s, const struct ml_selection *sel)
+{
 	uint64_t size = 0, cap = 0;
+	fputs("{\"source\": ", stdout);
+	if (dump(source_json(s), stdout))
+		return -1;
+	fputs(",\n \"regions\": [", stdout);
 	for (size_t i = 0; i < sel->n; i++) {
-		const struct ml_piece *p = &sel->p[i];
-		const struct ml_region *r = &s->r[p->region];
-		char perms[5];
-		uint64_t cap_end = r->start + r->captured;
-		uint64_t c = cap_end > p->start ? ML_MIN(cap_end, p->end) - p->start : 0;
-		json_t *o = json_object();
-		ml_perms_str(r->prot, perms);
-		json_object_set_new(o, "start", ml_json_hex(p->start));
-		json_object_set_new(o, "end", ml_json_hex(p->end));
-		json_object_set_new(o, "size", json_integer((json_int_t)(p->end - p->start)));
-		json_object_set_new(o, "perms", json_string(perms));
-		json_object_set_new(o, "kind", json_string(ml_kind_name(r->kind)));
-		json_object_set_new(o, "path", ml_json_str(r->path));
-		if (r->deleted)
-			json_object_set_new(o, "deleted", json_true());
-		json_object_set_new(o, "file_offset",
-				    json_integer((json_int_t)(r->file_offset + (p->start - r->start))));
-		json_object_set_new(o, "captured", json_integer((json_int_t)c));
-		json_array_append_new(arr, o);
-		size += p->end - p->start;
+		uint64_t c = piece_captured(s, &sel->p[i]);
+		fputs(i ? ",\n  " : "\n  ", stdout);
+		if (dump(piece_json(s, &sel->p[i], c), stdout))
+			return -1;
+		size += sel->p[i].end - sel->p[i].start;
 		cap += c;
 	}
-	json_object_set_new(root, "regions", arr);
 	json_t *tot = json_object();
 	json_object_set_new(tot, "regions", json_integer((json_int_t)sel->n));
 	json_object_set_new(tot, "size", json_integer((json_int_t)size));
 	json_object_set_new(tot, "captured", json_integer((json_int_t)cap));
-	json_object_set_new(root, "totals", tot);
-	return ml_json_print(root, stdout);
+	fputs("],\n \"totals\": ", stdout);
+	if (dump(tot, stdout))
+		return -1;
+	fputs("}\n", stdout);
+	return ferror(stdout) ? -1 : 0;
 }
 
 static void print_table(const struct ml_space *s, const struct ml_selection *sel)
@@ -96,8 +130,7 @@ static void print_table(const struct ml_space *s, const struct ml_selection *sel
 		const struct ml_piece *p = &sel->p[i];
 		const struct ml_region *r = &s->r[p->region];
 		char perms[5];
-		uint64_t cap_end = r->start + r->captured;
-		uint64_t c = cap_end > p->start ? ML_MIN(cap_end, p->end) - p->start : 0;
+		uint64_t c = piece_captured(s, p);
 		ml_perms_str(r->prot, perms);
 		printf("%#018llx %#018llx %10s %-5s %-8s %10s %#10llx  ",
 		       (unsigned long long)p->start, (unsigned long long)p->end,
