@@ -62,7 +62,10 @@ want=$(od -An -tx1 -j 4096 -N 16 "$T/blob" | tr -d ' \n')
 got=$("$READ_AT" --base 400000 "$T/blob" 401000 16)
 [ "$want" = "$got" ] || fail "raw bytes: $got != $want"
 # --as raw wins over sniffing: the LiME file as one raw region.
-"$MEMLENS" regions "$T/three.lime" --as raw --json | grep -q '"kind": "raw"' || fail "--as raw"
+"$MEMLENS" regions "$T/three.lime" --as raw --json | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["source"]["kind"] == "raw" and [r["kind"] for r in j["regions"]] == ["raw"], j' || fail "--as raw"
 
 # An 8 GiB sparse file: opening it reads nothing (RSS stays tiny).
 truncate -s 8G "$T/sparse"
