@@ -111,7 +111,7 @@ static int print_json(const struct ml_space *s, const struct ml_selection *sel)
 static void print_table(const struct ml_space *s, const struct ml_selection *sel)
 {
 	char h1[32], h2[32];
-	printf("# %s source %s", ml_src_name(s->kind), "");
+	printf("# %s source ", ml_src_name(s->kind));
 	ml_fputs_escaped(stdout, s->name);
 	if (s->pid)
 		printf(", pid %d", s->pid);
