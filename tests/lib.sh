@@ -26,11 +26,13 @@ need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
 # (its "NAME START END" lines).
 start_specimen() {
 	SPEC_OUT=$T/specimen.out
-	local fifo=$T/specimen.fifo
+	local fifo
+	fifo=$(mktemp -u "$T/specimen.XXXXXX")
 	mkfifo "$fifo"
 	${SPECIMEN_CMD:-$SPECIMEN} "$@" >"$fifo" &
 	SPEC_PID=$!
 	exec 9<"$fifo"
+	rm -f "$fifo"
 	: >"$SPEC_OUT"
 	local line
 	while IFS= read -r -t 20 line <&9; do

@@ -40,4 +40,26 @@ tracer=$(awk '/^TracerPid:/ {print $2}' "/proc/$SPEC_PID/status")
 [ "$tracer" = 0 ] || fail "--freeze left the process traced by $tracer"
 state=$(awk '/^State:/ {print $2}' "/proc/$SPEC_PID/status")
 [ "$state" = S ] || fail "--freeze left the process in state $state"
+
+# Killed while frozen: the threads are let go.  A table of thousands of
+# mappings overfills a pipe nobody reads, so memlens blocks mid-job.
+kill -KILL "$SPEC_PID"; wait "$SPEC_PID" 2>/dev/null
+start_specimen --mappings 4000
+mkfifo "$T/stuck"
+"$MEMLENS" regions "$SPEC_PID" --freeze >"$T/stuck" &
+ml=$!
+exec 8<"$T/stuck"
+for _ in $(seq 100); do
+	tracer=$(awk '/^TracerPid:/ {print $2}' "/proc/$SPEC_PID/status")
+	[ "$tracer" != 0 ] && break
+	sleep 0.05
+done
+[ "$tracer" = "$ml" ] || fail "--freeze did not trace the process (tracer $tracer)"
+kill -TERM "$ml"
+wait "$ml" 2>/dev/null && fail "memlens survived SIGTERM"
+exec 8<&-
+tracer=$(awk '/^TracerPid:/ {print $2}' "/proc/$SPEC_PID/status")
+[ "$tracer" = 0 ] || fail "after SIGTERM the process is still traced by $tracer"
+state=$(awk '/^State:/ {print $2}' "/proc/$SPEC_PID/status")
+[ "$state" = S ] || fail "after SIGTERM the process is left in state $state"
 echo "live regions OK"
