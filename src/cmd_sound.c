@@ -220,10 +220,6 @@ static int run(struct ml_cli *cli, const struct sound_opts *so, enum ml_containe
 	uint64_t limit = UINT64_MAX;
 	if (so->seconds > 0) {
 		double frames = floor(so->seconds * so->rate);
-		if (frames < 1) {
-			ml_err("--seconds %g at %u Hz is less than one frame", so->seconds, so->rate);
-			goto out;
-		}
 		limit = frames * (double)frame >= 1.8e19 ? UINT64_MAX : (uint64_t)frames * frame;
 	}
 	uint64_t want = ML_MIN(in, limit);
@@ -375,6 +371,10 @@ int cmd_sound(int argc, char **argv)
 		}
 	} else if (ml_isatty(STDOUT_FILENO)) {
 		ml_usage_error("-o -: standard output is a terminal; pipe it (e.g. to aplay) or name a file");
+		goto out;
+	}
+	if (so.seconds > 0 && floor(so.seconds * so.rate) < 1) {
+		ml_usage_error("--seconds %g at %u Hz is less than one frame", so.seconds, so.rate);
 		goto out;
 	}
 	const char *why;
