@@ -455,6 +455,21 @@ int ml_sound_write(struct ml_sound *w, uint8_t *buf, size_t n, const char **why)
 	return 0;
 }
 
+bool ml_sound_passthrough(const struct ml_sound *w)
+{
+	return !w->l.as_int && !w->l.as_float && !w->l.flip_sign && !w->l.swap;
+}
+
+int ml_sound_write_const(struct ml_sound *w, const uint8_t *buf, size_t n, const char **why)
+{
+	if (!ml_sound_passthrough(w)) {
+		*why = "this layout needs a writable buffer";
+		return -1;
+	}
+	/* passthrough: ml_sound_write only reads buf */
+	return ml_sound_write(w, (uint8_t *)(uintptr_t)buf, n, why);
+}
+
 int ml_sound_close(struct ml_sound *w, const char **why)
 {
 	int ret = 0;

@@ -91,6 +91,12 @@ size_t ml_sound_frame(const struct ml_sound *w);
  * with *why.
  */
 int ml_sound_write(struct ml_sound *w, uint8_t *buf, size_t n, const char **why);
+/*
+ * True when ml_sound_write leaves the bytes as they are (no sign flip, no
+ * swap, no conversion): then ml_sound_write_const may take them directly.
+ */
+bool ml_sound_passthrough(const struct ml_sound *w);
+int ml_sound_write_const(struct ml_sound *w, const uint8_t *buf, size_t n, const char **why);
 /* Finishes the file (header sizes) and frees w; 0, or -1 with *why. */
 int ml_sound_close(struct ml_sound *w, const char **why);
 

@@ -147,6 +147,7 @@ struct job {
 	struct ml_sound *w;
 	uint8_t *buf;
 	size_t cap, fill;	/* cap: a whole number of frames */
+	size_t frame;
 	uint64_t written;	/* sample bytes handed to the writer */
 	const char *out_name;
 };
@@ -167,6 +168,19 @@ static int flush(struct job *j)
 static int put(struct job *j, const uint8_t *data, uint8_t silence, uint64_t n)
 {
 	while (n) {
+		if (data && !j->fill && n >= j->cap && ml_sound_passthrough(j->w)) {
+			/* whole buffers of bytes that need no change go straight out */
+			size_t k = (size_t)(n / j->frame * j->frame);
+			const char *why;
+			if (ml_sound_write_const(j->w, data, k, &why)) {
+				ml_err("%s: write failed: %s", j->out_name, why);
+				return -1;
+			}
+			j->written += k;
+			data += k;
+			n -= k;
+			continue;
+		}
 		size_t k = (size_t)ML_MIN((uint64_t)(j->cap - j->fill), n);
 		if (data) {
 			memcpy(j->buf + j->fill, data, k);
@@ -246,6 +260,7 @@ static int run(struct ml_cli *cli, const struct sound_opts *so, enum ml_containe
 		ml_err("%s: cannot write %s: %s", name, ml_container_name(cont), why);
 		goto abort;
 	}
+	j.frame = (size_t)frame;
 	j.cap = (size_t)(OBUF_TARGET / frame * frame);
 	j.buf = ml_malloc(j.cap);
 	st = ml_stream_new(s, &sel, 0);
