@@ -267,7 +267,8 @@ size_t ml_wav_header(uint8_t out[128], enum ml_enc e, unsigned channels, unsigne
 	p = put16(p, tag);
 	p = put16(p, channels);
 	p = put32(p, rate);
-	p = put32(p, (uint32_t)(rate * frame));
+	/* byte rate is 32-bit: 1024 channels of 32-bit at 1 MHz would wrap */
+	p = put32(p, rate * frame > UINT32_MAX ? UINT32_MAX : (uint32_t)(rate * frame));
 	p = put16(p, (unsigned)frame);
 	p = put16(p, ei->bytes * 8);
 	if (fmt_size == 18)
