@@ -55,6 +55,17 @@ if [ -w /dev/full ]; then
 	[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "^memlens: sound: .*No space" "$T/err" ||
 		fail "/dev/full: $(cat "$T/err")"
 fi
+# a full file system (a tiny tmpfs, when we may mount one): no file left
+mkdir "$T/full"
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=64k tmpfs "$T/full" 2>/dev/null; then
+	trap 'umount "$T/full" 2>/dev/null; cleanup' EXIT
+	head -c 200000 /dev/urandom >"$T/big.bin"
+	for ext in wav flac aiff; do
+		expect_error 1 "$T/full/o.$ext" "$MEMLENS" sound "$T/big.bin" -o "$T/full/o.$ext"
+		[ -z "$(ls -A "$T/full")" ] || fail "disk full .$ext left $(ls -A "$T/full")"
+	done
+	umount "$T/full"
+fi
 # an existing output survives a failed run unchanged
 echo keep >"$T/keep.wav"
 expect_error 1 - "$MEMLENS" sound "$T/missing.bin" -o "$T/keep.wav"
