@@ -52,7 +52,7 @@ enum {
 #define RATE_MAX 1000000
 #define CHANNELS_MAX 1024
 #define SECONDS_MAX 1e9
-#define OBUF_TARGET ((size_t)1 << 20)
+#define OBUF_TARGET ((size_t)128 << 10)
 
 struct sound_opts {
 	const char *out;
@@ -263,7 +263,7 @@ static int run(struct ml_cli *cli, const struct sound_opts *so, enum ml_containe
 	j.frame = (size_t)frame;
 	j.cap = (size_t)(OBUF_TARGET / frame * frame);
 	j.buf = ml_malloc(j.cap);
-	st = ml_stream_new(s, &sel, 0);
+	st = ml_stream_new(s, &sel, OBUF_TARGET);
 	struct ml_chunk ch;
 	uint64_t holes = 0, taken = 0;
 	while (taken < want && ml_stream_next(st, &ch)) {
