@@ -66,6 +66,15 @@ if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=64k tmpfs "$T/full" 2>/dev/nul
 	done
 	umount "$T/full"
 fi
+# -o - on a terminal is refused (script(1) gives the command a pty)
+if command -v script >/dev/null; then
+	rc=0
+	script -qec "'$MEMLENS' sound '$IN' -o -" /dev/null >"$T/tty.out" 2>&1 || rc=$?
+	[ "$rc" -eq 2 ] || fail "-o - on a terminal: exit $rc"
+	grep -q "^memlens: sound: -o -: standard output is a terminal" "$T/tty.out" ||
+		fail "-o - on a terminal: $(cat "$T/tty.out")"
+	[ "$(wc -c <"$T/tty.out")" -lt 300 ] || fail "-o - on a terminal wrote audio"
+fi
 # an existing output survives a failed run unchanged
 echo keep >"$T/keep.wav"
 expect_error 1 - "$MEMLENS" sound "$T/missing.bin" -o "$T/keep.wav"
