@@ -266,13 +266,18 @@ static int run(struct ml_cli *cli, const struct sound_opts *so, enum ml_containe
 	st = ml_stream_new(s, &sel, OBUF_TARGET);
 	struct ml_chunk ch;
 	uint64_t holes = 0, taken = 0;
-	while (taken < want && ml_stream_next(st, &ch)) {
+	/* when all of the selection is played, holes after the last data still count */
+	bool whole = limit >= in;
+	while (ml_stream_next(st, &ch)) {
+		if (taken >= want && !(whole && ch.hole))
+			break;
 		uint64_t k = ML_MIN((uint64_t)ch.len, want - taken);
-		if (ch.hole) {
-			holes += k;
-			if (!so->silence)
-				continue;
+		if (ch.hole && !so->silence) {
+			holes += ch.len;
+			continue;
 		}
+		if (ch.hole)
+			holes += k;
 		if (put(&j, ch.hole ? NULL : ch.data, ei->silence, k))
 			goto abort;
 		taken += k;

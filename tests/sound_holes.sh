@@ -64,6 +64,28 @@ sox "$T/t2.wav" -t raw "$T/t2.raw"
 { cat "$A"; sil 0x80 4096; head -c 2048 "$B"; sil 0x80 2048; } | cmp -s - "$T/t2.raw" ||
 	fail "truncated core, silence"
 
+# a truncated LiME dump: two physical ranges (the gap between them is not
+# memory and is not selected), the second cut in half by the end of file
+python3 - "$T" <<'PY' || fail "making the LiME dump"
+import random, struct, sys
+d = sys.argv[1]
+r = random.Random(9)
+a = bytes(r.randrange(256) for _ in range(4096))
+b = bytes(r.randrange(256) for _ in range(4096))
+hdr = lambda s, e: struct.pack("<IIQQ8s", 0x4C694D45, 1, s, e, bytes(8))
+img = hdr(0x1000, 0x1FFF) + a + hdr(0x3000, 0x3FFF) + b
+open(d + "/t.lime", "wb").write(img[:-2048])
+open(d + "/la.bin", "wb").write(a)
+open(d + "/lb.bin", "wb").write(b)
+PY
+"$MEMLENS" sound "$T/t.lime" -o "$T/l.wav" 2>"$T/err" || fail "LiME skip"
+grep -q "2.0 KiB in holes.*skipped" "$T/err" || fail "LiME trailing hole not reported: $(cat "$T/err")"
+sox "$T/l.wav" -t raw "$T/l.raw"
+{ cat "$T/la.bin"; head -c 2048 "$T/lb.bin"; } | cmp -s - "$T/l.raw" || fail "LiME, skip"
+"$MEMLENS" sound "$T/t.lime" -o "$T/l2.au" --holes silence --encoding s8 --quiet
+sox "$T/l2.au" -t raw -e signed -b 8 "$T/l2.raw"
+{ cat "$T/la.bin"; head -c 2048 "$T/lb.bin"; sil 0 2048; } | cmp -s - "$T/l2.raw" || fail "LiME, silence"
+
 # -o - on a pipe: the header is sent before the holes are known; skip mode
 # still gives exactly the captured bytes
 "$MEMLENS" sound "$T/t.core" -o - --quiet | sox -t wav - -t raw "$T/tp.raw"
