@@ -36,8 +36,10 @@ const char cmd_sound_help[] =
 	"  --holes skip|silence  bytes that could not be read are left out (default)\n"
 	"                        or become silence in place\n"
 	"  --seconds S           stop after S seconds of audio (decimal allowed)\n\n"
-	"A last frame that the bytes do not fill is completed with silence (and\n"
-	"said so on stderr).\n\n";
+	"Lossless containers give back every byte: 8-bit signedness and byte order\n"
+	"are mapped onto the container's, never scaled (see memlens-sound(1)).\n"
+	"FLAC takes u8, s8, s16le, s16be and s24le only.  A last frame that the\n"
+	"bytes do not fill is completed with silence (and said so on stderr).\n\n";
 
 enum {
 	OPT_OUTPUT = ML_OPT_FIRST_CMD,
