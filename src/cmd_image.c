@@ -1,16 +1,653 @@
 /*
- * cmd_image: placeholder until `memlens image` lands (see its issue).
+ * cmd_image: `memlens image` — the selected bytes as a BMP or PNG picture.
+ * Bytes stream through in blocks and leave as rows; a thumbnail keeps one
+ * band of column sums; so memory stays flat whatever the dump size.  Holes
+ * keep their place in the hole colour (or are skipped), and the last
+ * partial row is completed in the hole colour: no byte is ever dropped.
  */
 #include "config.h"
 #include "commands.h"
+#include "cli.h"
+#include "json.h"
+#include "output.h"
+#include "pixel.h"
 #include "util.h"
+#include "bmp.h"
+#include "pngwrite.h"
 
-const char cmd_image_help[] = "Usage: memlens image ... (being written)\n";
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+const char cmd_image_help[] =
+	"Usage: memlens image SOURCE -o OUT.png|OUT.bmp|- [OPTIONS]\n"
+	"Draw the selected bytes as a picture: pixel i is bytes [i*B, i*B+B) of the\n"
+	"selection (B = bpp/8), rows top to bottom, regions in address order.\n"
+	"The format follows OUT's extension; -o - writes PNG to standard output.\n\n"
+	"  -o, --output OUT      the picture to write (required)\n"
+	"  --bpp 8|16|24|32      bits per pixel (default 24): 24 = R,G,B bytes;\n"
+	"                        32 = R,G,B + a 4th byte ignored unless --alpha;\n"
+	"                        16 = X1R5G5B5 little-endian; 8 = palette index\n"
+	"  --width N|square      pixels per row (default 1024); square: the smallest\n"
+	"                        square that holds everything\n"
+	"  --order rgb|bgr       byte order of 24/32 bpp pixels (bgr: Dump2Picture)\n"
+	"  --palette NAME        8 bpp colours: gray (default), byteclass (binvis.io:\n"
+	"                        0x00 black, control green, printable blue, high red,\n"
+	"                        0xFF white), cubehelix (perceptual)\n"
+	"  --alpha               32 bpp: the 4th byte is alpha (PNG)\n"
+	"  --holes mark|skip     uncaptured bytes keep their place in magenta\n"
+	"                        (default), or are left out\n"
+	"  --bottom-up           BMP: store rows bottom-up (the picture is the same)\n"
+	"  --scale N             thumbnail: average each N x N block of pixels\n"
+	"  --fit WxH             thumbnail: the smallest N that fits in W x H\n"
+	"  --dpi N               record N dots per inch (PNG pHYs, BMP header)\n"
+	"  --level 0-9           PNG compression level (default 6)\n"
+	"  --threads N           PNG compression threads (default: every core)\n"
+	"  --map FILE.json       write which pixels each region covers\n\n";
+
+enum {
+	OPT_OUT = ML_OPT_FIRST_CMD, OPT_BPP, OPT_WIDTH, OPT_ORDER, OPT_PALETTE, OPT_ALPHA,
+	OPT_HOLES, OPT_BOTTOM_UP, OPT_SCALE, OPT_FIT, OPT_DPI, OPT_LEVEL, OPT_THREADS, OPT_MAP,
+};
+
+#define MAX_WIDTH (1u << 24)
+
+struct job {
+	struct ml_pixfmt fmt;
+	const char *out;
+	const char *map;
+	bool square, skip, bottom_up, is_png;
+	uint64_t width;
+	uint64_t scale;
+	uint64_t fit_w, fit_h;
+	unsigned dpi, threads;
+	int level;
+
+	/* derived */
+	unsigned B, ch;		/* bytes per pixel; display channels */
+	bool holes_alpha;
+	uint64_t bytes, npix, height, out_w, out_h;
+
+	/* writers */
+	struct ml_png *png;
+	struct ml_bmp *bmp;
+
+	/* row assembly */
+	uint8_t *raw, *hole, *disp, *outrow;
+	size_t fill;		/* bytes in raw */
+	uint64_t row;		/* full-size rows emitted */
+	uint64_t *sum;		/* thumbnail band: per output column and channel */
+	uint32_t *count;	/* data pixels per output column */
+	uint64_t band_rows;
+	uint64_t out_rows;
+
+	/* progress */
+	uint64_t done;
+	struct timespec t0, last;
+	bool progress, shown;
+};
+
+static int parse_wxh(const char *s, uint64_t *w, uint64_t *h)
+{
+	const char *x = strchr(s, 'x');
+	if (!x)
+		return -1;
+	char *a = ml_strndup(s, (size_t)(x - s));
+	int r = ml_parse_uint(a, 1, MAX_WIDTH, w) || ml_parse_uint(x + 1, 1, UINT32_MAX, h);
+	free(a);
+	return r ? -1 : 0;
+}
+
+/* Holes the metadata announces, for --holes skip and the alpha choice. */
+static uint64_t known_holes(const struct ml_space *s, const struct ml_selection *sel)
+{
+	uint64_t h = 0;
+	for (size_t i = 0; i < sel->n; i++) {
+		const struct ml_region *r = &s->r[sel->p[i].region];
+		uint64_t cap_end = r->start + r->captured;
+		uint64_t a = sel->p[i].start, b = sel->p[i].end;
+		uint64_t data = cap_end > a ? ML_MIN(cap_end, b) - a : 0;
+		h += (b - a) - data;
+	}
+	return h;
+}
+
+static double elapsed(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void progress(struct job *j, bool final)
+{
+	if (!j->progress)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (final) {
+		if (j->shown)
+			fputs("\r\033[K", stderr);
+		return;
+	}
+	if (elapsed(&j->t0, &now) < 1.0 || elapsed(&j->last, &now) < 0.25)
+		return;
+	char a[32], b[32];
+	fprintf(stderr, "\rmemlens: image: %3.0f%% (%s of %s)", 100.0 * (double)j->done / (double)j->bytes,
+		ml_human_size(j->done, a, sizeof a), ml_human_size(j->bytes, b, sizeof b));
+	j->last = now;
+	j->shown = true;
+}
+
+static int write_out_row(struct job *j, const uint8_t *row)
+{
+	j->out_rows++;
+	if (j->png)
+		return ml_png_rows(j->png, row, 1);
+	return ml_bmp_row(j->bmp, row);
+}
+
+/* Averages the band of up to `scale` rows into one output row. */
+static int flush_band(struct job *j)
+{
+	for (uint64_t x = 0; x < j->out_w; x++) {
+		uint8_t *o = j->outrow + x * j->ch;
+		uint32_t c = j->count[x];
+		if (!c) {
+			static const uint8_t hole[4] = { ML_HOLE_R, ML_HOLE_G, ML_HOLE_B, 0 };
+			memcpy(o, j->ch == 1 ? (const uint8_t[]){ 0 } : hole, j->ch);
+		} else {
+			for (unsigned k = 0; k < j->ch; k++)
+				o[k] = (uint8_t)((j->sum[x * j->ch + k] + c / 2) / c);
+		}
+	}
+	/* BMP wants B,G,R(,A). */
+	if (j->bmp && j->ch >= 3)
+		for (uint64_t x = 0; x < j->out_w; x++) {
+			uint8_t t = j->outrow[x * j->ch];
+			j->outrow[x * j->ch] = j->outrow[x * j->ch + 2];
+			j->outrow[x * j->ch + 2] = t;
+		}
+	memset(j->sum, 0, j->out_w * j->ch * sizeof *j->sum);
+	memset(j->count, 0, j->out_w * sizeof *j->count);
+	j->band_rows = 0;
+	return write_out_row(j, j->outrow);
+}
+
+/* One full-size row of raw pixels (raw + hole) is ready. */
+static int emit_row(struct job *j)
+{
+	uint64_t w = j->width;
+	int r = 0;
+	if (j->scale == 1) {
+		if (j->png) {
+			ml_pixels_to_display(&j->fmt, j->raw, j->hole, w, j->ch, j->disp);
+			r = write_out_row(j, j->disp);
+		} else {
+			ml_pixels_to_bmp(&j->fmt, j->raw, j->hole, w, 0, j->row, j->disp);
+			r = write_out_row(j, j->disp);
+		}
+	} else {
+		ml_pixels_to_display(&j->fmt, j->raw, j->hole, w, j->ch, j->disp);
+		for (uint64_t x = 0; x < w; x++) {
+			if (j->hole[x])
+				continue;
+			uint64_t ox = x / j->scale;
+			for (unsigned k = 0; k < j->ch; k++)
+				j->sum[ox * j->ch + k] += j->disp[x * j->ch + k];
+			j->count[ox]++;
+		}
+		if (++j->band_rows == j->scale)
+			r = flush_band(j);
+	}
+	j->row++;
+	j->fill = 0;
+	memset(j->hole, 0, w);
+	return r;
+}
+
+/* Appends len bytes (data, or hole when data is NULL) to the rows. */
+static int feed(struct job *j, const uint8_t *data, size_t len)
+{
+	size_t rowbytes = (size_t)j->width * j->B;
+	while (len) {
+		size_t n = ML_MIN(len, rowbytes - j->fill);
+		if (data) {
+			memcpy(j->raw + j->fill, data, n);
+			data += n;
+		} else {
+			memset(j->raw + j->fill, 0, n);
+			memset(j->hole + j->fill / j->B, 1, (j->fill + n - 1) / j->B - j->fill / j->B + 1);
+		}
+		j->fill += n;
+		len -= n;
+		if (j->fill == rowbytes && emit_row(j))
+			return -1;
+	}
+	return 0;
+}
+
+/* The last partial row: a partial pixel keeps its bytes, the rest is hole colour. */
+static int finish_rows(struct job *j)
+{
+	if (j->fill) {
+		size_t rowbytes = (size_t)j->width * j->B;
+		size_t first_empty = (j->fill + j->B - 1) / j->B;
+		memset(j->raw + j->fill, 0, rowbytes - j->fill);
+		memset(j->hole + first_empty, 1, j->width - first_empty);
+		if (emit_row(j))
+			return -1;
+	}
+	if (j->scale > 1 && j->band_rows && flush_band(j))
+		return -1;
+	if (j->out_rows != j->out_h) {
+		ml_err("internal error: %llu of %llu rows drawn", (unsigned long long)j->out_rows,
+		       (unsigned long long)j->out_h);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_map(struct job *j, const struct ml_space *s, const struct ml_selection *sel,
+		     struct ml_space *input)
+{
+	struct ml_out o;
+	if (ml_out_open(&o, j->map, input))
+		return -1;
+	json_t *root = json_object(), *arr = json_array();
+	json_object_set_new(root, "source", ml_json_str(s->name));
+	json_object_set_new(root, "bpp", json_integer(j->fmt.bpp));
+	json_object_set_new(root, "width", json_integer((json_int_t)j->out_w));
+	json_object_set_new(root, "height", json_integer((json_int_t)j->out_h));
+	json_object_set_new(root, "scale", json_integer((json_int_t)j->scale));
+	json_object_set_new(root, "full_width", json_integer((json_int_t)j->width));
+	json_object_set_new(root, "holes", json_string(j->skip ? "skip" : "mark"));
+	uint64_t off = 0;
+	for (size_t i = 0; i < sel->n; i++) {
+		const struct ml_piece *p = &sel->p[i];
+		const struct ml_region *r = &s->r[p->region];
+		uint64_t len = p->end - p->start;
+		if (j->skip) {
+			uint64_t cap_end = r->start + r->captured;
+			len = cap_end > p->start ? ML_MIN(cap_end, p->end) - p->start : 0;
+		}
+		if (!len)
+			continue;
+		uint64_t p0 = off / j->B, p1 = (off + len - 1) / j->B;
+		json_t *e = json_object();
+		char perms[5];
+		ml_perms_str(r->prot, perms);
+		json_object_set_new(e, "start", ml_json_hex(p->start));
+		json_object_set_new(e, "end", ml_json_hex(p->end));
+		json_object_set_new(e, "kind", json_string(ml_kind_name(r->kind)));
+		json_object_set_new(e, "perms", json_string(perms));
+		json_object_set_new(e, "path", ml_json_str(r->path));
+		json_object_set_new(e, "stream_offset", json_integer((json_int_t)off));
+		json_object_set_new(e, "first_pixel", json_integer((json_int_t)p0));
+		json_object_set_new(e, "last_pixel", json_integer((json_int_t)p1));
+		json_object_set_new(e, "first_row", json_integer((json_int_t)(p0 / j->width / j->scale)));
+		json_object_set_new(e, "first_col", json_integer((json_int_t)(p0 % j->width / j->scale)));
+		json_object_set_new(e, "last_row", json_integer((json_int_t)(p1 / j->width / j->scale)));
+		json_object_set_new(e, "last_col", json_integer((json_int_t)(p1 % j->width / j->scale)));
+		json_array_append_new(arr, e);
+		off += len;
+	}
+	json_object_set_new(root, "regions", arr);
+	if (ml_json_print(root, o.f)) {
+		ml_err("%s: cannot write the map", j->map);
+		ml_out_abort(&o);
+		return -1;
+	}
+	return ml_out_commit(&o);
+}
+
+static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		ML_CLI_LONGOPTS,
+		{ "output", required_argument, NULL, OPT_OUT },
+		{ "bpp", required_argument, NULL, OPT_BPP },
+		{ "width", required_argument, NULL, OPT_WIDTH },
+		{ "order", required_argument, NULL, OPT_ORDER },
+		{ "palette", required_argument, NULL, OPT_PALETTE },
+		{ "alpha", no_argument, NULL, OPT_ALPHA },
+		{ "holes", required_argument, NULL, OPT_HOLES },
+		{ "bottom-up", no_argument, NULL, OPT_BOTTOM_UP },
+		{ "scale", required_argument, NULL, OPT_SCALE },
+		{ "fit", required_argument, NULL, OPT_FIT },
+		{ "dpi", required_argument, NULL, OPT_DPI },
+		{ "level", required_argument, NULL, OPT_LEVEL },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "map", required_argument, NULL, OPT_MAP },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int c, p;
+	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+		case OPT_OUT:
+			j->out = optarg;
+			break;
+		case OPT_BPP:
+			if (ml_parse_uint(optarg, 8, 32, &v) || v % 8)
+				return ml_usage_error("--bpp %s: expected 8, 16, 24 or 32", optarg), -1;
+			j->fmt.bpp = (unsigned)v;
+			break;
+		case OPT_WIDTH:
+			if (!strcmp(optarg, "square")) {
+				j->square = true;
+			} else if (ml_parse_uint(optarg, 1, MAX_WIDTH, &j->width)) {
+				return ml_usage_error("--width %s: expected 1 to %u, or square", optarg,
+						      MAX_WIDTH), -1;
+			} else {
+				j->square = false;
+			}
+			break;
+		case OPT_ORDER:
+			if (strcmp(optarg, "rgb") && strcmp(optarg, "bgr"))
+				return ml_usage_error("--order %s: expected rgb or bgr", optarg), -1;
+			j->fmt.bgr = !strcmp(optarg, "bgr");
+			break;
+		case OPT_PALETTE:
+			if ((p = ml_palette_parse(optarg)) < 0)
+				return ml_usage_error("--palette %s: expected gray, byteclass or cubehelix",
+						      optarg), -1;
+			j->fmt.palette = (enum ml_palette)p;
+			break;
+		case OPT_ALPHA:
+			j->fmt.alpha = true;
+			break;
+		case OPT_HOLES:
+			if (strcmp(optarg, "mark") && strcmp(optarg, "skip"))
+				return ml_usage_error("--holes %s: expected mark or skip", optarg), -1;
+			j->skip = !strcmp(optarg, "skip");
+			break;
+		case OPT_BOTTOM_UP:
+			j->bottom_up = true;
+			break;
+		case OPT_SCALE:
+			if (ml_parse_uint(optarg, 1, 1u << 20, &j->scale))
+				return ml_usage_error("--scale %s: expected 1 to 1048576", optarg), -1;
+			break;
+		case OPT_FIT:
+			if (parse_wxh(optarg, &j->fit_w, &j->fit_h))
+				return ml_usage_error("--fit %s: expected WIDTHxHEIGHT, e.g. 2000x2000", optarg), -1;
+			break;
+		case OPT_DPI:
+			if (ml_parse_uint(optarg, 1, 100000, &v))
+				return ml_usage_error("--dpi %s: expected 1 to 100000", optarg), -1;
+			j->dpi = (unsigned)v;
+			break;
+		case OPT_LEVEL:
+			if (ml_parse_uint(optarg, 0, 9, &v))
+				return ml_usage_error("--level %s: expected 0 to 9", optarg), -1;
+			j->level = (int)v;
+			break;
+		case OPT_THREADS:
+			if (ml_parse_uint(optarg, 1, 256, &v))
+				return ml_usage_error("--threads %s: expected 1 to 256", optarg), -1;
+			j->threads = (unsigned)v;
+			break;
+		case OPT_MAP:
+			j->map = optarg;
+			break;
+		default:
+			p = ml_cli_option(cli, c, optarg);
+			if (p == 0)
+				ml_cli_bad_option(c, argv);
+			if (p <= 0)
+				return -1;
+		}
+	}
+	if (ml_cli_source(cli, argc, argv))
+		return -1;
+	if (!j->out)
+		return ml_usage_error("missing -o OUT (a .png or .bmp file, or - for PNG on stdout)"), -1;
+	const char *ext = ml_path_ext(j->out);
+	if (!strcmp(j->out, "-") || !strcasecmp(ext, "png"))
+		j->is_png = true;
+	else if (strcasecmp(ext, "bmp"))
+		return ml_usage_error("%s: unknown picture format (use .png or .bmp)", j->out), -1;
+	if (j->fit_w && j->scale != 1)
+		return ml_usage_error("--fit and --scale exclude each other"), -1;
+	if (j->fmt.alpha && j->fmt.bpp != 32)
+		return ml_usage_error("--alpha needs --bpp 32"), -1;
+	if (j->fmt.palette != ML_PAL_GRAY && j->fmt.bpp != 8)
+		return ml_usage_error("--palette needs --bpp 8"), -1;
+	if (j->bottom_up && j->is_png)
+		return ml_usage_error("--bottom-up applies to BMP only"), -1;
+	return 0;
+}
+
+/* Width, height, thumbnail factor and output format; -1 after a diagnostic. */
+static int plan(struct job *j, struct ml_space *s, const struct ml_selection *sel)
+{
+	uint64_t holes = known_holes(s, sel);
+	j->B = j->fmt.bpp / 8;
+	j->bytes = j->skip ? sel->bytes - holes : sel->bytes;
+	if (!j->bytes) {
+		ml_err("%s: nothing to draw: the selection has no %sbytes", s->name,
+		       j->skip ? "captured " : "");
+		return -1;
+	}
+	j->npix = (j->bytes + j->B - 1) / j->B;
+	if (j->square) {
+		uint64_t w = (uint64_t)sqrtl((long double)j->npix);
+		while (w * w < j->npix)
+			w++;
+		while (w > 1 && (w - 1) * (w - 1) >= j->npix)
+			w--;
+		j->width = w;
+		if (w > MAX_WIDTH) {
+			ml_err("a square of %llu pixels a side is too wide; give --width",
+			       (unsigned long long)w);
+			return -1;
+		}
+	}
+	j->height = (j->npix + j->width - 1) / j->width;
+	if (j->fit_w) {
+		uint64_t a = (j->width + j->fit_w - 1) / j->fit_w;
+		uint64_t b = (j->height + j->fit_h - 1) / j->fit_h;
+		j->scale = ML_MAX(ML_MAX(a, b), 1);
+	}
+	j->out_w = (j->width + j->scale - 1) / j->scale;
+	j->out_h = (j->height + j->scale - 1) / j->scale;
+	if (j->out_h > 0x7fffffff) {
+		ml_err("the picture would be %llu rows high; give a larger --width or --scale",
+		       (unsigned long long)j->out_h);
+		return -1;
+	}
+	/*
+	 * Where gray pixels cannot show magenta, holes need an alpha channel
+	 * (PNG) — decided up front from what the source says it lacks.
+	 */
+	bool any_holes = (!j->skip && (holes || s->kind == ML_SRC_LIVE)) ||
+			 (j->npix * j->B != j->bytes) || (j->npix % j->width) ||
+			 (j->scale > 1 && (j->width % j->scale || j->height % j->scale));
+	j->holes_alpha = j->is_png && j->fmt.bpp == 8 && any_holes;
+	j->ch = ml_display_channels(&j->fmt, j->holes_alpha);
+	if (!j->is_png) {
+		unsigned bpp = j->scale > 1 ? j->ch * 8 : j->fmt.bpp;
+		if (j->scale > 1 && j->ch == 1)
+			bpp = 8;
+		uint64_t size = ml_bmp_size((uint32_t)ML_MIN(j->out_w, UINT32_MAX),
+					    (uint32_t)ML_MIN(j->out_h, UINT32_MAX), bpp);
+		if (!size || size > UINT32_MAX) {
+			char h[32];
+			ml_err("%s: a %llux%llu BMP would be %s; BMP cannot pass 4 GiB: write a .png",
+			       j->out, (unsigned long long)j->out_w, (unsigned long long)j->out_h,
+			       ml_human_size(size ? size : UINT64_MAX, h, sizeof h));
+			return -1;
+		}
+		if (j->fmt.bpp == 8 && j->scale == 1 && holes && !j->skip)
+			ml_warn("an 8 bpp BMP has no spare colour: holes are drawn as a black and white checkerboard (use PNG or --bpp 24 to see them in magenta)");
+	}
+	return 0;
+}
+
+/* The selection as --region words, for the PNG's tEXt. */
+static void describe_selection(const struct ml_cli *cli, char *buf, size_t len)
+{
+	size_t o = 0;
+	if (!cli->nspecs)
+		snprintf(buf, len, "all");
+	for (size_t i = 0; i < cli->nspecs && o + 1 < len; i++) {
+		const struct ml_spec *sp = &cli->specs[i];
+		const char *sep = i ? " " : "";
+		int n;
+		switch (sp->type) {
+		case ML_SPEC_KIND: n = snprintf(buf + o, len - o, "%s%s", sep, ml_kind_name(sp->kind)); break;
+		case ML_SPEC_EXEC: n = snprintf(buf + o, len - o, "%sexec", sep); break;
+		case ML_SPEC_PATH: n = snprintf(buf + o, len - o, "%spath:%s", sep, sp->text); break;
+		default:
+			n = snprintf(buf + o, len - o, "%s0x%llx-0x%llx", sep,
+				     (unsigned long long)sp->start, (unsigned long long)sp->end);
+		}
+		o += n > 0 ? (size_t)n : 0;
+	}
+}
+
+static int open_writer(struct job *j, FILE *f, struct ml_space *s, const struct ml_selection *selection,
+		       const struct ml_cli *cli)
+{
+	if (!j->is_png) {
+		unsigned bpp = j->scale > 1 ? (j->ch == 1 ? 8 : j->ch * 8) : j->fmt.bpp;
+		const uint8_t (*pal)[3] = bpp == 8 ? ml_palette_rgb(j->scale > 1 ? ML_PAL_GRAY : j->fmt.palette) : NULL;
+		j->bmp = ml_bmp_begin(f, (uint32_t)j->out_w, (uint32_t)j->out_h, bpp, pal,
+				      j->bottom_up, j->dpi);
+		return j->bmp ? 0 : -1;
+	}
+	char bpp[8], width[24], first[24], sel[512];
+	snprintf(bpp, sizeof bpp, "%u", j->fmt.bpp);
+	snprintf(width, sizeof width, "%llu", (unsigned long long)j->width);
+	snprintf(first, sizeof first, "0x%llx", (unsigned long long)selection->p[0].start);
+	describe_selection(cli, sel, sizeof sel);
+	/* tEXt is Latin-1 without control bytes: keep the escaped ASCII form. */
+	char *name = ml_escape(s->name);
+	const char *text[] = {
+		"Software", PACKAGE_STRING, "Source", name, "Selection", sel,
+		"Bits per pixel", bpp, "Width", width, "First address", first,
+	};
+	struct ml_png_opts o = {
+		.width = (uint32_t)j->out_w,
+		.height = (uint32_t)j->out_h,
+		.color = j->ch == 1 ? ML_PNG_GRAY : j->ch == 3 ? ML_PNG_RGB : ML_PNG_RGBA,
+		.level = j->level,
+		.dpi = j->dpi,
+		.text = text,
+		.ntext = ML_ARRAY_SIZE(text) / 2,
+		.threads = j->threads,
+	};
+	j->png = ml_png_begin(f, &o);
+	free(name);
+	return j->png ? 0 : -1;
+}
 
 int cmd_image(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	ml_err("this command is still being written");
-	return ML_EXIT_FAIL;
+	struct job j = {
+		.fmt = { .bpp = 24, .palette = ML_PAL_GRAY },
+		.width = 1024,
+		.scale = 1,
+		.level = -1,
+	};
+	struct ml_cli cli = { 0 };
+	struct ml_space *s = NULL;
+	struct ml_selection sel = { 0 };
+	struct ml_stream *st = NULL;
+	struct ml_out out;
+	bool out_open = false;
+	int ret = ML_EXIT_USAGE;
+
+	if (parse_opts(&j, &cli, argc, argv))
+		goto done;
+	ret = ML_EXIT_FAIL;
+	if (ml_cli_open(&cli, &s, &sel))
+		goto done;
+	if (plan(&j, s, &sel))
+		goto done;
+	if (ml_out_open(&out, j.out, s))
+		goto done;
+	out_open = true;
+	if (j.is_png && out.is_stdout && ml_isatty(STDOUT_FILENO)) {
+		ml_err("refusing to write a PNG to a terminal; redirect it or give -o FILE");
+		goto done;
+	}
+	if (open_writer(&j, out.f, s, &sel, &cli))
+		goto done;
+
+	size_t rowbytes = (size_t)j.width * j.B;
+	unsigned disp_ch = ML_MAX(j.ch, j.B);
+	j.raw = ml_malloc(rowbytes);
+	j.hole = ml_calloc(j.width, 1);
+	j.disp = ml_malloc((size_t)j.width * disp_ch);
+	if (j.scale > 1) {
+		j.outrow = ml_malloc((size_t)j.out_w * j.ch);
+		j.sum = ml_calloc((size_t)j.out_w * j.ch, sizeof *j.sum);
+		j.count = ml_calloc((size_t)j.out_w, sizeof *j.count);
+	}
+	j.progress = ml_isatty(STDERR_FILENO) && !ml_quiet;
+	clock_gettime(CLOCK_MONOTONIC, &j.t0);
+	j.last = j.t0;
+
+	st = ml_stream_new(s, &sel, (size_t)1 << 20);
+	struct ml_chunk c;
+	uint64_t surprise_holes = 0;
+	while (ml_stream_next(st, &c)) {
+		const struct ml_region *r = &s->r[sel.p[c.piece].region];
+		bool expected = c.addr >= r->start + r->captured;
+		if (c.hole && j.skip && expected)
+			continue;
+		if (c.hole && !expected)
+			surprise_holes += c.len;
+		if (feed(&j, c.hole ? NULL : c.data, c.len))
+			goto done;
+		j.done += c.len;
+		progress(&j, false);
+	}
+	if (finish_rows(&j))
+		goto done;
+	progress(&j, true);
+	if (j.png ? ml_png_end(j.png) : ml_bmp_end(j.bmp)) {
+		j.png = NULL;
+		j.bmp = NULL;
+		goto done;
+	}
+	j.png = NULL;
+	j.bmp = NULL;
+	if (ml_out_commit(&out))
+		goto done;
+	out_open = false;
+	if (j.map && write_map(&j, s, &sel, s))
+		goto done;
+
+	uint64_t holes = ml_stream_hole_bytes(st);
+	if (holes) {
+		char h[32];
+		ml_warn("%s of the selection could not be read: %s", ml_human_size(holes, h, sizeof h),
+			j.skip ? (surprise_holes ? "skipped where known, the rest drawn in magenta"
+						  : "left out (--holes skip)")
+			       : "drawn in the hole colour");
+	}
+	ret = ml_cli_finish(&cli, holes != 0);
+done:
+	if (j.png)
+		ml_png_abort(j.png);
+	if (j.bmp)
+		ml_bmp_end(j.bmp);
+	if (out_open)
+		ml_out_abort(&out);
+	ml_stream_free(st);
+	free(j.raw);
+	free(j.hole);
+	free(j.disp);
+	free(j.outrow);
+	free(j.sum);
+	free(j.count);
+	ml_selection_free(&sel);
+	ml_space_close(s);
+	ml_cli_free(&cli);
+	return ret;
 }

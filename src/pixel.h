@@ -1,0 +1,56 @@
+/*
+ * pixel: how bytes become pixels.  Pixel i takes bytes [i·B, i·B+B) of the
+ * selected stream (B = bpp/8).  24 bpp: byte 0 red, 1 green, 2 blue (or
+ * reversed with --order bgr); 32 bpp: the same plus a 4th byte that is
+ * ignored unless --alpha; 16 bpp: X1R5G5B5 little-endian; 8 bpp: an index
+ * into a palette (gray, byteclass, cubehelix).  Holes are magenta.
+ */
+#ifndef ML_PIXEL_H
+#define ML_PIXEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum ml_palette { ML_PAL_GRAY, ML_PAL_BYTECLASS, ML_PAL_CUBEHELIX, ML_PAL__COUNT };
+
+struct ml_pixfmt {
+	unsigned bpp;		/* 8, 16, 24, 32 */
+	bool bgr;		/* --order bgr */
+	bool alpha;		/* 32 bpp: keep the 4th byte as alpha */
+	enum ml_palette palette;	/* 8 bpp */
+};
+
+/* The hole colour: magenta, fully transparent where there is alpha. */
+#define ML_HOLE_R 255
+#define ML_HOLE_G 0
+#define ML_HOLE_B 255
+
+/* Looks a palette up by name; -1 if unknown. */
+int ml_palette_parse(const char *name);
+const char *ml_palette_name(enum ml_palette p);
+/* The 256 RGB entries of a palette. */
+const uint8_t (*ml_palette_rgb(enum ml_palette p))[3];
+
+/*
+ * Display channels of a format: 1 (8 bpp gray), 3 (RGB), or 4 (RGBA:
+ * 32 bpp with alpha, or any format when holes need an alpha channel).
+ */
+unsigned ml_display_channels(const struct ml_pixfmt *f, bool holes_alpha);
+
+/*
+ * Converts n pixels of raw bytes to display pixels (ch channels, from
+ * ml_display_channels).  hole[i] marks pixel i as a hole.
+ */
+void ml_pixels_to_display(const struct ml_pixfmt *f, const uint8_t *raw, const uint8_t *hole,
+			  size_t n, unsigned ch, uint8_t *out);
+/*
+ * Converts n pixels of raw bytes to BMP pixel bytes at the same depth
+ * (8: index, 16: X1R5G5B5, 24: B,G,R, 32: B,G,R,X).  For 8 bpp, holes
+ * become a black/white checkerboard keyed on (x0 + i + y): a BMP palette
+ * has no spare colour.
+ */
+void ml_pixels_to_bmp(const struct ml_pixfmt *f, const uint8_t *raw, const uint8_t *hole,
+		      size_t n, uint64_t x0, uint64_t y, uint8_t *out);
+
+#endif
