@@ -130,3 +130,11 @@ int ml_bmp_end(struct ml_bmp *b)
 	free(b);
 	return r;
 }
+
+void ml_bmp_abort(struct ml_bmp *b)
+{
+	if (!b)
+		return;
+	free(b->pad);
+	free(b);
+}

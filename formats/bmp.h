@@ -26,5 +26,7 @@ struct ml_bmp *ml_bmp_begin(FILE *f, uint32_t width, uint32_t height, unsigned b
 int ml_bmp_row(struct ml_bmp *b, const uint8_t *row);
 /* Checks every row was given; frees b; -1 on error. */
 int ml_bmp_end(struct ml_bmp *b);
+/* Frees b after an error, saying nothing more. */
+void ml_bmp_abort(struct ml_bmp *b);
 
 #endif

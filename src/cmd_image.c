@@ -635,8 +635,7 @@ int cmd_image(int argc, char **argv)
 done:
 	if (j.png)
 		ml_png_abort(j.png);
-	if (j.bmp)
-		ml_bmp_end(j.bmp);
+	ml_bmp_abort(j.bmp);
 	if (out_open)
 		ml_out_abort(&out);
 	ml_stream_free(st);

@@ -1,0 +1,107 @@
+#!/bin/bash
+# Benchmark: `memlens image` against the tools people use today, in one
+# run, on a realistic dump (shared libraries, zero pages, a core of the
+# specimen, random bytes) of about SIZE MiB (default 1024):
+#   cat (the floor for BMP), ImageMagick convert (size limits lifted by a
+#   policy file), ffmpeg rawvideo -> png/bmp, Pillow.
+# Prints wall time, peak RSS, output size and ratios.  Also the 8 GiB
+# sparse-file RSS check and the Hilbert layout of a 16 MiB file.
+#   bench/image.sh [BUILDDIR] [SIZE_MIB]
+set -uo pipefail
+build=${1:-build}
+mib=${2:-1024}
+memlens=$(cd "$build" && pwd)/memlens
+W=4096
+for t in ffmpeg convert hyperfine; do
+	command -v $t >/dev/null || apt-get install -y -qq ffmpeg imagemagick hyperfine >/dev/null
+done
+dir=$(mktemp -d /var/tmp/memlens-bench.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+rows=$(( mib * 1024 * 1024 / (W * 3) ))
+size=$(( rows * W * 3 ))
+
+# The dump: libraries, zero pages, the specimen's core, random, repeated.
+{
+	for _ in $(seq $(( mib / 80 + 1 ))); do
+		cat /usr/lib/x86_64-linux-gnu/*.so* 2>/dev/null | head -c $((64 << 20))
+		head -c $((16 << 20)) /dev/zero
+		[ -f "$build/samples/specimen.core" ] && cat "$build/samples/specimen.core"
+		head -c $((8 << 20)) /dev/urandom
+	done
+} | head -c $size >"$dir/dump"
+echo "dump: $size bytes = ${W}x${rows} RGB pixels"
+
+mkdir -p "$dir/im"
+cat >"$dir/im/policy.xml" <<'XML'
+<policymap>
+  <policy domain="resource" name="memory" value="16GiB"/>
+  <policy domain="resource" name="map" value="16GiB"/>
+  <policy domain="resource" name="width" value="1MP"/>
+  <policy domain="resource" name="height" value="1MP"/>
+  <policy domain="resource" name="area" value="4GP"/>
+  <policy domain="resource" name="disk" value="64GiB"/>
+</policymap>
+XML
+
+results=$dir/results
+: >"$results"
+run() {	# NAME OUTFILE CMD...
+	local name=$1 out=$2
+	shift 2
+	sync
+	if /usr/bin/time -f "%e %M" -o "$dir/t" "$@" >/dev/null 2>"$dir/err"; then
+		read -r secs rss <"$dir/t"
+		local bytes=0
+		[ -f "$out" ] && bytes=$(stat -c %s "$out")
+		echo "$name $secs $rss $bytes" >>"$results"
+	else
+		echo "$name FAILED $(tail -1 "$dir/err")" >>"$results"
+	fi
+	rm -f "$out"
+}
+run "cat" "$dir/o.raw" cat "$dir/dump" -o "$dir/o.raw"
+run "cat" "$dir/o.raw" sh -c "cat '$dir/dump' >'$dir/o.raw'"
+sed -i '1d' "$results"
+run "memlens-bmp" "$dir/o.bmp" "$memlens" image "$dir/dump" --width $W -o "$dir/o.bmp"
+run "memlens-png-2threads" "$dir/o.png" "$memlens" image "$dir/dump" --width $W -o "$dir/o.png" --threads 2
+run "memlens-png-1thread" "$dir/o.png" "$memlens" image "$dir/dump" --width $W -o "$dir/o.png" --threads 1
+run "ffmpeg-png" "$dir/o.png" ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -s ${W}x$rows -i "$dir/dump" -frames:v 1 "$dir/o.png"
+run "ffmpeg-bmp" "$dir/o.bmp" ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -s ${W}x$rows -i "$dir/dump" -frames:v 1 "$dir/o.bmp"
+run "pillow-png" "$dir/o.png" /usr/bin/python3 -c "
+import sys; from PIL import Image
+Image.MAX_IMAGE_PIXELS = None
+Image.frombytes('RGB', ($W, $rows), open('$dir/dump', 'rb').read()).save('$dir/o.png')"
+run "imagemagick-png" "$dir/o.png" env MAGICK_CONFIGURE_PATH="$dir/im" convert -size ${W}x$rows -depth 8 "rgb:$dir/dump" "$dir/o.png"
+
+# Flat memory whatever the size: an 8 GiB sparse raw file to BMP-free PNG.
+truncate -s 8G "$dir/sparse"
+run "memlens-8GiB-sparse-png" "$dir/s.png" "$memlens" image "$dir/sparse" --width 16384 -o "$dir/s.png"
+# Hilbert layout of 16 MiB (4096x4096 cells at 8 bpp), if the image command has it.
+head -c $((16 << 20)) "$dir/dump" >"$dir/16m"
+if "$memlens" image --help | grep -q -- '--layout'; then
+	run "memlens-hilbert-16MiB" "$dir/h.png" "$memlens" image "$dir/16m" --layout hilbert --bpp 8 -o "$dir/h.png"
+fi
+
+python3 - "$results" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1])]
+ok = {r[0]: (float(r[1]), int(r[2]), int(r[3])) for r in rows if r[1] != 'FAILED'}
+print(f"{'tool':26s} {'wall s':>8s} {'peak RSS MiB':>13s} {'output MiB':>11s}")
+for r in rows:
+    if r[1] == 'FAILED':
+        print(f"{r[0]:26s} FAILED: {' '.join(r[2:])}")
+        continue
+    s, rss, b = ok[r[0]]
+    print(f"{r[0]:26s} {s:8.2f} {rss/1024:13.1f} {b/2**20:11.1f}")
+def ratio(a, b, what):
+    if a in ok and b in ok and ok[b][0] > 0:
+        print(f"{what}: {ok[a][0]/ok[b][0]:.2f}x")
+print()
+ratio('memlens-bmp', 'cat', 'memlens BMP time / cat')
+ratio('ffmpeg-png', 'memlens-png-2threads', 'ffmpeg PNG time / memlens PNG (2 threads)')
+ratio('memlens-png-1thread', 'memlens-png-2threads', 'memlens PNG 1 thread / 2 threads')
+ratio('pillow-png', 'memlens-png-2threads', 'Pillow PNG time / memlens PNG')
+ratio('imagemagick-png', 'memlens-png-2threads', 'ImageMagick PNG time / memlens PNG')
+if 'memlens-png-2threads' in ok and 'ffmpeg-png' in ok:
+    print(f"memlens PNG size / ffmpeg PNG size: {ok['memlens-png-2threads'][2]/ok['ffmpeg-png'][2]:.3f}")
+PY
