@@ -66,12 +66,21 @@ run "memlens-bmp" "$dir/o.bmp" "$memlens" image "$dir/dump" --width $W -o "$dir/
 run "memlens-png-2threads" "$dir/o.png" "$memlens" image "$dir/dump" --width $W -o "$dir/o.png" --threads 2
 run "memlens-png-1thread" "$dir/o.png" "$memlens" image "$dir/dump" --width $W -o "$dir/o.png" --threads 1
 run "ffmpeg-png" "$dir/o.png" ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -s ${W}x$rows -i "$dir/dump" -frames:v 1 "$dir/o.png"
-run "ffmpeg-bmp" "$dir/o.bmp" ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -s ${W}x$rows -i "$dir/dump" -frames:v 1 "$dir/o.bmp"
 run "pillow-png" "$dir/o.png" /usr/bin/python3 -c "
 import sys; from PIL import Image
 Image.MAX_IMAGE_PIXELS = None
 Image.frombytes('RGB', ($W, $rows), open('$dir/dump', 'rb').read()).save('$dir/o.png')"
 run "imagemagick-png" "$dir/o.png" env MAGICK_CONFIGURE_PATH="$dir/im" convert -size ${W}x$rows -depth 8 "rgb:$dir/dump" "$dir/o.png"
+
+# ffmpeg refuses frames over about 268 megapixels: compare on the largest
+# square it takes, 8192x8192 (192 MiB), cut from the same dump.
+head -c $((8192 * 8192 * 3)) "$dir/dump" >"$dir/d8k"
+run "memlens-png-8k-2threads" "$dir/o.png" "$memlens" image "$dir/d8k" --width 8192 -o "$dir/o.png" --threads 2
+run "memlens-png-8k-1thread" "$dir/o.png" "$memlens" image "$dir/d8k" --width 8192 -o "$dir/o.png" --threads 1
+run "ffmpeg-png-8k" "$dir/o.png" ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -s 8192x8192 -i "$dir/d8k" -frames:v 1 "$dir/o.png"
+run "memlens-bmp-8k" "$dir/o.bmp" "$memlens" image "$dir/d8k" --width 8192 -o "$dir/o.bmp"
+run "ffmpeg-bmp-8k" "$dir/o.bmp" ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -s 8192x8192 -i "$dir/d8k" -frames:v 1 "$dir/o.bmp"
+rm -f "$dir/d8k"
 
 # Flat memory whatever the size: an 8 GiB sparse raw file to BMP-free PNG.
 truncate -s 8G "$dir/sparse"
@@ -98,10 +107,12 @@ def ratio(a, b, what):
         print(f"{what}: {ok[a][0]/ok[b][0]:.2f}x")
 print()
 ratio('memlens-bmp', 'cat', 'memlens BMP time / cat')
-ratio('ffmpeg-png', 'memlens-png-2threads', 'ffmpeg PNG time / memlens PNG (2 threads)')
+ratio('ffmpeg-png-8k', 'memlens-png-8k-2threads', 'ffmpeg PNG time / memlens PNG (2 threads), 8192x8192')
+ratio('memlens-png-8k-1thread', 'memlens-png-8k-2threads', 'memlens PNG 1 thread / 2 threads, 8192x8192')
+ratio('ffmpeg-bmp-8k', 'memlens-bmp-8k', 'ffmpeg BMP time / memlens BMP, 8192x8192')
 ratio('memlens-png-1thread', 'memlens-png-2threads', 'memlens PNG 1 thread / 2 threads')
 ratio('pillow-png', 'memlens-png-2threads', 'Pillow PNG time / memlens PNG')
 ratio('imagemagick-png', 'memlens-png-2threads', 'ImageMagick PNG time / memlens PNG')
-if 'memlens-png-2threads' in ok and 'ffmpeg-png' in ok:
-    print(f"memlens PNG size / ffmpeg PNG size: {ok['memlens-png-2threads'][2]/ok['ffmpeg-png'][2]:.3f}")
+if 'memlens-png-8k-2threads' in ok and 'ffmpeg-png-8k' in ok:
+    print(f"memlens PNG size / ffmpeg PNG size, 8192x8192: {ok['memlens-png-8k-2threads'][2]/ok['ffmpeg-png-8k'][2]:.3f}")
 PY

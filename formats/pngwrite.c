@@ -33,10 +33,16 @@ enum { S_FREE, S_FILLING, S_QUEUED, S_BUSY, S_DONE };
 struct strip {
 	int state;
 	bool last;
-	uint8_t *in;
+	/*
+	 * Unfiltered rows: ctx_rows rows before the strip (the row above its
+	 * first, and enough to refilter the previous strip's last 32 KiB for
+	 * the dictionary), then nrows rows of its own.
+	 */
+	uint8_t *raw;
+	size_t raw_cap;
+	uint32_t ctx_rows, nrows;
+	uint8_t *in;		/* filtered rows, filled by the worker */
 	size_t in_len, in_cap;
-	uint8_t dict[WINDOW];
-	size_t dict_len;
 	uint8_t *out;
 	size_t out_len;
 	uLong adler;
@@ -52,9 +58,9 @@ struct ml_png {
 	int level;
 	bool failed;
 
-	uint8_t *prev, *cand[5];	/* previous row, the five filtered candidates */
-	uint8_t tail[WINDOW];	/* the last 32 KiB of filtered data: next dictionary */
-	size_t tail_len;
+	uint32_t ctx_max;	/* rows of context a strip needs */
+	uint32_t strip_rows;	/* rows per strip */
+	uint64_t rows_in;	/* rows handed over so far */
 	uLong adler;		/* of all filtered data so far */
 	bool header_out;
 
@@ -89,16 +95,41 @@ static void on_warning(png_structp png, png_const_charp msg)
 	ml_warn("PNG: %s", msg);
 }
 
-/* Deflates one strip into its own buffer. */
-static void compress_strip(struct strip *s, int level)
+static void filter_rows(const uint8_t *rows, const uint8_t *above, uint32_t n, size_t rowlen,
+			size_t bpp, uint8_t *out);
+
+/*
+ * Filters and deflates one strip.  The dictionary is the last 32 KiB of
+ * the previous strip's filtered data, rebuilt here from its unfiltered
+ * rows: filtering is deterministic, so it matches what that strip
+ * compressed.
+ */
+static void compress_strip(struct strip *s, size_t rowlen, size_t bpp, int level)
 {
 	z_stream z = { 0 };
+	size_t flen = rowlen + 1;
+	uint8_t *zero = NULL;
+	const uint8_t *own = s->raw + (size_t)s->ctx_rows * rowlen;
+	if (s->ctx_rows == 0)
+		zero = ml_calloc(rowlen, 1);
+	s->in_len = (size_t)s->nrows * flen;
+	if (s->in_len > s->in_cap) {
+		s->in_cap = s->in_len;
+		s->in = ml_reallocarray(s->in, s->in_cap, 1);
+	}
+	filter_rows(own, s->ctx_rows ? own - rowlen : zero, s->nrows, rowlen, bpp, s->in);
 	s->zerr = deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
 	if (s->zerr != Z_OK)
-		return;
-	if (s->dict_len)
-		deflateSetDictionary(&z, s->dict, (uInt)s->dict_len);
-	/* deflateBound + room for the sync flush's empty stored block. */
+		goto out;
+	if (s->ctx_rows > 1) {
+		/* Rows 1..ctx_rows-1 of the context are the previous strip's last. */
+		uint32_t k = s->ctx_rows - 1;
+		uint8_t *dict = ml_malloc((size_t)k * flen);
+		filter_rows(s->raw + rowlen, s->raw, k, rowlen, bpp, dict);
+		size_t dl = ML_MIN((size_t)k * flen, (size_t)WINDOW);
+		deflateSetDictionary(&z, dict + (size_t)k * flen - dl, (uInt)dl);
+		free(dict);
+	}
 	size_t cap = deflateBound(&z, (uLong)s->in_len) + 16;
 	s->out = ml_reallocarray(s->out, cap, 1);
 	z.next_in = s->in;
@@ -113,6 +144,8 @@ static void compress_strip(struct strip *s, int level)
 	s->out_len = cap - z.avail_out;
 	s->adler = adler32(1L, s->in, (uInt)s->in_len);
 	deflateEnd(&z);
+out:
+	free(zero);
 }
 
 static void *worker(void *arg)
@@ -136,7 +169,7 @@ static void *worker(void *arg)
 		}
 		s->state = S_BUSY;
 		pthread_mutex_unlock(&p->mu);
-		compress_strip(s, p->level);
+		compress_strip(s, p->rowlen, p->channels, p->level);
 		pthread_mutex_lock(&p->mu);
 		s->state = S_DONE;
 		pthread_cond_broadcast(&p->finished);
@@ -202,7 +235,6 @@ static int drain(struct ml_png *p, uint64_t upto)
 		if (p->nthreads > 1)
 			pthread_mutex_lock(&p->mu);
 		s->state = S_FREE;
-		s->in_len = 0;
 		p->next_write++;
 		if (p->nthreads > 1)
 			pthread_mutex_unlock(&p->mu);
@@ -216,7 +248,7 @@ static int submit(struct ml_png *p, bool last)
 	struct strip *s = &p->ring[p->fill % p->nring];
 	s->last = last;
 	if (p->nthreads <= 1) {
-		compress_strip(s, p->level);
+		compress_strip(s, p->rowlen, p->channels, p->level);
 		s->state = S_DONE;
 		p->fill++;
 		return drain(p, p->fill);
@@ -232,79 +264,114 @@ static int submit(struct ml_png *p, bool last)
 	return 0;
 }
 
-/* The strip rows are gathered into, started with the running dictionary. */
+/*
+ * The strip rows are gathered into.  A new one starts with the rows before
+ * it, copied from the end of the previous strip (still in the ring: it is
+ * not reused before this copy).
+ */
 static struct strip *filling(struct ml_png *p)
 {
 	struct strip *s = &p->ring[p->fill % p->nring];
-	if (s->state == S_FREE) {
-		s->state = S_FILLING;
-		s->in_len = 0;
-		memcpy(s->dict, p->tail, p->tail_len);
-		s->dict_len = p->tail_len;
+	if (s->state != S_FREE)
+		return s;
+	size_t need = (size_t)(p->ctx_max + p->strip_rows) * p->rowlen;
+	if (need > s->raw_cap) {
+		s->raw = ml_reallocarray(s->raw, need, 1);
+		s->raw_cap = need;
+	}
+	s->state = S_FILLING;
+	s->nrows = 0;
+	s->ctx_rows = (uint32_t)ML_MIN((uint64_t)p->ctx_max, p->rows_in);
+	if (s->ctx_rows) {
+		const struct strip *prev = &p->ring[(p->fill + p->nring - 1) % p->nring];
+		uint32_t have = prev->ctx_rows + prev->nrows;
+		memcpy(s->raw, prev->raw + (size_t)(have - s->ctx_rows) * p->rowlen,
+		       (size_t)s->ctx_rows * p->rowlen);
 	}
 	return s;
 }
 
-static void append(struct ml_png *p, struct strip *s, const uint8_t *d, size_t n)
-{
-	if (s->in_len + n > s->in_cap) {
-		s->in_cap = ML_MAX(s->in_len + n, STRIP_BYTES + p->rowlen + 1);
-		s->in = ml_reallocarray(s->in, s->in_cap, 1);
-	}
-	memcpy(s->in + s->in_len, d, n);
-	s->in_len += n;
-	/* The dictionary of the next strip: the last 32 KiB of the data. */
-	if (n >= WINDOW) {
-		memcpy(p->tail, d + n - WINDOW, WINDOW);
-		p->tail_len = WINDOW;
-	} else {
-		size_t keep = ML_MIN(p->tail_len, WINDOW - n);
-		memmove(p->tail, p->tail + p->tail_len - keep, keep);
-		memcpy(p->tail + keep, d, n);
-		p->tail_len = keep + n;
-	}
-}
-
-static uint8_t paeth(int a, int b, int c)
+static inline uint8_t paeth(int a, int b, int c)
 {
 	int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
 	return (uint8_t)(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
 }
 
-/*
- * Filters one row with each of the five PNG filters and keeps the one with
- * the smallest sum of absolute values (as signed bytes): libpng's default
- * heuristic, which suits memory's mix of text, tables and noise.
- */
-static const uint8_t *filter_row(struct ml_png *p, const uint8_t *row)
+/* Applies filter f to row n bytes wide (bpp bytes per pixel) into o. */
+static void apply_filter(int f, const uint8_t *row, const uint8_t *up, size_t n, size_t bpp,
+			 uint8_t *o)
 {
-	size_t n = p->rowlen, bpp = p->channels;
-	const uint8_t *up = p->prev;
-	uint64_t best = UINT64_MAX;
-	int pick = 0;
-	for (int f = 0; f < 5; f++) {
-		uint8_t *o = p->cand[f];
-		uint64_t sum = 0;
-		o[0] = (uint8_t)f;
-		for (size_t i = 0; i < n; i++) {
-			int a = i >= bpp ? row[i - bpp] : 0, b = up[i], c = i >= bpp ? up[i - bpp] : 0;
-			uint8_t v = row[i];
-			switch (f) {
-			case 1: v = (uint8_t)(v - a); break;
-			case 2: v = (uint8_t)(v - b); break;
-			case 3: v = (uint8_t)(v - ((a + b) >> 1)); break;
-			case 4: v = (uint8_t)(v - paeth(a, b, c)); break;
-			}
-			o[i + 1] = v;
-			sum += v < 128 ? v : 256 - v;
-		}
-		if (sum < best) {
-			best = sum;
-			pick = f;
-		}
+	size_t i;
+	switch (f) {
+	case 0:
+		memcpy(o, row, n);
+		break;
+	case 1:
+		memcpy(o, row, ML_MIN(bpp, n));
+		for (i = bpp; i < n; i++)
+			o[i] = (uint8_t)(row[i] - row[i - bpp]);
+		break;
+	case 2:
+		for (i = 0; i < n; i++)
+			o[i] = (uint8_t)(row[i] - up[i]);
+		break;
+	case 3:
+		for (i = 0; i < bpp && i < n; i++)
+			o[i] = (uint8_t)(row[i] - (up[i] >> 1));
+		for (; i < n; i++)
+			o[i] = (uint8_t)(row[i] - ((row[i - bpp] + up[i]) >> 1));
+		break;
+	default:
+		for (i = 0; i < bpp && i < n; i++)
+			o[i] = (uint8_t)(row[i] - up[i]);
+		for (; i < n; i++)
+			o[i] = (uint8_t)(row[i] - paeth(row[i - bpp], up[i], up[i - bpp]));
 	}
-	memcpy(p->prev, row, n);
-	return p->cand[pick];
+}
+
+/* Sum of the filtered bytes as signed magnitudes, on every step-th pixel. */
+static uint64_t cost(int f, const uint8_t *row, const uint8_t *up, size_t n, size_t bpp, size_t step)
+{
+	uint64_t sum = 0;
+	for (size_t i = bpp; i < n; i += step) {
+		int a = row[i - bpp], b = up[i], c = up[i - bpp];
+		uint8_t v = row[i];
+		switch (f) {
+		case 1: v = (uint8_t)(v - a); break;
+		case 2: v = (uint8_t)(v - b); break;
+		case 3: v = (uint8_t)(v - ((a + b) >> 1)); break;
+		case 4: v = (uint8_t)(v - paeth(a, b, c)); break;
+		}
+		sum += v < 128 ? v : 256 - v;
+	}
+	return sum;
+}
+
+/*
+ * Picks each row's filter by libpng's heuristic — the smallest sum of
+ * absolute values — judged on a sample of the row (every 7th byte, enough
+ * to tell text from tables from noise), then filters the row once.
+ */
+static void filter_rows(const uint8_t *rows, const uint8_t *above, uint32_t n, size_t rowlen,
+			size_t bpp, uint8_t *out)
+{
+	size_t step = rowlen > 4096 ? 7 : 1;
+	for (uint32_t r = 0; r < n; r++) {
+		const uint8_t *row = rows + (size_t)r * rowlen;
+		const uint8_t *up = r ? row - rowlen : above;
+		uint64_t best = UINT64_MAX;
+		int pick = 0;
+		for (int f = 0; f < 5; f++) {
+			uint64_t c = cost(f, row, up, rowlen, bpp, step);
+			if (c < best) {
+				best = c;
+				pick = f;
+			}
+		}
+		uint8_t *o = out + (size_t)r * (rowlen + 1);
+		o[0] = (uint8_t)pick;
+		apply_filter(pick, row, up, rowlen, bpp, o + 1);
+	}
 }
 
 struct ml_png *ml_png_begin(FILE *f, const struct ml_png_opts *o)
@@ -322,7 +389,9 @@ struct ml_png *ml_png_begin(FILE *f, const struct ml_png_opts *o)
 	p->height = o->height;
 	p->channels = ml_png_channels(o->color);
 	p->rowlen = (size_t)o->width * p->channels;
-	p->level = o->level < 0 ? 6 : ML_MIN(o->level, 9);
+	/* Default 4: in bench/image.sh the best speed at no more than 1.15x ffmpeg's size. */
+	/* Default 4: bench/image.sh's best speed at no more than 1.15x ffmpeg's size. */
+	p->level = o->level < 0 ? 4 : ML_MIN(o->level, 9);
 	p->adler = adler32(0L, NULL, 0);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	p->nthreads = o->threads ? o->threads : (unsigned)(cores > 0 ? cores : 1);
@@ -366,9 +435,9 @@ struct ml_png *ml_png_begin(FILE *f, const struct ml_png_opts *o)
 	}
 	png_write_info(p->png, p->info);
 
-	p->prev = ml_calloc(p->rowlen, 1);
-	for (int k = 0; k < 5; k++)
-		p->cand[k] = ml_malloc(p->rowlen + 1);
+	/* Context: the row above, plus the rows holding the last 32 KiB. */
+	p->ctx_max = (uint32_t)(WINDOW / (p->rowlen + 1) + 2);
+	p->strip_rows = (uint32_t)ML_MAX((size_t)1, STRIP_BYTES / (p->rowlen + 1));
 	p->nring = 2 * p->nthreads;
 	p->ring = ml_calloc(p->nring, sizeof *p->ring);
 	if (p->nthreads > 1) {
@@ -393,9 +462,12 @@ int ml_png_rows(struct ml_png *p, const uint8_t *rows, uint32_t nrows)
 		return -1;
 	for (uint32_t i = 0; i < nrows && p->done < p->height; i++) {
 		struct strip *s = filling(p);
-		append(p, s, filter_row(p, rows + (size_t)i * p->rowlen), p->rowlen + 1);
+		memcpy(s->raw + (size_t)(s->ctx_rows + s->nrows) * p->rowlen,
+		       rows + (size_t)i * p->rowlen, p->rowlen);
+		s->nrows++;
+		p->rows_in++;
 		p->done++;
-		if (s->in_len >= STRIP_BYTES || p->done == p->height) {
+		if (s->nrows >= p->strip_rows || p->done == p->height) {
 			if (submit(p, p->done == p->height)) {
 				p->failed = true;
 				return -1;
@@ -449,12 +521,10 @@ void ml_png_abort(struct ml_png *p)
 	if (p->png)
 		png_destroy_write_struct(&p->png, &p->info);
 	for (unsigned i = 0; p->ring && i < p->nring; i++) {
+		free(p->ring[i].raw);
 		free(p->ring[i].in);
 		free(p->ring[i].out);
 	}
 	free(p->ring);
-	free(p->prev);
-	for (int k = 0; k < 5; k++)
-		free(p->cand[k]);
 	free(p);
 }

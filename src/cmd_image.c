@@ -44,7 +44,7 @@ const char cmd_image_help[] =
 	"  --scale N             thumbnail: average each N x N block of pixels\n"
 	"  --fit WxH             thumbnail: the smallest N that fits in W x H\n"
 	"  --dpi N               record N dots per inch (PNG pHYs, BMP header)\n"
-	"  --level 0-9           PNG compression level (default 6)\n"
+	"  --level 0-9           PNG compression level (default 4)\n"
 	"  --threads N           PNG compression threads (default: every core)\n"
 	"  --map FILE.json       write which pixels each region covers\n\n";
 
