@@ -1,6 +1,7 @@
 /*
  * pagemap: batched pread of /proc/PID/pagemap (offsets must be 8-byte
- * aligned: one word per page, at vaddr / page_size * 8).
+ * aligned: one word per page, at vaddr / page_size * 8), the PAGEMAP_SCAN
+ * ioctl that skips empty runs, and /proc/kpageflags + kpagecount.
  */
 #include "config.h"
 #include "pagemap.h"
@@ -10,12 +11,15 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 struct ml_pagemap {
 	int fd;
 	int pid;
 	unsigned page_shift;
+	bool scan_probed;
+	uint64_t scan_mask;	/* PAGEMAP_SCAN categories this kernel knows; 0: none */
 };
 
 struct ml_pagemap *ml_pagemap_open(int pid)
@@ -71,3 +75,273 @@ void ml_pagemap_close(struct ml_pagemap *pm)
 	close(pm->fd);
 	free(pm);
 }
+
+/*
+ * PAGEMAP_SCAN, from include/uapi/linux/fs.h of kernels 6.7+ (Debian 12's
+ * headers predate it).  Categories: WPALLOWED 0, WRITTEN 1, FILE 2,
+ * PRESENT 3, SWAPPED 4, PFNZERO 5, HUGE 6, SOFT_DIRTY 7, GUARD 8 (6.14+).
+ */
+struct ml_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+struct ml_page_region {
+	uint64_t start, end, categories;
+};
+#define ML_PAGEMAP_SCAN _IOWR('f', 16, struct ml_pm_scan_arg)
+#define ML_PAGE_IS_PRESENT (1u << 3)
+#define ML_PAGE_IS_SWAPPED (1u << 4)
+#define ML_PAGE_IS_SOFT_DIRTY (1u << 7)
+#define ML_PAGE_IS_GUARD (1u << 8)
+#define SCAN_VEC 1024
+
+static long scan_call(struct ml_pagemap *pm, uint64_t start, uint64_t end,
+		      struct ml_page_region *vec, uint64_t mask, uint64_t *walk_end)
+{
+	struct ml_pm_scan_arg a = {
+		.size = sizeof a, .start = start, .end = end,
+		.vec = (uint64_t)(uintptr_t)vec, .vec_len = SCAN_VEC, .return_mask = mask,
+	};
+	long r;
+	while ((r = ioctl(pm->fd, ML_PAGEMAP_SCAN, &a)) < 0 && errno == EINTR)
+		;
+	*walk_end = a.walk_end;
+	return r;
+}
+
+bool ml_pagemap_has_scan(struct ml_pagemap *pm)
+{
+	if (!pm->scan_probed) {
+		struct ml_page_region v[SCAN_VEC];
+		uint64_t we;
+		/* An empty range is a valid call on kernels that know the ioctl. */
+		pm->scan_mask = 0x1ff;
+		if (scan_call(pm, 0, 0, v, pm->scan_mask, &we) < 0) {
+			/* EINVAL: a kernel before 6.14, without the GUARD category. */
+			pm->scan_mask = errno == EINVAL ? 0xff : 0;
+			if (pm->scan_mask && scan_call(pm, 0, 0, v, pm->scan_mask, &we) < 0)
+				pm->scan_mask = 0;
+		}
+		pm->scan_probed = true;
+	}
+	return pm->scan_mask != 0;
+}
+
+long ml_pagemap_scan_read(struct ml_pagemap *pm, uint64_t vaddr, size_t npages, uint64_t *out)
+{
+	if (!ml_pagemap_has_scan(pm))
+		return ml_pagemap_read(pm, vaddr, npages, out);
+	struct ml_page_region *vec = ml_calloc(SCAN_VEC, sizeof *vec);
+	uint64_t ps = (uint64_t)1 << pm->page_shift;
+	uint64_t start = vaddr & ~(ps - 1), end = start + npages * ps, pos = start;
+	long ret = (long)npages;
+	memset(out, 0, npages * sizeof *out);
+	while (pos < end) {
+		uint64_t walk_end;
+		long n = scan_call(pm, pos, end, vec, pm->scan_mask, &walk_end);
+		if (n < 0 && errno == EFAULT) {
+			/* Beyond the user address limit ([vsyscall]): pread answers. */
+			long k = ml_pagemap_read(pm, pos, (size_t)((end - pos) / ps), out + (pos - start) / ps);
+			ret = k < 0 ? -1 : (long)((pos - start) / ps) + k;
+			break;
+		}
+		if (n < 0) {
+			if (errno == ESRCH || errno == ENOENT) {
+				ret = (long)((pos - start) / ps);
+				break;
+			}
+			ml_err("pid %d: PAGEMAP_SCAN failed: %s (try --no-scan)", pm->pid, strerror(errno));
+			ret = -1;
+			break;
+		}
+		for (long i = 0; i < n; i++) {
+			const struct ml_page_region *r = &vec[i];
+			size_t a = (size_t)((r->start - start) / ps), b = (size_t)((r->end - start) / ps);
+			if (r->categories & (ML_PAGE_IS_PRESENT | ML_PAGE_IS_SWAPPED | ML_PAGE_IS_GUARD)) {
+				long k = ml_pagemap_read(pm, r->start, b - a, out + a);
+				if (k < 0) {
+					ret = -1;
+					goto done;
+				}
+			} else if (r->categories & ML_PAGE_IS_SOFT_DIRTY) {
+				/* An empty page's word carries only the VMA's soft-dirty flag. */
+				for (size_t k = a; k < b; k++)
+					out[k] = ML_PM_SOFT_DIRTY;
+			}
+		}
+		if (walk_end <= pos)
+			break;
+		pos = walk_end;
+	}
+done:
+	free(vec);
+	return ret;
+}
+
+struct ml_kpage {
+	int flags_fd, count_fd;
+	uint64_t *buf;
+};
+
+struct ml_kpage *ml_kpage_open(const char **why)
+{
+	int f = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (f < 0) {
+		*why = errno == EACCES || errno == EPERM ? "/proc/kpageflags needs root" :
+			"/proc/kpageflags is not available";
+		return NULL;
+	}
+	int c = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
+	struct ml_kpage *k = ml_calloc(1, sizeof *k);
+	k->flags_fd = f;
+	k->count_fd = c;
+	k->buf = ml_calloc(1 << 16, sizeof *k->buf);
+	return k;
+}
+
+static int kread(int fd, uint64_t pfn, size_t n, uint64_t *out, const char *what)
+{
+	size_t done = 0;
+	while (done < n) {
+		uint64_t off = (pfn + done) * 8;
+		ssize_t r = pread(fd, out + done, (n - done) * 8, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ml_err("%s: read at pfn 0x%llx failed: %s", what,
+			       (unsigned long long)(pfn + done), strerror(errno));
+			return -1;
+		}
+		if (r == 0) {
+			memset(out + done, 0, (n - done) * 8);
+			break;
+		}
+		done += (size_t)r / 8;
+	}
+	return 0;
+}
+
+int ml_kpage_flags(struct ml_kpage *k, uint64_t pfn, size_t n, uint64_t *flags)
+{
+	return kread(k->flags_fd, pfn, n, flags, "/proc/kpageflags");
+}
+
+int ml_kpage_lookup(struct ml_kpage *k, const uint64_t *words, size_t n, uint64_t *flags,
+		    uint64_t *counts)
+{
+	memset(flags, 0, n * sizeof *flags);
+	memset(counts, 0, n * sizeof *counts);
+	for (size_t i = 0; i < n;) {
+		uint64_t pfn = words[i] & ML_PM_PFN_MASK;
+		if (!(words[i] & ML_PM_PRESENT) || !pfn) {
+			i++;
+			continue;
+		}
+		/* A run of pages whose frames are adjacent: one read each file. */
+		size_t j = i + 1;
+		while (j < n && j - i < (1 << 16) && (words[j] & ML_PM_PRESENT) &&
+		       (words[j] & ML_PM_PFN_MASK) == pfn + (j - i))
+			j++;
+		if (kread(k->flags_fd, pfn, j - i, flags + i, "/proc/kpageflags"))
+			return -1;
+		if (k->count_fd >= 0 && kread(k->count_fd, pfn, j - i, counts + i, "/proc/kpagecount"))
+			return -1;
+		i = j;
+	}
+	return 0;
+}
+
+void ml_kpage_close(struct ml_kpage *k)
+{
+	if (!k)
+		return;
+	close(k->flags_fd);
+	if (k->count_fd >= 0)
+		close(k->count_fd);
+	free(k->buf);
+	free(k);
+}
+
+enum ml_pm_state ml_pm_classify(uint64_t w, uint64_t kf, uint64_t kc, struct ml_pm_counts *c, bool kp)
+{
+	c->pages++;
+	if (w & ML_PM_SOFT_DIRTY)
+		c->soft_dirty++;
+	if (w & ML_PM_UFFD_WP)
+		c->uffd_wp++;
+	/* A guard marker sets the swapped bit too: test it first. */
+	if (w & ML_PM_GUARD) {
+		c->guard++;
+		return ML_ST_GUARD;
+	}
+	if (w & ML_PM_SWAPPED) {
+		c->swapped++;
+		if (w & ML_PM_FILE)
+			c->file++;
+		return ML_ST_SWAP;
+	}
+	if (!(w & ML_PM_PRESENT))
+		return ML_ST_NONE;
+	c->present++;
+	if (w & ML_PM_EXCLUSIVE)
+		c->exclusive++;
+	bool file = w & ML_PM_FILE;
+	if (file)
+		c->file++;
+	else
+		c->anon++;
+	if (!kp)
+		return file ? ML_ST_FILE : ML_ST_ANON;
+#define KF(b) (kf >> ML_KPF_##b & 1)
+	if (KF(THP))
+		c->thp++;
+	if (KF(HUGE))
+		c->hugetlb++;
+	if (KF(KSM))
+		c->ksm++;
+	if (KF(ZERO_PAGE))
+		c->zero++;
+	if (KF(LRU))
+		KF(ACTIVE) ? c->active++ : c->inactive++;
+	if (KF(DIRTY))
+		c->dirty++;
+	if (KF(SWAPCACHE))
+		c->swapcache++;
+	if (KF(UNEVICTABLE))
+		c->unevictable++;
+	if (kc > 1)
+		c->shared++;
+	if (KF(ZERO_PAGE))
+		return ML_ST_ZERO;
+	if (KF(THP))
+		return ML_ST_THP;
+#undef KF
+	return file ? ML_ST_FILE : ML_ST_ANON;
+}
+
+
+/*
+ * Only a free block's first page carries BUDDY; its other pages carry no
+ * flag at all, so a page with no flags counts as free too.
+ */
+enum ml_phys ml_phys_classify(uint64_t f)
+{
+#define KF(b) (f >> ML_KPF_##b & 1)
+	if (KF(BUDDY) || f == 0)
+		return ML_PH_FREE;
+	if (KF(SLAB))
+		return ML_PH_SLAB;
+	if (KF(PGTABLE))
+		return ML_PH_PGTABLE;
+	if (KF(ZERO_PAGE))
+		return ML_PH_ZERO;
+	if (KF(THP) || KF(HUGE))
+		return ML_PH_HUGE;
+	if (KF(ANON))
+		return ML_PH_ANON;
+	if (KF(LRU) || KF(MMAP))
+		return ML_PH_FILE;
+#undef KF
+	return ML_PH_OTHER;
+}
+
