@@ -253,69 +253,130 @@ static void page_row(const struct job *j, uint64_t addr, uint64_t w, uint64_t kf
 	putchar('\n');
 }
 
+/* n pages of one state: full empty lines of the map fold without a loop. */
+static int state_run(struct job *j, enum ml_pm_state st, uint64_t n)
+{
+	uint64_t line = 2 * j->width;
+	while (n) {
+		if (!j->png && !j->line_fill && n >= line && (st == ML_ST_NONE || st == ML_ST_HOLE)) {
+			uint64_t k = n / line;
+			j->empty_lines += k;
+			j->line_addr += k * line * j->ps;
+			n -= k * line;
+			continue;
+		}
+		if (j->png) {
+			if (png_page(j, st))
+				return -1;
+		} else {
+			map_page(j, st);
+		}
+		n--;
+	}
+	return 0;
+}
+
+static bool drawing(const struct job *j)
+{
+	return j->png || (!j->json && !j->csv);
+}
+
+/* n pages that all have pagemap word w and no frame. */
+static int empty_run(struct job *j, uint64_t addr, uint64_t n, uint64_t w, struct ml_pm_counts *c)
+{
+	c->pages += n;
+	if (w & ML_PM_SOFT_DIRTY)
+		c->soft_dirty += n;
+	for (uint64_t i = 0; j->pages && i < n; i++)
+		page_row(j, addr + i * j->ps, w, 0, 0);
+	return drawing(j) ? state_run(j, ML_ST_NONE, n) : 0;
+}
+
+static int dense_run(struct job *j, uint64_t addr, const uint64_t *w, const uint64_t *kf,
+		     const uint64_t *kc, size_t n, struct ml_pm_counts *c)
+{
+	for (size_t i = 0; i < n; i++) {
+		enum ml_pm_state st = ml_pm_classify(w[i], kf ? kf[i] : 0, kc ? kc[i] : 0, c, j->kp != NULL);
+		if (j->pages)
+			page_row(j, addr + i * j->ps, w[i], kf ? kf[i] : 0, kc ? kc[i] : 0);
+		if (drawing(j) && state_run(j, st, 1))
+			return -1;
+	}
+	return 0;
+}
+
+/* A core or dump: the captured pages, then the holes. */
+static int dump_pages(struct job *j, const struct ml_region *r, uint64_t first, uint64_t last,
+		      struct ml_pm_counts *c)
+{
+	uint64_t capped = (r->start + r->captured + j->ps - 1) / j->ps;
+	uint64_t split = ML_MAX(first, ML_MIN(last, capped));
+	c->pages += last - first;
+	c->captured += split - first;
+	c->holes += last - split;
+	for (uint64_t pg = first; j->pages && pg < last; pg++)
+		printf("0x%" PRIx64 ",%d\n", pg * j->ps, pg < split);
+	if (!drawing(j))
+		return 0;
+	return state_run(j, ML_ST_CAPTURED, split - first) || state_run(j, ML_ST_HOLE, last - split) ? -1 : 0;
+}
+
 static int region_pages(struct job *j, const struct ml_piece *p, struct ml_pm_counts *c)
 {
 	const struct ml_region *r = &j->s->r[p->region];
 	uint64_t first = p->start / j->ps, last = (p->end + j->ps - 1) / j->ps;
+	j->line_addr = first * j->ps;
+	if (!j->live)
+		return dump_pages(j, r, first, last, c);
 	uint64_t *w = ml_malloc(BATCH * sizeof *w), *kf = NULL, *kc = NULL;
 	int ret = 0;
 	if (j->kp) {
 		kf = ml_malloc(BATCH * sizeof *kf);
 		kc = ml_malloc(BATCH * sizeof *kc);
 	}
-	j->line_addr = first * j->ps;
-	for (uint64_t pg = first; pg < last && !ret;) {
-		size_t n = (size_t)ML_MIN((uint64_t)BATCH, last - pg);
-		long got = n;
-		if (j->live) {
-			got = j->scan ? ml_pagemap_scan_read(j->pm, pg * j->ps, n, w)
-				      : ml_pagemap_read(j->pm, pg * j->ps, n, w);
-			if (got < 0) {
-				ret = -1;
-				break;
-			}
-			/* Above the user address limit pagemap has no words: empty pages. */
-			if ((size_t)got < n && (kill(j->s->pid, 0) == 0 || errno != ESRCH)) {
-				memset(w + got, 0, (n - (size_t)got) * sizeof *w);
-				got = (long)n;
-			}
-			if ((size_t)got < n && !j->exited) {
-				ml_warn("pid %d went away mid-report: pages from 0x%" PRIx64 " on are not reported",
-					j->s->pid, (pg + (uint64_t)got) * j->ps);
-				j->exited = true;
-			}
-			if (j->kp && ml_kpage_lookup(j->kp, w, (size_t)got, kf, kc)) {
-				ret = -1;
-				break;
-			}
-		}
-		for (size_t i = 0; i < (size_t)got; i++) {
-			uint64_t addr = (pg + i) * j->ps;
-			enum ml_pm_state st;
-			if (j->live) {
-				st = ml_pm_classify(w[i], kf ? kf[i] : 0, kc ? kc[i] : 0, c, j->kp != NULL);
-				if (j->pages)
-					page_row(j, addr, w[i], kf ? kf[i] : 0, kc ? kc[i] : 0);
-			} else {
-				bool cap = addr < r->start + r->captured;
-				c->pages++;
-				cap ? c->captured++ : c->holes++;
-				st = cap ? ML_ST_CAPTURED : ML_ST_HOLE;
-				if (j->pages)
-					printf("0x%" PRIx64 ",%d\n", addr, cap);
-			}
-			if (j->png) {
-				if (png_page(j, st)) {
-					ret = -1;
-					break;
-				}
-			} else if (!j->json && !j->csv) {
-				map_page(j, st);
-			}
-		}
-		if ((size_t)got < n)
+	uint64_t pos = first * j->ps, end = last * j->ps;
+	while (pos < end && !ret) {
+		struct ml_pm_run run = { .start = pos, .end = end, .dense = true };
+		int got_run = j->scan ? ml_pagemap_scan_next(j->pm, pos, end, &run) : 1;
+		if (got_run < 0) {
+			ret = -1;
 			break;
-		pg += n;
+		}
+		if (got_run == 0) {
+			ml_warn("pid %d went away mid-report: pages from 0x%" PRIx64 " on are not reported",
+				j->s->pid, pos);
+			j->exited = true;
+			break;
+		}
+		if (!run.dense) {
+			ret = empty_run(j, pos, (run.end - pos) / j->ps, run.word, c);
+			pos = run.end;
+			continue;
+		}
+		size_t n = (size_t)ML_MIN((uint64_t)BATCH, (run.end - pos) / j->ps);
+		long got = ml_pagemap_read(j->pm, pos, n, w);
+		if (got < 0) {
+			ret = -1;
+			break;
+		}
+		/* Above the user address limit pagemap has no words: empty pages. */
+		if ((size_t)got < n && (kill(j->s->pid, 0) == 0 || errno != ESRCH)) {
+			memset(w + got, 0, (n - (size_t)got) * sizeof *w);
+			got = (long)n;
+		}
+		if ((size_t)got < n) {
+			ml_warn("pid %d went away mid-report: pages from 0x%" PRIx64 " on are not reported",
+				j->s->pid, pos + (uint64_t)got * j->ps);
+			j->exited = true;
+		}
+		if (j->kp && ml_kpage_lookup(j->kp, w, (size_t)got, kf, kc)) {
+			ret = -1;
+			break;
+		}
+		ret = dense_run(j, pos, w, kf, kc, (size_t)got, c);
+		if (j->exited)
+			break;
+		pos += n * j->ps;
 	}
 	free(w);
 	free(kf);
@@ -430,7 +491,9 @@ static int run(struct job *j, const struct ml_selection *sel)
 			json_object_set_new(o, "perms", json_string(perms));
 			json_object_set_new(o, "kind", json_string(ml_kind_name(r->kind)));
 			json_object_set_new(o, "path", ml_json_str(r->path));
-			json_object_update(o, counts_json(j, &c));
+			json_t *counts = counts_json(j, &c);
+			json_object_update(o, counts);
+			json_decref(counts);
 			json_array_append_new(regions, o);
 		} else if (j->csv && !j->pages) {
 			printf("0x%" PRIx64 ",0x%" PRIx64 ",%s,%s,", p->start, p->end, perms,
@@ -450,7 +513,7 @@ static int run(struct job *j, const struct ml_selection *sel)
 			json_object_set_new(root, "source", ml_json_str(j->s->name));
 		json_object_set_new(root, "page_size", json_integer(j->ps));
 		if (j->live) {
-			json_object_set_new(root, "scan", json_boolean(j->scan));
+			json_object_set_new(root, "scan", json_boolean(j->scan && ml_pagemap_has_scan(j->pm)));
 			json_object_set_new(root, "kpageflags", j->kp ? json_true() : json_false());
 		}
 		json_object_set_new(root, "regions", regions);

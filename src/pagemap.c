@@ -8,11 +8,31 @@
 #include "util.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+/*
+ * PAGEMAP_SCAN, from include/uapi/linux/fs.h of kernels 6.7+ (Debian 12's
+ * headers predate it).  Categories: WPALLOWED 0, WRITTEN 1, FILE 2,
+ * PRESENT 3, SWAPPED 4, PFNZERO 5, HUGE 6, SOFT_DIRTY 7, GUARD 8 (6.14+).
+ */
+struct ml_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+struct ml_page_region {
+	uint64_t start, end, categories;
+};
+#define ML_PAGEMAP_SCAN _IOWR('f', 16, struct ml_pm_scan_arg)
+#define ML_PAGE_IS_PRESENT (1u << 3)
+#define ML_PAGE_IS_SWAPPED (1u << 4)
+#define ML_PAGE_IS_SOFT_DIRTY (1u << 7)
+#define ML_PAGE_IS_GUARD (1u << 8)
+#define SCAN_VEC 1024
 
 struct ml_pagemap {
 	int fd;
@@ -20,6 +40,9 @@ struct ml_pagemap {
 	unsigned page_shift;
 	bool scan_probed;
 	uint64_t scan_mask;	/* PAGEMAP_SCAN categories this kernel knows; 0: none */
+	struct ml_page_region *vec;	/* the last PAGEMAP_SCAN answer */
+	long vec_n, vec_i;
+	uint64_t vec_from, vec_walk_end, vec_end;
 };
 
 struct ml_pagemap *ml_pagemap_open(int pid)
@@ -73,27 +96,9 @@ void ml_pagemap_close(struct ml_pagemap *pm)
 	if (!pm)
 		return;
 	close(pm->fd);
+	free(pm->vec);
 	free(pm);
 }
-
-/*
- * PAGEMAP_SCAN, from include/uapi/linux/fs.h of kernels 6.7+ (Debian 12's
- * headers predate it).  Categories: WPALLOWED 0, WRITTEN 1, FILE 2,
- * PRESENT 3, SWAPPED 4, PFNZERO 5, HUGE 6, SOFT_DIRTY 7, GUARD 8 (6.14+).
- */
-struct ml_pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-struct ml_page_region {
-	uint64_t start, end, categories;
-};
-#define ML_PAGEMAP_SCAN _IOWR('f', 16, struct ml_pm_scan_arg)
-#define ML_PAGE_IS_PRESENT (1u << 3)
-#define ML_PAGE_IS_SWAPPED (1u << 4)
-#define ML_PAGE_IS_SOFT_DIRTY (1u << 7)
-#define ML_PAGE_IS_GUARD (1u << 8)
-#define SCAN_VEC 1024
 
 static long scan_call(struct ml_pagemap *pm, uint64_t start, uint64_t end,
 		      struct ml_page_region *vec, uint64_t mask, uint64_t *walk_end)
@@ -127,55 +132,79 @@ bool ml_pagemap_has_scan(struct ml_pagemap *pm)
 	return pm->scan_mask != 0;
 }
 
-long ml_pagemap_scan_read(struct ml_pagemap *pm, uint64_t vaddr, size_t npages, uint64_t *out)
+/*
+ * The last ioctl's answer is kept, so stretches are handed out from it
+ * until the walk passes its end.
+ */
+static int scan_fill(struct ml_pagemap *pm, uint64_t from, uint64_t end)
 {
-	if (!ml_pagemap_has_scan(pm))
-		return ml_pagemap_read(pm, vaddr, npages, out);
-	struct ml_page_region *vec = ml_calloc(SCAN_VEC, sizeof *vec);
-	uint64_t ps = (uint64_t)1 << pm->page_shift;
-	uint64_t start = vaddr & ~(ps - 1), end = start + npages * ps, pos = start;
-	long ret = (long)npages;
-	memset(out, 0, npages * sizeof *out);
-	while (pos < end) {
-		uint64_t walk_end;
-		long n = scan_call(pm, pos, end, vec, pm->scan_mask, &walk_end);
-		if (n < 0 && errno == EFAULT) {
-			/* Beyond the user address limit ([vsyscall]): pread answers. */
-			long k = ml_pagemap_read(pm, pos, (size_t)((end - pos) / ps), out + (pos - start) / ps);
-			ret = k < 0 ? -1 : (long)((pos - start) / ps) + k;
-			break;
+	if (!pm->vec)
+		pm->vec = ml_calloc(SCAN_VEC, sizeof *pm->vec);
+	pm->vec_n = pm->vec_i = 0;
+	pm->vec_from = pm->vec_walk_end = from;
+	pm->vec_end = end;
+	uint64_t walk_end;
+	long n = scan_call(pm, from, end, pm->vec, pm->scan_mask, &walk_end);
+	if (n < 0) {
+		if (errno == ESRCH || errno == ENOENT)
+			return 0;
+		/*
+		 * EFAULT: beyond the user address limit ([vsyscall]).  Anything
+		 * else: the ioctl is younger than pagemap and has refused ranges
+		 * pread reads fine, and the words are the same either way.
+		 */
+		if (errno != EFAULT) {
+			ml_warn("pid %d: PAGEMAP_SCAN failed at 0x%" PRIx64 " (%s): reading pagemap word by word from here on",
+				pm->pid, from, strerror(errno));
+			pm->scan_mask = 0;
 		}
-		if (n < 0) {
-			if (errno == ESRCH || errno == ENOENT) {
-				ret = (long)((pos - start) / ps);
-				break;
-			}
-			ml_err("pid %d: PAGEMAP_SCAN failed: %s (try --no-scan)", pm->pid, strerror(errno));
-			ret = -1;
-			break;
-		}
-		for (long i = 0; i < n; i++) {
-			const struct ml_page_region *r = &vec[i];
-			size_t a = (size_t)((r->start - start) / ps), b = (size_t)((r->end - start) / ps);
-			if (r->categories & (ML_PAGE_IS_PRESENT | ML_PAGE_IS_SWAPPED | ML_PAGE_IS_GUARD)) {
-				long k = ml_pagemap_read(pm, r->start, b - a, out + a);
-				if (k < 0) {
-					ret = -1;
-					goto done;
-				}
-			} else if (r->categories & ML_PAGE_IS_SOFT_DIRTY) {
-				/* An empty page's word carries only the VMA's soft-dirty flag. */
-				for (size_t k = a; k < b; k++)
-					out[k] = ML_PM_SOFT_DIRTY;
-			}
-		}
-		if (walk_end <= pos)
-			break;
-		pos = walk_end;
+		return 2;
 	}
-done:
-	free(vec);
-	return ret;
+	/* Hostile or not, the kernel's answer is checked before it is used. */
+	uint64_t at = from;
+	for (long i = 0; i < n; i++) {
+		if (pm->vec[i].start < at || pm->vec[i].end <= pm->vec[i].start || pm->vec[i].end > end)
+			return 2;
+		at = pm->vec[i].end;
+	}
+	if (walk_end <= from || walk_end > end || walk_end < at)
+		return 2;
+	pm->vec_n = n;
+	pm->vec_walk_end = walk_end;
+	return 1;
+}
+
+int ml_pagemap_scan_next(struct ml_pagemap *pm, uint64_t from, uint64_t end, struct ml_pm_run *run)
+{
+	*run = (struct ml_pm_run){ .start = from, .end = end, .dense = true };
+	if (!ml_pagemap_has_scan(pm))
+		return 1;
+	if (pm->vec_end != end || from < pm->vec_from || from >= pm->vec_walk_end) {
+		int r = scan_fill(pm, from, end);
+		if (r != 1)
+			return r == 0 ? 0 : 1;
+	}
+	while (pm->vec_i < pm->vec_n && pm->vec[pm->vec_i].end <= from)
+		pm->vec_i++;
+	if (pm->vec_i == pm->vec_n) {
+		/* Past the last stretch the kernel returned: nothing is mapped. */
+		run->end = pm->vec_walk_end;
+		run->dense = false;
+		return 1;
+	}
+	const struct ml_page_region *r = &pm->vec[pm->vec_i];
+	if (from < r->start) {
+		run->end = r->start;
+		run->dense = false;
+		return 1;
+	}
+	run->end = r->end;
+	if (!(r->categories & (ML_PAGE_IS_PRESENT | ML_PAGE_IS_SWAPPED | ML_PAGE_IS_GUARD))) {
+		run->dense = false;
+		/* An empty page's word carries only the VMA's soft-dirty flag. */
+		run->word = r->categories & ML_PAGE_IS_SOFT_DIRTY ? ML_PM_SOFT_DIRTY : 0;
+	}
+	return 1;
 }
 
 struct ml_kpage {

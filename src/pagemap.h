@@ -72,12 +72,25 @@ void ml_pagemap_close(struct ml_pagemap *pm);
 /* True when the kernel has the PAGEMAP_SCAN ioctl (6.7+). */
 bool ml_pagemap_has_scan(struct ml_pagemap *pm);
 /*
- * Like ml_pagemap_read, but PAGEMAP_SCAN first finds which runs of pages
- * hold anything (present, swapped, guard) and only those words are read;
- * the words of empty runs are rebuilt from the scan's categories.  The
- * result is the same word for word; a 256 GiB reservation costs one call.
+ * A stretch of pages as PAGEMAP_SCAN sees it.  Dense: something is there
+ * (present, swapped or guard pages), so the caller reads its words with
+ * ml_pagemap_read.  Otherwise every page of it has the pagemap word `word`
+ * (0, or the VMA's soft-dirty bit), so a 256 GiB reservation costs one
+ * ioctl and no words.
  */
-long ml_pagemap_scan_read(struct ml_pagemap *pm, uint64_t vaddr, size_t npages, uint64_t *out);
+struct ml_pm_run {
+	uint64_t start, end;	/* byte addresses, page aligned */
+	bool dense;
+	uint64_t word;
+};
+/*
+ * The stretch that starts at `from` (< end).  Stretches come out in order
+ * and cover [from, end) without gaps when called with each one's end; an
+ * unmapped gap is an empty stretch.  Where the ioctl cannot answer, the
+ * stretch is dense, so pread decides.  Returns 1, 0 when the process went
+ * away, or -1 after a diagnostic.
+ */
+int ml_pagemap_scan_next(struct ml_pagemap *pm, uint64_t from, uint64_t end, struct ml_pm_run *run);
 
 /* kpageflags / kpagecount (root).  NULL when unavailable; *why says why. */
 struct ml_kpage;

@@ -12,8 +12,8 @@ chmod 755 "$T"
 SPECIMEN_CMD="$TARGET" start_specimen "$T"
 kill -STOP "$SPEC_PID"
 python3 "$CHECK" words "$SPEC_PID" "$T/before.json"
-"$MEMLENS" pagemap "$SPEC_PID" --json >"$T/scan.json" 2>/dev/null || fail "pagemap --json"
-"$MEMLENS" pagemap "$SPEC_PID" --json --no-scan >"$T/pread.json" 2>/dev/null || fail "pagemap --no-scan"
+"$MEMLENS" pagemap "$SPEC_PID" --json >"$T/scan.json" 2>"$T/err" || fail "pagemap --json: $(cat "$T/err")"
+"$MEMLENS" pagemap "$SPEC_PID" --json --no-scan >"$T/pread.json" 2>"$T/err" || fail "pagemap --no-scan: $(cat "$T/err")"
 python3 "$CHECK" words "$SPEC_PID" "$T/after.json"
 cmp -s "$T/before.json" "$T/after.json" || fail "the report changed the target's pagemap"
 python3 "$CHECK" smaps "$SPEC_PID" "$T/scan.json" || exit 1
@@ -25,15 +25,15 @@ sel=()
 for n in anon untouched private_file shared_anon guard thp; do
 	sel+=(--region "$(spec_addr $n 2)-$(spec_addr $n 3)")
 done
-"$MEMLENS" pagemap "$SPEC_PID" --csv --pages "${sel[@]}" >"$T/scan.csv" 2>/dev/null
-"$MEMLENS" pagemap "$SPEC_PID" --csv --pages --no-scan "${sel[@]}" >"$T/pread.csv" 2>/dev/null
+"$MEMLENS" pagemap "$SPEC_PID" --csv --pages "${sel[@]}" >"$T/scan.csv"
+"$MEMLENS" pagemap "$SPEC_PID" --csv --pages --no-scan "${sel[@]}" >"$T/pread.csv"
 [ "$(wc -l <"$T/scan.csv")" -gt 600 ] || fail "per-page CSV too short"
 cmp -s "$T/scan.csv" "$T/pread.csv" || fail "per-page CSV differs between scan and pread"
 
 # Each area as an address range (the kernel may merge neighbours into one
 # mapping): the page states the target set up.
 area() {	# NAME KEY...: prints the totals' values of KEYs for that area
-	"$MEMLENS" pagemap "$SPEC_PID" --json --region "$(spec_addr $1 2)-$(spec_addr $1 3)" 2>/dev/null |
+	"$MEMLENS" pagemap "$SPEC_PID" --json --region "$(spec_addr $1 2)-$(spec_addr $1 3)" |
 		python3 -c 'import json,sys; t=json.load(sys.stdin)["totals"]; print(*[t[k] for k in sys.argv[1:]])' "${@:2}"
 }
 [ "$(area anon pages present anon)" = "64 16 16" ] || fail "anon area: $(area anon pages present anon)"
@@ -56,7 +56,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	mkdir -m 777 "$T/nb"
 	SPECIMEN_CMD="$NB $TARGET" start_specimen "$T/nb"
 	kill -STOP "$SPEC_PID"
-	"$MEMLENS" pagemap "$SPEC_PID" --json >"$T/root.json" 2>/dev/null || fail "root run"
+	"$MEMLENS" pagemap "$SPEC_PID" --json >"$T/root.json" || fail "root run"
 	$NB "$MEMLENS" pagemap "$SPEC_PID" --json >"$T/nobody.json" 2>"$T/nobody.err" || fail "nobody run: $(cat "$T/nobody.err")"
 	grep -q "PFNs are hidden\|needs root" "$T/nobody.err" || fail "nobody: no line saying why columns are null"
 	python3 - "$T/root.json" "$T/nobody.json" <<'PY' || fail "root and nobody disagree"
@@ -93,8 +93,8 @@ if command -v gcore >/dev/null && [ "$(id -u)" -eq 0 ]; then
 	gcore -o "$T/c" "$SPEC_PID" >/dev/null 2>&1 || fail gcore
 	size=$(stat -c %s "$T/c.$SPEC_PID")
 	truncate -s $((size / 2)) "$T/c.$SPEC_PID"
-	"$MEMLENS" pagemap "$T/c.$SPEC_PID" --json >"$T/core.json" 2>/dev/null || fail "pagemap of a core"
-	"$MEMLENS" regions "$T/c.$SPEC_PID" --json >"$T/creg.json" 2>/dev/null
+	"$MEMLENS" pagemap "$T/c.$SPEC_PID" --json >"$T/core.json" || fail "pagemap of a core"
+	"$MEMLENS" regions "$T/c.$SPEC_PID" --json >"$T/creg.json"
 	python3 - "$T/core.json" "$T/creg.json" <<'PY' || fail "core captured pages"
 import json, sys
 pm, rg = (json.load(open(f)) for f in sys.argv[1:])
