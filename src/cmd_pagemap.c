@@ -370,10 +370,13 @@ static int region_pages(struct job *j, const struct ml_piece *p, struct ml_pm_co
 			j->exited = true;
 		}
 		if (j->kp && ml_kpage_lookup(j->kp, w, (size_t)got, kf, kc)) {
-			ret = -1;
-			break;
+			/* The pagemap columns stand on their own: keep going without. */
+			ml_warn("the THP, sharing and KSM columns are left empty");
+			ml_kpage_close(j->kp);
+			j->kp = NULL;
+			j->no_kpage = "reading /proc/kpageflags or /proc/kpagecount failed";
 		}
-		ret = dense_run(j, pos, w, kf, kc, (size_t)got, c);
+		ret = dense_run(j, pos, w, j->kp ? kf : NULL, j->kp ? kc : NULL, (size_t)got, c);
 		if (j->exited)
 			break;
 		pos += n * j->ps;
