@@ -416,6 +416,9 @@ static json_t *counts_json(const struct job *j, const struct ml_pm_counts *c)
 	K("dirty", c->dirty);
 	K("swapcache", c->swapcache);
 	K("unevictable", c->unevictable);
+	K("mlocked", c->mlocked);
+	K("compound_head", c->compound_head);
+	K("compound_tail", c->compound_tail);
 #undef N
 #undef K
 	return o;

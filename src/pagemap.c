@@ -338,6 +338,12 @@ enum ml_pm_state ml_pm_classify(uint64_t w, uint64_t kf, uint64_t kc, struct ml_
 		c->swapcache++;
 	if (KF(UNEVICTABLE))
 		c->unevictable++;
+	if (KF(COMPOUND_HEAD))
+		c->compound_head++;
+	if (KF(COMPOUND_TAIL))
+		c->compound_tail++;
+	if (KF(MLOCKED))
+		c->mlocked++;
 	if (kc > 1)
 		c->shared++;
 	if (KF(ZERO_PAGE))

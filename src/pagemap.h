@@ -30,6 +30,7 @@ enum {
 	ML_KPF_UNEVICTABLE = 18, ML_KPF_HWPOISON = 19, ML_KPF_NOPAGE = 20, ML_KPF_KSM = 21,
 	ML_KPF_THP = 22, ML_KPF_OFFLINE = 23, ML_KPF_ZERO_PAGE = 24, ML_KPF_IDLE = 25,
 	ML_KPF_PGTABLE = 26,
+	ML_KPF_MLOCKED = 33,	/* of the flags above 31, only this one is counted */
 };
 
 
@@ -41,6 +42,7 @@ enum ml_pm_state { ML_ST_NONE, ML_ST_ANON, ML_ST_FILE, ML_ST_THP, ML_ST_ZERO, ML
 struct ml_pm_counts {
 	uint64_t pages, present, swapped, file, anon, exclusive, soft_dirty, uffd_wp, guard;
 	uint64_t thp, hugetlb, ksm, zero, shared, active, inactive, dirty, swapcache, unevictable;
+	uint64_t compound_head, compound_tail, mlocked;
 	uint64_t captured, holes;
 };
 

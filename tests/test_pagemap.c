@@ -45,12 +45,18 @@ static void test_kpageflags(void **st)
 	assert_int_equal(ml_pm_classify(w, KF(THP) | KF(COMPOUND_HEAD) | KF(LRU) | KF(ACTIVE), 1, &c, true), ML_ST_THP);
 	assert_int_equal(ml_pm_classify(w, KF(ZERO_PAGE), 5, &c, true), ML_ST_ZERO);
 	assert_int_equal(ml_pm_classify(w | ML_PM_FILE, KF(LRU) | KF(DIRTY) | KF(KSM), 2, &c, true), ML_ST_FILE);
-	assert_int_equal(c.thp, 1);
+	assert_int_equal(ml_pm_classify(w, KF(THP) | KF(COMPOUND_TAIL) | KF(UNEVICTABLE) | KF(MLOCKED), 1, &c, true),
+			 ML_ST_THP);
+	assert_int_equal(c.thp, 2);
+	assert_int_equal(c.compound_head, 1);
+	assert_int_equal(c.compound_tail, 1);
+	assert_int_equal(c.unevictable, 1);
+	assert_int_equal(c.mlocked, 1);
 	assert_int_equal(c.zero, 1);
 	assert_int_equal(c.ksm, 1);
 	assert_int_equal(c.shared, 2);
 	assert_int_equal(c.active, 1);
-	assert_int_equal(c.inactive, 1);
+	assert_int_equal(c.inactive, 1);	/* the THP tail is not on an LRU */
 	assert_int_equal(c.dirty, 1);
 	/* Without kpageflags nothing of it is counted. */
 	memset(&c, 0, sizeof c);
