@@ -11,10 +11,10 @@ TARGET=$(dirname "$MEMLENS")/tests/pm_target
 chmod 755 "$T"
 SPECIMEN_CMD="$TARGET" start_specimen "$T"
 kill -STOP "$SPEC_PID"
-python3 "$CHECK" words "$SPEC_PID" "$T/before.json"
+python3 "$CHECK" words "$SPEC_PID" "$T/before.json" || fail "cannot read the target's pagemap"
 "$MEMLENS" pagemap "$SPEC_PID" --json >"$T/scan.json" 2>"$T/err" || fail "pagemap --json: $(cat "$T/err")"
 "$MEMLENS" pagemap "$SPEC_PID" --json --no-scan >"$T/pread.json" 2>"$T/err" || fail "pagemap --no-scan: $(cat "$T/err")"
-python3 "$CHECK" words "$SPEC_PID" "$T/after.json"
+python3 "$CHECK" words "$SPEC_PID" "$T/after.json" || fail "cannot read the target's pagemap again"
 cmp -s "$T/before.json" "$T/after.json" || fail "the report changed the target's pagemap"
 python3 "$CHECK" smaps "$SPEC_PID" "$T/scan.json" || exit 1
 grep -q '"scan": true' "$T/scan.json" || echo "note: this kernel has no PAGEMAP_SCAN"
