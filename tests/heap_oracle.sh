@@ -35,3 +35,24 @@ if command -v gcore >/dev/null; then
 else
 	echo "note: no gdb, the core half is skipped"
 fi
+
+# A kernel core of the same kind of process.
+kill -KILL "$SPEC_PID"; wait "$SPEC_PID" 2>/dev/null; SPEC_PID=
+mkdir "$T/kc"
+(
+	cd "$T/kc" || exit 1
+	ulimit -c unlimited || exit 77
+	SPECIMEN_CMD="$TARGET" start_specimen "$T/kc"
+	kill -ABRT "$SPEC_PID"
+	wait "$SPEC_PID" 2>/dev/null
+	SPEC_PID=
+	exit 0
+) || skip "cannot make kernel cores"
+core=$(ls "$T/kc"/core* 2>/dev/null | head -1)
+if [ -n "$core" ]; then
+	"$MEMLENS" heap "$core" --json --chunks >"$T/kcore.json" 2>"$T/kcore.err" ||
+		fail "heap on a kernel core: $(cat "$T/kcore.err")"
+	python3 "$CHECK" "$T/kc/heap_target.rec" "$T/kc/heap_target.xml" "$T/kcore.json" || fail "kernel core"
+else
+	echo "note: no kernel core was written (core_pattern: $(cat /proc/sys/kernel/core_pattern))"
+fi
