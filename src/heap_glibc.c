@@ -904,27 +904,39 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 		free(c);
 		return -1;
 	}
-	/* The best candidate: its top ends a clean walk of the heap it lies in. */
+	/*
+	 * The best candidate: its `next` ring closes and its top ends a clean
+	 * walk of the heap it lies in; failing that (corruption), a clean walk
+	 * alone; failing that, a closed ring alone, the walk to say where the
+	 * heap breaks.  The 2.27+ shape is tried first: read 8 bytes further
+	 * on, a 2.26 arena looks the same but for its ring.
+	 */
 	size_t best = nc;
 	struct ml_glibc_layout L;
-	for (int pass = 0; pass < 2 && best == nc; pass++) {
-		for (size_t i = 0; i < nc && best == nc; i++) {
-			if (known)
-				L = h->L;
-			else
-				ml_glibc_layout(c[i].minor_variant == 26 ? 26 : 36, &L);
-			uint64_t w[0x900 / 8];
-			if (!read_state(m, c[i].addr, &L, w) || !ring_ok(m, c[i].addr, &L))
-				continue;
-			struct ml_harena a = { .addr = c[i].addr, .main = true, .top = w[L.top / 8],
-					       .system_mem = w[L.system_mem / 8] };
-			if (a.top == c[i].addr + L.bins - 16 && pass == 1) {
-				best = i;	/* malloc never ran: top is still the unsorted bin */
-				break;
-			}
-			h->L = L;
-			if (main_heap(m, h, &a, pass == 0)) {
-				best = i;
+	for (int pass = 0; pass < 3 && best == nc; pass++) {
+		for (unsigned variant = 27; variant >= 26 && best == nc; variant--) {
+			for (size_t i = 0; i < nc && best == nc; i++) {
+				if (c[i].minor_variant != variant)
+					continue;
+				if (known)
+					L = h->L;
+				else
+					ml_glibc_layout(variant == 26 ? 26 : 36, &L);
+				uint64_t w[0x900 / 8];
+				if (!read_state(m, c[i].addr, &L, w))
+					continue;
+				if (pass != 1 && !ring_ok(m, c[i].addr, &L))
+					continue;
+				struct ml_harena a = { .addr = c[i].addr, .main = true, .top = w[L.top / 8],
+						       .system_mem = w[L.system_mem / 8] };
+				if (a.top == c[i].addr + L.bins - 16) {
+					if (pass == 2)
+						best = i;	/* malloc never ran: top is still the unsorted bin */
+					continue;
+				}
+				h->L = L;
+				if (pass == 2 || main_heap(m, h, &a, true))
+					best = i;
 				free(a.heaps);
 			}
 		}
