@@ -92,7 +92,7 @@ struct job {
 	uint64_t row_base;
 	bool used_flip;
 	/* json chunks */
-	FILE *jf;
+	json_t *jchunk;
 	bool first_chunk;
 };
 
@@ -368,20 +368,34 @@ static json_t *root_json(const struct job *j)
 	return root;
 }
 
+/* One object, its values replaced for each chunk: a million chunks cost no allocations. */
 static int chunk_json(struct job *j, const struct ml_hchunk *c)
 {
-	json_t *o = json_object();
+	char chunk[24], user[24];
 	const char *bin = ml_hbin_name(c->bin);
-	json_object_set_new(o, "chunk", ml_json_hex(c->addr));
-	json_object_set_new(o, "user", ml_json_hex(c->addr + 16));
-	json_object_set_new(o, "size", json_integer((json_int_t)c->size));
-	json_object_set_new(o, "state", json_string(ml_hbin_free(c->bin) ? "free" : "used"));
-	json_object_set_new(o, "bin", bin ? json_string(bin) : json_null());
+	snprintf(chunk, sizeof chunk, "0x%" PRIx64, c->addr);
+	snprintf(user, sizeof user, "0x%" PRIx64, c->addr + 16);
+	if (!j->jchunk) {
+		j->jchunk = json_object();
+		json_object_set_new(j->jchunk, "chunk", json_string(""));
+		json_object_set_new(j->jchunk, "user", json_string(""));
+		json_object_set_new(j->jchunk, "size", json_integer(0));
+		json_object_set_new(j->jchunk, "state", json_string(""));
+		json_object_set_new(j->jchunk, "bin", json_null());
+	}
+	json_string_set(json_object_get(j->jchunk, "chunk"), chunk);
+	json_string_set(json_object_get(j->jchunk, "user"), user);
+	json_integer_set(json_object_get(j->jchunk, "size"), (json_int_t)c->size);
+	json_string_set(json_object_get(j->jchunk, "state"), ml_hbin_free(c->bin) ? "free" : "used");
+	json_object_set_new(j->jchunk, "bin", bin ? json_string(bin) : json_null());
+	char buf[512];
+	size_t n = json_dumpb(j->jchunk, buf, sizeof buf, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!n || n > sizeof buf)
+		return -1;
 	fputs(j->first_chunk ? "\n" : ",\n", stdout);
 	j->first_chunk = false;
-	int r = json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	return r ? -1 : 0;
+	fwrite(buf, 1, n, stdout);
+	return 0;
 }
 
 static int json_chunk_cb(void *ctx, const struct ml_hchunk *c)
@@ -643,6 +657,7 @@ done:
 		ml_out_abort(&out);
 	free(j.row);
 	free(j.cells);
+	json_decref(j.jchunk);
 	ml_heap_free(&j.m, &j.h);
 	ml_selection_free(&sel);
 	ml_space_close(j.s);

@@ -500,7 +500,8 @@ static void thread_heaps(struct ml_hmem *m, struct ml_heapinfo *h, struct ml_har
 	if (a->top_size && a->nheaps && a->top + a->top_size != a->heaps[0].end)
 		hwarn(h, "arena 0x%" PRIx64 ": top 0x%" PRIx64 " + 0x%" PRIx64 " does not end its heap at 0x%" PRIx64,
 		      a->addr, a->top, a->top_size, a->heaps[0].end);
-	qsort(a->heaps, a->nheaps, sizeof *a->heaps, cmp_heap);
+	if (a->nheaps > 1)
+		qsort(a->heaps, a->nheaps, sizeof *a->heaps, cmp_heap);
 }
 
 /* ---- free lists ---- */
@@ -1012,7 +1013,8 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 	for (size_t i = 0; i < h->narenas; i++)
 		arena_lists(m, h, &h->arenas[i], words[i], &cap);
 	free(words);
-	qsort(h->freel, h->nfree, sizeof *h->freel, cmp_free);
+	if (h->nfree > 1)
+		qsort(h->freel, h->nfree, sizeof *h->freel, cmp_free);
 	for (size_t i = 1; i < h->nfree; i++) {
 		if (h->freel[i].chunk == h->freel[i - 1].chunk) {
 			hwarn(h, "chunk 0x%" PRIx64 " is in two free lists (%s and %s): a double free or corruption",
