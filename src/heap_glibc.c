@@ -281,7 +281,7 @@ struct cand {
  */
 static int state_shape(const uint64_t *w, uint64_t addr, const struct ml_glibc_layout *L)
 {
-	int empty = 0;
+	int empty = 0, bad = 0;
 	for (unsigned i = 0; i < NBINS - 1; i++) {
 		uint64_t fd = w[L->bins / 8 + 2 * i], bk = w[L->bins / 8 + 2 * i + 1];
 		uint64_t head = addr + L->bins + 16 * i - 16;
@@ -290,11 +290,14 @@ static int state_shape(const uint64_t *w, uint64_t addr, const struct ml_glibc_l
 			continue;
 		}
 		if (!fd || !bk || (fd & 15) || (bk & 15) || fd == head || bk == head)
-			return -1;
+			bad++;
 	}
 	for (unsigned i = 0; i < NFASTBINS; i++)
 		if (w[L->fastbins / 8 + i] & 15)
-			return -1;
+			bad++;
+	/* A few damaged heads are corruption to report, not a reason to miss the arena. */
+	if (bad > 4)
+		return -1;
 	uint64_t top = w[L->top / 8], next = w[L->next / 8];
 	if (!top || (top & 15) || !next || (next & 7))
 		return -1;
