@@ -271,15 +271,16 @@ struct cand {
 	uint64_t addr;
 	unsigned minor_variant;	/* 26 or 27: where fastbinsY starts */
 	unsigned empty;
+	unsigned bad;		/* damaged bin heads */
 };
 
 /*
  * The shape of a malloc_state at w (the words at addr): every bin an empty
  * ring (fd == bk == the bin's own head) or two aligned non-null pointers,
  * fastbins null or aligned, top and next plausible.  Returns the number of
- * empty bins, or -1.
+ * empty bins, or -1; *nbad: how many heads are damaged (at most 4).
  */
-static int state_shape(const uint64_t *w, uint64_t addr, const struct ml_glibc_layout *L)
+static int state_shape(const uint64_t *w, uint64_t addr, const struct ml_glibc_layout *L, unsigned *nbad)
 {
 	int empty = 0, bad = 0;
 	for (unsigned i = 0; i < NBINS - 1; i++) {
@@ -298,6 +299,8 @@ static int state_shape(const uint64_t *w, uint64_t addr, const struct ml_glibc_l
 	/* A few damaged heads are corruption to report, not a reason to miss the arena. */
 	if (bad > 4)
 		return -1;
+	if (nbad)
+		*nbad = (unsigned)bad;
 	uint64_t top = w[L->top / 8], next = w[L->next / 8];
 	if (!top || (top & 15) || !next || (next & 7))
 		return -1;
@@ -342,11 +345,12 @@ static size_t scan_candidates(struct ml_hmem *m, const struct ml_glibc_layout *f
 				ml_glibc_layout(v == 26 ? 26 : 36, &L);
 			}
 			for (size_t o = 0; o + L.state_size <= len; o += 8) {
-				int e = state_shape((const uint64_t *)(buf + o), r->start + o, &L);
+				unsigned bad = 0;
+				int e = state_shape((const uint64_t *)(buf + o), r->start + o, &L, &bad);
 				if (e < 0)
 					continue;
 				*out = ml_reallocarray(*out, n + 1, sizeof **out);
-				(*out)[n++] = (struct cand){ r->start + o, v, (unsigned)e };
+				(*out)[n++] = (struct cand){ r->start + o, v, (unsigned)e, bad };
 			}
 		}
 		free(buf);
@@ -917,31 +921,34 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 	 */
 	size_t best = nc;
 	struct ml_glibc_layout L;
-	for (int pass = 0; pass < 3 && best == nc; pass++) {
-		for (unsigned variant = 27; variant >= 26 && best == nc; variant--) {
-			for (size_t i = 0; i < nc && best == nc; i++) {
-				if (c[i].minor_variant != variant)
-					continue;
-				if (known)
-					L = h->L;
-				else
-					ml_glibc_layout(variant == 26 ? 26 : 36, &L);
-				uint64_t w[0x900 / 8];
-				if (!read_state(m, c[i].addr, &L, w))
-					continue;
-				if (pass != 1 && !ring_ok(m, c[i].addr, &L))
-					continue;
-				struct ml_harena a = { .addr = c[i].addr, .main = true, .top = w[L.top / 8],
-						       .system_mem = w[L.system_mem / 8] };
-				if (a.top == c[i].addr + L.bins - 16) {
-					if (pass == 2)
-						best = i;	/* malloc never ran: top is still the unsorted bin */
-					continue;
+	/* Fewest damaged heads first: an arena read 4 bins off has 4. */
+	for (unsigned bad = 0; bad <= 4 && best == nc; bad++) {
+		for (int pass = 0; pass < 3 && best == nc; pass++) {
+			for (unsigned variant = 27; variant >= 26 && best == nc; variant--) {
+				for (size_t i = 0; i < nc && best == nc; i++) {
+					if (c[i].minor_variant != variant || c[i].bad != bad)
+						continue;
+					if (known)
+						L = h->L;
+					else
+						ml_glibc_layout(variant == 26 ? 26 : 36, &L);
+					uint64_t w[0x900 / 8];
+					if (!read_state(m, c[i].addr, &L, w))
+						continue;
+					if (pass != 1 && !ring_ok(m, c[i].addr, &L))
+						continue;
+					struct ml_harena a = { .addr = c[i].addr, .main = true, .top = w[L.top / 8],
+							       .system_mem = w[L.system_mem / 8] };
+					if (a.top == c[i].addr + L.bins - 16) {
+						if (pass == 2)
+							best = i;	/* malloc never ran: top is still the unsorted bin */
+						continue;
+					}
+					h->L = L;
+					if (pass == 2 || main_heap(m, h, &a, true))
+						best = i;
+					free(a.heaps);
 				}
-				h->L = L;
-				if (pass == 2 || main_heap(m, h, &a, true))
-					best = i;
-				free(a.heaps);
 			}
 		}
 	}
@@ -964,7 +971,7 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 	for (unsigned steps = 0; steps < MAX_ARENAS; steps++) {
 		words = ml_reallocarray(words, h->narenas + 1, sizeof *words);
 		if (!read_state(m, a_addr, &L, words[h->narenas]) ||
-		    (steps && state_shape(words[h->narenas], a_addr, &L) < 0)) {
+		    (steps && state_shape(words[h->narenas], a_addr, &L, NULL) < 0)) {
 			hwarn(h, "arena 0x%" PRIx64 " (from the next list) is unreadable or not an arena; list cut there",
 			      a_addr);
 			break;
