@@ -365,6 +365,10 @@ static json_t *root_json(const struct job *j)
 	else
 		json_object_set_new(root, "source", ml_json_str(j->s->name));
 	json_object_set_new(root, "warnings", json_integer(j->h.warnings));
+	json_t *tc = json_array();
+	for (size_t i = 0; i < j->h.ntcaches; i++)
+		json_array_append_new(tc, ml_json_hex(j->h.tcaches[i]));
+	json_object_set_new(root, "tcaches", tc);
 	return root;
 }
 

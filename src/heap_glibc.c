@@ -579,25 +579,36 @@ static uint64_t list_bound(const struct ml_heapinfo *h)
 	return bytes / MINSIZE + 2;
 }
 
-static void tcache_lists(struct ml_hmem *m, struct ml_heapinfo *h, struct ml_harena *a, size_t *cap)
+/* Reads a tcache_perthread_struct's counts and heads; false if unreadable. */
+static bool tcache_read(struct ml_hmem *m, const struct ml_glibc_layout *L, uint64_t chunk,
+			uint16_t counts[TCACHE_BINS], uint64_t entries[TCACHE_BINS])
 {
-	const struct ml_glibc_layout *L = &h->L;
-	uint64_t tc = a->tcache + 16;
-	uint16_t counts[TCACHE_BINS];
-	uint64_t entries[TCACHE_BINS];
+	uint64_t tc = chunk + 16;
 	size_t clen = L->tcache_u16 ? 2 * TCACHE_BINS : TCACHE_BINS;
 	uint8_t cb[2 * TCACHE_BINS];
-	if (!hread(m, tc, clen, cb) || !hread(m, tc + clen, sizeof entries, entries)) {
-		hwarn(h, "tcache 0x%" PRIx64 " is unreadable", a->tcache);
-		return;
-	}
+	if (!hread(m, tc, clen, cb) || !hread(m, tc + clen, TCACHE_BINS * 8, entries))
+		return false;
 	for (unsigned i = 0; i < TCACHE_BINS; i++)
 		counts[i] = L->tcache_u16 ? (uint16_t)(cb[2 * i] | cb[2 * i + 1] << 8) : cb[i];
+	return true;
+}
+
+static void tcache_lists(struct ml_hmem *m, struct ml_heapinfo *h, uint64_t tcache, size_t *cap)
+{
+	const struct ml_glibc_layout *L = &h->L;
+	uint16_t counts[TCACHE_BINS];
+	uint64_t entries[TCACHE_BINS];
+	if (!tcache_read(m, L, tcache, counts, entries)) {
+		hwarn(h, "tcache 0x%" PRIx64 " is unreadable", tcache);
+		return;
+	}
+	h->tcaches = ml_reallocarray(h->tcaches, h->ntcaches + 1, sizeof *h->tcaches);
+	h->tcaches[h->ntcaches++] = tcache;
 	uint64_t bound = list_bound(h);
 	for (unsigned i = 0; i < TCACHE_BINS; i++) {
 		uint64_t want = MINSIZE + 16 * (uint64_t)i, e = entries[i], n = 0, sz;
 		char what[96];
-		snprintf(what, sizeof what, "tcache 0x%" PRIx64 " bin %u", a->tcache, i);
+		snprintf(what, sizeof what, "tcache 0x%" PRIx64 " bin %u", tcache, i);
 		struct listwalk w;
 		lw_init(&w, bound);
 		while (e) {
@@ -669,6 +680,64 @@ static void arena_lists(struct ml_hmem *m, struct ml_heapinfo *h, struct ml_hare
 			add_free(h, cap, p, kind);
 			prev = p;
 			p = fb[0];
+		}
+	}
+}
+
+/*
+ * An in-use chunk that is a thread's tcache: every head null exactly when
+ * its count is 0, every non-null head an aligned chunk of a heap with its
+ * bin's size, and at least one such head (an empty one frees nothing).
+ */
+static bool tcache_plausible(struct ml_hmem *m, const struct ml_heapinfo *h, uint64_t chunk)
+{
+	uint16_t counts[TCACHE_BINS];
+	uint64_t entries[TCACHE_BINS];
+	unsigned used = 0;
+	if (!tcache_read(m, &h->L, chunk, counts, entries))
+		return false;
+	for (unsigned i = 0; i < TCACHE_BINS; i++) {
+		uint64_t sz;
+		if (!entries[i] != !counts[i])
+			return false;
+		if (!entries[i])
+			continue;
+		if ((entries[i] & 15) || !in_heaps(h, entries[i] - 16, NULL) || !rd64(m, entries[i] - 8, &sz) ||
+		    (sz & ~(uint64_t)SIZE_BITS) != MINSIZE + 16 * (uint64_t)i)
+			return false;
+		used++;
+	}
+	return used > 0;
+}
+
+/*
+ * Threads that share an arena (more threads than arenas) have their
+ * tcache somewhere in its heap, not first: a quiet walk looks at every
+ * in-use chunk of the tcache struct's size.
+ */
+static void more_tcaches(struct ml_hmem *m, struct ml_heapinfo *h, size_t *cap)
+{
+	const uint64_t want = h->L.tcache_chunk;
+	for (size_t i = 0; i < h->narenas; i++) {
+		struct ml_harena *a = &h->arenas[i];
+		for (size_t k = 0; k < a->nheaps; k++) {
+			uint64_t c = a->heaps[k].start, end = a->heaps[k].end, sz;
+			if (!rd64(m, c + 8, &sz))
+				continue;
+			while (c < end && c != a->top) {
+				uint64_t s = sz & ~(uint64_t)SIZE_BITS, nsz;
+				if (s < MINSIZE || (s & 15) || c + s > end || c + s < c || !rd64(m, c + s + 8, &nsz))
+					break;
+				if (s == want && (nsz & PREV_INUSE) && c != a->tcache) {
+					bool known = false;
+					for (size_t t = 0; t < h->ntcaches; t++)
+						known |= h->tcaches[t] == c;
+					if (!known && tcache_plausible(m, h, c))
+						tcache_lists(m, h, c, cap);
+				}
+				c += s;
+				sz = nsz;
+			}
 		}
 	}
 }
@@ -1018,8 +1087,9 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 				break;
 		}
 		if (a->tcache)
-			tcache_lists(m, h, a, &cap);
+			tcache_lists(m, h, a->tcache, &cap);
 	}
+	more_tcaches(m, h, &cap);
 	for (size_t i = 0; i < h->narenas; i++)
 		arena_lists(m, h, &h->arenas[i], words[i], &cap);
 	free(words);
@@ -1058,6 +1128,7 @@ void ml_heap_free(struct ml_hmem *m, struct ml_heapinfo *h)
 		free(h->arenas[i].heaps);
 	free(h->arenas);
 	free(h->freel);
+	free(h->tcaches);
 	free(h->mmapped);
 	free(h->mmapped_size);
 	memset(h, 0, sizeof *h);

@@ -99,6 +99,8 @@ struct ml_heapinfo {
 	const char *version_from;	/* "libc path", "libc memory", "guessed" ... */
 	struct ml_harena *arenas;	/* main first, then the `next` order */
 	size_t narenas;
+	uint64_t *tcaches;	/* every tcache_perthread_struct chunk read */
+	size_t ntcaches;
 	struct ml_hfree *freel;	/* every listed free chunk, by address */
 	size_t nfree;
 	uint64_t *mmapped;	/* chunk addresses of mmapped chunks found */

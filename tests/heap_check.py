@@ -61,7 +61,7 @@ def main():
             fail("0x%x: memlens says %s/%s, the target knows %s/%s" % (p, c["state"], c["bin"], want_state, want_bin))
         if c["size"] != size:
             fail("0x%x: memlens says size %d, the target knows %d" % (p, c["size"], size))
-        if expect != "mmapped":
+        if expect != "mmapped" and arena >= 0:
             if arena == 0 and ai != 0:
                 fail("0x%x: main-arena chunk found in arena %d" % (p, ai))
             if arena == 1:

@@ -7,9 +7,12 @@
  * fill tcache bins (7 a size), spill into fastbins, leave chunks in the
  * unsorted bin and, after a large malloc has sorted it, in small and large
  * bins.  The main thread also frees chunks the thread allocated (they land
- * in the main thread's tcache).  It writes DIR/heap_target.rec ("USER
- * CHUNK_SIZE EXPECTED ARENA" a line: EXPECTED is used, mmapped, tcache,
- * fastbin, unsorted, small or large; ARENA 0 main, 1 the thread's) and
+ * in the main thread's tcache).  A third thread, with arenas capped at
+ * two, shares an arena and frees a few chunks into its own tcache, which
+ * is then not the first chunk of a heap.  It writes DIR/heap_target.rec
+ * ("USER CHUNK_SIZE EXPECTED ARENA" a line: EXPECTED is used, mmapped,
+ * tcache, fastbin, unsorted, small or large; ARENA 0 main, 1 the first
+ * thread's, -1 whichever the third thread was given) and
  * DIR/heap_target.xml (malloc_info), prints "ready PID" and waits.
  * No malloc or free happens after the record is written: stdio buffers
  * are allocated first.
@@ -115,14 +118,48 @@ static void pattern(int arena)
 	free_all(uns, 2);
 }
 
+static void wait_for(int stage)
+{
+	pthread_mutex_lock(&mu);
+	while (thread_done < stage)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+static void set_stage(int stage)
+{
+	pthread_mutex_lock(&mu);
+	thread_done = stage;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+/* Thread 1: its own arena (its first malloc makes it), then, when told, the pattern. */
 static void *thread_main(void *arg)
 {
 	(void)arg;
+	alloc(24, "used", 1);
+	set_stage(1);
+	wait_for(3);
 	pattern(1);
-	pthread_mutex_lock(&mu);
-	thread_done = 1;
-	pthread_cond_signal(&cv);
-	pthread_mutex_unlock(&mu);
+	set_stage(4);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * Thread 2: with M_ARENA_MAX 2 it must share an arena, so its tcache is not
+ * the first chunk of a heap.  It frees a few chunks into that tcache.
+ */
+static void *thread2_main(void *arg)
+{
+	struct rec *v[8];
+	(void)arg;
+	for (int i = 0; i < 8; i++)
+		v[i] = guarded(i < 5 ? 0x58 : 0x150, "tcache", -1);
+	free_all(v, 8);
+	set_stage(2);
 	for (;;)
 		pause();
 	return NULL;
@@ -149,13 +186,17 @@ int main(int argc, char **argv)
 	fflush(xml);
 	fflush(stdout);
 
-	pthread_t t;
+	/* Two arenas at most: the second thread shares one. */
+	mallopt(M_ARENA_MAX, 2);
+	pthread_t t, t2;
 	if (pthread_create(&t, NULL, thread_main, NULL))
 		return 1;
-	pthread_mutex_lock(&mu);
-	while (!thread_done)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
+	wait_for(1);
+	if (pthread_create(&t2, NULL, thread2_main, NULL))
+		return 1;
+	wait_for(2);
+	set_stage(3);
+	wait_for(4);
 
 	/* Unrecorded bulk for benchmarks: a heap of `extra` more chunks. */
 	for (long i = 0; i < extra; i++)
