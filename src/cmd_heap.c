@@ -484,7 +484,8 @@ static int emit_map(struct job *j)
 	       j->h.version_from, j->h.narenas);
 	for (size_t i = 0; i < j->h.narenas; i++) {
 		const struct ml_harena *a = &j->h.arenas[i];
-		printf("%s arena 0x%" PRIx64 "\n", a->main ? "main" : "thread", a->addr);
+		printf("%s arena 0x%" PRIx64 "%s\n", a->main ? "main" : "thread", a->addr,
+		       a->nheaps ? "" : ": no heap (malloc has not run yet)");
 		for (size_t k = 0; k < a->nheaps; k++) {
 			const struct ml_hheap *hp = &a->heaps[k];
 			map_section(j, hp->start, hp->end, "heap");

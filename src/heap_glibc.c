@@ -358,6 +358,44 @@ static size_t scan_candidates(struct ml_hmem *m, const struct ml_glibc_layout *f
 	return n;
 }
 
+/*
+ * Before the first malloc, main_arena is still its static initializer:
+ * zero bins and top, `next` pointing at itself, one attached thread.
+ */
+static bool pristine_arena(struct ml_hmem *m, const struct ml_glibc_layout *L, struct ml_heapinfo *h)
+{
+	for (size_t i = 0; i < m->nr; i++) {
+		const struct ml_region *r = &m->r[i];
+		if (!is_libc_path(r->path) || !(r->prot & (ML_PROT_W | ML_PROT_UNKNOWN)) ||
+		    r->end - r->start > SCAN_MAX)
+			continue;
+		size_t len = (size_t)(r->end - r->start);
+		uint8_t *buf = ml_malloc(len);
+		if (!read_span(m, r->start, len, buf)) {
+			free(buf);
+			continue;
+		}
+		for (size_t o = 0; o + L->state_size <= len; o += 8) {
+			const uint64_t *w = (const uint64_t *)(buf + o);
+			if (w[L->next / 8] != r->start + o || w[L->next / 8 + 2] != 1 || w[L->top / 8])
+				continue;
+			bool zero = true;
+			for (unsigned k = L->fastbins / 8; k < L->next / 8 && zero; k++)
+				zero = w[k] == 0;
+			if (!zero)
+				continue;
+			h->arenas = ml_calloc(1, sizeof *h->arenas);
+			h->narenas = 1;
+			h->arenas[0].addr = r->start + o;
+			h->arenas[0].main = true;
+			free(buf);
+			return true;
+		}
+		free(buf);
+	}
+	return false;
+}
+
 /* ---- the arena model ---- */
 
 /* main_arena's `next` list is a ring through every arena back to itself. */
@@ -976,6 +1014,10 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 
 	struct cand *c = NULL;
 	size_t nc = scan_candidates(m, known ? &h->L : NULL, &c);
+	if (!nc && (known || (ml_glibc_layout(36, &h->L), 1)) && pristine_arena(m, &h->L, h)) {
+		free(c);
+		return 0;
+	}
 	if (!nc) {
 		ml_err("no glibc main_arena found in libc's writable data (not a glibc process, or its libc data was not captured)");
 		free(c);

@@ -492,6 +492,28 @@ static void test_bad_arena_list(void **st)
 	syn_free(&s);
 }
 
+/* Before the first malloc: main_arena is its static initializer; no heap, no error. */
+static void test_pristine(void **st)
+{
+	(void)st;
+	struct syn s;
+	memset(&s, 0, sizeof s);
+	facts(36, &s.L);
+	region(&s, LIBC_RW, 0x2000, ML_PROT_R | ML_PROT_W, ML_KIND_FILE, "/lib/libc-2.36.so");
+	uint64_t a = LIBC_RW + 0x440;
+	put(&s, a + s.L.next, a);
+	put(&s, a + s.L.next + 16, 1);
+	put(&s, LIBC_RW + 0x10, LIBC_RW + 0x1000);	/* other data around it */
+	struct ml_hmem m;
+	struct ml_heapinfo h;
+	analyse(&s, &m, &h, NULL);
+	assert_int_equal(h.narenas, 1);
+	assert_int_equal(h.arenas[0].addr, a);
+	assert_int_equal(h.arenas[0].nheaps, 0);
+	ml_heap_free(&m, &h);
+	syn_free(&s);
+}
+
 /* Nothing that looks like glibc: a clean failure. */
 static void test_no_glibc(void **st)
 {
@@ -520,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_size_past_heap),
 		cmocka_unit_test(test_cyclic_lists),
 		cmocka_unit_test(test_bad_arena_list),
+		cmocka_unit_test(test_pristine),
 		cmocka_unit_test(test_no_glibc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
