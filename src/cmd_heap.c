@@ -167,16 +167,9 @@ static void map_run(struct job *j, uint64_t addr, uint64_t len, bool used)
 	uint64_t span = 2 * j->width * CELL_BYTES;
 	while (len) {
 		if (addr >= j->line_base + span) {
+			/* Runs arrive in address order without gaps: the line is complete. */
 			map_flush(j, 2 * j->width);
 			j->line_base += span;
-			if (addr >= j->line_base + span) {
-				/* skip whole lines: they are uniform */
-				uint64_t skip = (addr - j->line_base) / span;
-				uint8_t v = 0;
-				if (j->last_uniform == v)
-					j->folded += skip;
-				j->line_base += skip * span;
-			}
 			continue;
 		}
 		uint64_t lend = j->line_base + span, k = ML_MIN(len, lend - addr);
@@ -284,12 +277,10 @@ static int png_section(struct job *j, uint64_t start)
 
 static int png_end_section(struct job *j, uint64_t walked, uint64_t end)
 {
-	uint64_t rb = j->width * GRAN;
 	if (walked < end && png_put(j, walked, end - walked, PX_UNWALKED))
 		return -1;
 	if (j->row_base < end && ml_png_rows(j->png, j->row, 1))
 		return -1;
-	(void)rb;
 	memset(j->row, PX_SEPARATOR, j->width);
 	return ml_png_rows(j->png, j->row, 1);
 }
