@@ -553,13 +553,15 @@ static void thread_heaps(struct ml_hmem *m, struct ml_heapinfo *h, struct ml_har
 
 struct listwalk {
 	uint64_t tortoise, power, lam, steps, max;
+	uint64_t *budget;	/* shared by every list: a chunk is in one list at most */
 };
 
 /* Brent's cycle check plus a hard bound; false when the list must stop. */
 static bool lw_step(struct listwalk *w, uint64_t p)
 {
-	if (++w->steps > w->max)
+	if (++w->steps > w->max || !*w->budget)
 		return false;
+	--*w->budget;
 	if (p == w->tortoise)
 		return false;
 	if (w->lam == w->power) {
@@ -571,9 +573,10 @@ static bool lw_step(struct listwalk *w, uint64_t p)
 	return true;
 }
 
-static void lw_init(struct listwalk *w, uint64_t max)
+static void lw_init(struct listwalk *w, uint64_t max, uint64_t *budget)
 {
-	*w = (struct listwalk){ .tortoise = UINT64_MAX, .power = 1, .lam = 0, .steps = 0, .max = max };
+	*w = (struct listwalk){ .tortoise = UINT64_MAX, .power = 1, .lam = 0, .steps = 0, .max = max,
+				.budget = budget };
 }
 
 static void add_free(struct ml_heapinfo *h, size_t *cap, uint64_t chunk, enum ml_hbin bin)
@@ -648,7 +651,7 @@ static void tcache_lists(struct ml_hmem *m, struct ml_heapinfo *h, uint64_t tcac
 		char what[96];
 		snprintf(what, sizeof what, "tcache 0x%" PRIx64 " bin %u", tcache, i);
 		struct listwalk w;
-		lw_init(&w, bound);
+		lw_init(&w, bound, &h->list_budget);
 		while (e) {
 			if (!lw_step(&w, e)) {
 				hwarn(h, "%s: the list loops or runs too long at 0x%" PRIx64 "; cut there", what, e);
@@ -677,7 +680,7 @@ static void arena_lists(struct ml_hmem *m, struct ml_heapinfo *h, struct ml_hare
 	for (unsigned i = 0; i < NFASTBINS; i++) {
 		uint64_t p = w[L->fastbins / 8 + i];
 		struct listwalk lw;
-		lw_init(&lw, bound);
+		lw_init(&lw, bound, &h->list_budget);
 		snprintf(what, sizeof what, "arena 0x%" PRIx64 " fastbin %u", a->addr, i);
 		while (p) {
 			if (!lw_step(&lw, p)) {
@@ -698,7 +701,7 @@ static void arena_lists(struct ml_hmem *m, struct ml_heapinfo *h, struct ml_hare
 		uint64_t p = w[L->bins / 8 + 2 * (i - 1)], prev = head;
 		enum ml_hbin kind = i == 1 ? ML_HB_UNSORTED : i < 64 ? ML_HB_SMALL : ML_HB_LARGE;
 		struct listwalk lw;
-		lw_init(&lw, bound);
+		lw_init(&lw, bound, &h->list_budget);
 		snprintf(what, sizeof what, "arena 0x%" PRIx64 " bin %u", a->addr, i);
 		while (p != head) {
 			if (!lw_step(&lw, p)) {
@@ -1116,6 +1119,8 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 		infer_layout(m, h, variant);
 	L = h->L;
 
+	/* All lists together hold each chunk once at most. */
+	h->list_budget = 2 * list_bound(h) + 1024;
 	/* tcache: the first chunk of each arena's first heap. */
 	for (size_t i = 0; i < h->narenas; i++) {
 		struct ml_harena *a = &h->arenas[i];

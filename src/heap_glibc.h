@@ -107,6 +107,7 @@ struct ml_heapinfo {
 	uint64_t *mmapped_size;
 	size_t nmmapped;
 	unsigned warnings;
+	uint64_t list_budget;	/* internal: list nodes left to visit */
 };
 
 /* One chunk of a walk. */
