@@ -356,6 +356,8 @@ static json_t *root_json(const struct job *j)
 	else
 		json_object_set_new(root, "source", ml_json_str(j->s->name));
 	json_object_set_new(root, "warnings", json_integer(j->h.warnings));
+	json_object_set_new(root, "main_arena_checked", json_boolean(j->h.main_checked));
+	json_object_set_new(root, "main_arena_ring", json_boolean(j->h.main_ring));
 	json_t *tc = json_array();
 	for (size_t i = 0; i < j->h.ntcaches; i++)
 		json_array_append_new(tc, ml_json_hex(j->h.tcaches[i]));

@@ -1059,8 +1059,11 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 						continue;
 					}
 					h->L = L;
-					if (pass == 2 || main_heap(m, h, &a, true))
+					if (pass == 2 || main_heap(m, h, &a, true)) {
 						best = i;
+						h->main_checked = pass < 2;
+						h->main_ring = pass != 1;
+					}
 					free(a.heaps);
 				}
 			}

@@ -107,6 +107,8 @@ struct ml_heapinfo {
 	uint64_t *mmapped_size;
 	size_t nmmapped;
 	unsigned warnings;
+	bool main_checked;	/* a clean chunk walk of the main heap ends at its top */
+	bool main_ring;		/* main_arena's next list is a ring back to it */
 	uint64_t list_budget;	/* internal: list nodes left to visit */
 };
 

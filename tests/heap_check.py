@@ -39,6 +39,8 @@ def main():
         doc = json.load(f)
     if doc.get("warnings"):
         fail("memlens gave %d warning(s)" % doc["warnings"])
+    if not doc.get("main_arena_checked") or not doc.get("main_arena_ring"):
+        fail("main_arena was not cross-checked by the walk and its ring")
     arenas = doc["arenas"]
     by_user = {}
     for ai, a in enumerate(arenas):

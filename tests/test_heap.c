@@ -282,6 +282,7 @@ static void check_healthy(unsigned minor, const char *name, const char *ro, cons
 	unsigned long w0 = ml_warnings;
 	analyse(&s, &m, &h, version);
 	assert_int_equal(ml_warnings, w0);
+	assert_true(h.main_checked && h.main_ring);
 	assert_int_equal(h.L.minor, minor);
 	assert_int_equal(h.narenas, 2);
 	const struct ml_harena *a = &h.arenas[0], *t = &h.arenas[1];
@@ -430,6 +431,7 @@ static void test_size_past_heap(void **st)
 		assert_true(ml_warnings > w0);
 		assert_int_equal(h.arenas[0].addr, s.A);
 		assert_true(h.arenas[0].heaps[0].broken);
+		assert_false(h.main_checked);
 		assert_int_equal(h.arenas[0].heaps[0].walk_end, s.c[5]);
 		struct seen v = { .n = 0 };
 		ml_heap_walk(&m, &h, 0, 0, collect, &v);
