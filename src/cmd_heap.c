@@ -1,16 +1,664 @@
 /*
- * cmd_heap: placeholder until `memlens heap` lands (see its issue).
+ * cmd_heap: `memlens heap` — glibc malloc's heaps of a live process or a
+ * core, found without debug symbols (heap_glibc.c does the finding and
+ * walking).  Output: an allocmap-style terminal map (one half-block pixel
+ * per 8 granules of 16 bytes, nine grays for 0-8 granules in use), a PNG
+ * with one pixel per granule coloured by what the chunk is, or JSON with
+ * per-arena counts and, with --chunks, every chunk.  JSON chunks are
+ * written one object at a time so a million chunks do not sit in memory.
  */
 #include "config.h"
 #include "commands.h"
+#include "cli.h"
+#include "heap_glibc.h"
+#include "json.h"
+#include "output.h"
 #include "util.h"
+#include "ansi.h"
+#include "pngwrite.h"
 
-const char cmd_heap_help[] = "Usage: memlens heap ... (being written)\n";
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char cmd_heap_help[] =
+	"Usage: memlens heap SOURCE [-o OUT.png] [--json [--chunks]] [--color auto|always|never]\n"
+	"Maps glibc malloc's heaps (glibc 2.26 to 2.41, x86-64) of a live process or\n"
+	"an ELF core, without debug symbols: main_arena is found in libc's data and\n"
+	"cross-checked against a chunk-by-chunk walk of the main heap; thread arenas\n"
+	"come through its next list and heap_info; free chunks are told apart by\n"
+	"list (tcache, fastbin, unsorted, small, large) and the top chunk.\n"
+	"The terminal map gives each cell 8 granules of 16 bytes, shaded by how\n"
+	"many are in use (0-8).\n\n"
+	"  --json                per-arena counts as JSON\n"
+	"  --chunks              with --json: every chunk, with its state and bin\n"
+	"  -o, --output OUT.png  a picture: one pixel per granule, coloured by kind\n"
+	"                        (the colours are in the PNG's Legend text)\n"
+	"  --width N             cells per terminal line (default 80) or pixels per\n"
+	"                        PNG row (default 256: one row per 4 KiB)\n"
+	"  --color auto|always|never  colour in the terminal map (default auto)\n"
+	"  --glibc 2.NN          use this version's layout instead of detecting it\n\n";
+
+enum { OPT_JSON = ML_OPT_FIRST_CMD, OPT_CHUNKS, OPT_OUT, OPT_COLOR, OPT_GLIBC, OPT_WIDTH };
+
+/* Picture palette: index → colour and name. */
+enum {
+	PX_OUTSIDE, PX_USED_A, PX_USED_B, PX_TCACHE, PX_FASTBIN, PX_UNSORTED, PX_SMALL, PX_LARGE,
+	PX_TOP, PX_MMAPPED, PX_UNLISTED, PX_UNWALKED, PX_SEPARATOR, PX__COUNT
+};
+static const struct {
+	const char *name;
+	uint8_t rgb[3];
+} px[PX__COUNT] = {
+	[PX_OUTSIDE] = { "outside the heap", { 0, 0, 0 } },
+	[PX_USED_A] = { "in use", { 210, 210, 210 } },
+	[PX_USED_B] = { "in use (next chunk)", { 150, 150, 150 } },
+	[PX_TCACHE] = { "free: tcache", { 220, 60, 220 } },
+	[PX_FASTBIN] = { "free: fastbin", { 240, 140, 30 } },
+	[PX_UNSORTED] = { "free: unsorted bin", { 40, 200, 220 } },
+	[PX_SMALL] = { "free: small bin", { 40, 110, 240 } },
+	[PX_LARGE] = { "free: large bin", { 130, 60, 230 } },
+	[PX_TOP] = { "free: top chunk", { 30, 160, 60 } },
+	[PX_MMAPPED] = { "in use: mmapped chunk", { 230, 210, 40 } },
+	[PX_UNLISTED] = { "free but in no list", { 220, 30, 30 } },
+	[PX_UNWALKED] = { "not walked (after a broken chunk)", { 90, 0, 0 } },
+	[PX_SEPARATOR] = { "separator between heaps", { 255, 255, 255 } },
+};
+
+static const uint8_t bin_px[ML_HB__COUNT] = {
+	[ML_HB_NONE] = PX_USED_A, [ML_HB_TCACHE] = PX_TCACHE, [ML_HB_FASTBIN] = PX_FASTBIN,
+	[ML_HB_UNSORTED] = PX_UNSORTED, [ML_HB_SMALL] = PX_SMALL, [ML_HB_LARGE] = PX_LARGE,
+	[ML_HB_TOP] = PX_TOP, [ML_HB_MMAPPED] = PX_MMAPPED, [ML_HB_FREE_UNLISTED] = PX_UNLISTED,
+};
+
+struct job {
+	struct ml_cli cli;
+	bool json, chunks, color;
+	const char *out, *color_word, *glibc;
+	uint64_t width;
+	struct ml_space *s;
+	struct ml_hmem m;
+	struct ml_heapinfo h;
+	/* terminal map: two rows of cells, each the granules in use (0-8) */
+	uint8_t *cells;
+	uint64_t line_base, base;	/* address of the current line; of the section */
+	bool line_dirty;
+	uint8_t last_uniform;		/* 0-8 when the last printed line was uniform, else 255 */
+	uint64_t folded;
+	/* picture */
+	struct ml_png *png;
+	uint8_t *row;
+	uint64_t row_base;
+	bool used_flip;
+	/* json chunks */
+	json_t *jchunk;
+	bool first_chunk;
+};
+
+static size_t space_read(void *ctx, uint64_t addr, size_t n, void *buf, bool *hole)
+{
+	return ml_space_read(ctx, addr, n, buf, hole);
+}
+
+/* ---- terminal map ---- */
+
+#define GRAN 16
+#define CELL_GRANS 8
+#define CELL_BYTES (GRAN * CELL_GRANS)
+
+static const char shade_chars[] = " .:-=+*#@";
+
+static uint8_t gray_index(unsigned k)
+{
+	return (uint8_t)(232 + (k * 23 + 4) / 8);
+}
+
+static void print_fold(struct job *j)
+{
+	if (!j->folded)
+		return;
+	char hb[32];
+	printf("  %16s  ... %" PRIu64 " more line(s) like the one above (%s) ...\n", "", j->folded,
+	       ml_human_size(j->folded * 2 * j->width * CELL_BYTES, hb, sizeof hb));
+	j->folded = 0;
+}
+
+static void map_flush(struct job *j, uint64_t ncells)
+{
+	size_t w = (size_t)j->width;
+	if (!j->line_dirty)
+		return;
+	uint8_t u = j->cells[0];
+	for (size_t i = 0; i < ncells && u != 255; i++)
+		if (j->cells[i] != u)
+			u = 255;
+	if (ncells == 2 * w && u != 255 && u == j->last_uniform) {
+		j->folded++;
+	} else {
+		print_fold(j);
+		j->last_uniform = ncells == 2 * w ? u : 255;
+		if (j->color) {
+			uint8_t top[1024], bot[1024];
+			size_t n = (size_t)ML_MIN((uint64_t)w, ncells);
+			for (size_t i = 0; i < n; i++) {
+				top[i] = gray_index(j->cells[i]);
+				bot[i] = w + i < ncells ? gray_index(j->cells[w + i]) : 0;
+			}
+			printf("  %016" PRIx64 "  ", j->line_base);
+			ml_ansi_halfblocks(stdout, top, bot, n);
+			putchar('\n');
+		} else {
+			for (size_t r = 0; r < 2 && r * w < ncells; r++) {
+				printf("  %016" PRIx64 "  ", j->line_base + r * w * CELL_BYTES);
+				for (size_t i = r * w; i < ML_MIN((r + 1) * w, ncells); i++)
+					putchar(shade_chars[j->cells[i]]);
+				putchar('\n');
+			}
+		}
+	}
+	memset(j->cells, 0, 2 * w);
+	j->line_dirty = false;
+}
+
+/* Granules [addr, addr+len) are in use (used) or not. */
+static void map_run(struct job *j, uint64_t addr, uint64_t len, bool used)
+{
+	uint64_t span = 2 * j->width * CELL_BYTES;
+	while (len) {
+		if (addr >= j->line_base + span) {
+			/* Runs arrive in address order without gaps: the line is complete. */
+			map_flush(j, 2 * j->width);
+			j->line_base += span;
+			continue;
+		}
+		uint64_t lend = j->line_base + span, k = ML_MIN(len, lend - addr);
+		j->line_dirty = true;
+		if (used) {
+			for (uint64_t a = addr; a < addr + k;) {
+				uint64_t cell = (a - j->line_base) / CELL_BYTES;
+				uint64_t cend = j->line_base + (cell + 1) * CELL_BYTES, n = ML_MIN(cend, addr + k) - a;
+				j->cells[cell] += (uint8_t)(n / GRAN);
+				a += n;
+			}
+		}
+		addr += k;
+		len -= k;
+	}
+}
+
+static int map_cb(void *ctx, const struct ml_hchunk *c)
+{
+	struct job *j = ctx;
+	map_run(j, c->addr, c->size, c->bin == ML_HB_NONE);
+	return 0;
+}
+
+static void map_section(struct job *j, uint64_t start, uint64_t end, const char *title)
+{
+	char hb[32];
+	printf("%s 0x%" PRIx64 "-0x%" PRIx64 " (%s)\n", title, start, end, ml_human_size(end - start, hb, sizeof hb));
+	j->line_base = start & ~(uint64_t)(CELL_BYTES - 1);
+	j->last_uniform = 255;
+	j->folded = 0;
+	memset(j->cells, 0, 2 * j->width);
+	j->line_dirty = false;
+}
+
+static void map_end_section(struct job *j, uint64_t end)
+{
+	uint64_t ncells = (end - j->line_base + CELL_BYTES - 1) / CELL_BYTES;
+	j->line_dirty = true;
+	map_flush(j, ML_MIN(ncells, 2 * j->width));
+	print_fold(j);
+}
+
+static void map_legend(struct job *j)
+{
+	printf("legend: one cell = %d granules of %d bytes; shade = granules in use:", CELL_GRANS, GRAN);
+	for (unsigned k = 0; k <= CELL_GRANS; k++) {
+		char t[4];
+		snprintf(t, sizeof t, "%u", k);
+		putchar(' ');
+		if (j->color)
+			ml_ansi_swatch(stdout, gray_index(k), t);
+		else
+			printf("'%c'=%u", shade_chars[k], k);
+	}
+	putchar('\n');
+}
+
+/* ---- picture ---- */
+
+static int png_put(struct job *j, uint64_t addr, uint64_t len, uint8_t color)
+{
+	uint64_t rb = j->width * GRAN;
+	while (len) {
+		uint64_t off = addr - j->row_base, k = ML_MIN(len, rb - off);
+		memset(j->row + off / GRAN, color, k / GRAN);
+		addr += k;
+		len -= k;
+		if (addr == j->row_base + rb) {
+			if (ml_png_rows(j->png, j->row, 1))
+				return -1;
+			j->row_base += rb;
+			memset(j->row, PX_OUTSIDE, j->width);
+		}
+	}
+	return 0;
+}
+
+static int png_cb(void *ctx, const struct ml_hchunk *c)
+{
+	struct job *j = ctx;
+	uint8_t color = bin_px[c->bin];
+	if (c->bin == ML_HB_NONE) {
+		color = j->used_flip ? PX_USED_B : PX_USED_A;
+		j->used_flip = !j->used_flip;
+	}
+	return png_put(j, c->addr, c->size, color);
+}
+
+static uint64_t section_rows(const struct job *j, uint64_t start, uint64_t end)
+{
+	uint64_t rb = j->width * GRAN, base = start - start % rb;
+	return (end - base + rb - 1) / rb;
+}
+
+/* Starts a section: pad to its start; ends: pad the last row, a separator row. */
+static int png_section(struct job *j, uint64_t start)
+{
+	uint64_t rb = j->width * GRAN;
+	j->row_base = start - start % rb;
+	memset(j->row, PX_OUTSIDE, j->width);
+	j->used_flip = false;
+	return 0;
+}
+
+static int png_end_section(struct job *j, uint64_t walked, uint64_t end)
+{
+	if (walked < end && png_put(j, walked, end - walked, PX_UNWALKED))
+		return -1;
+	if (j->row_base < end && ml_png_rows(j->png, j->row, 1))
+		return -1;
+	memset(j->row, PX_SEPARATOR, j->width);
+	return ml_png_rows(j->png, j->row, 1);
+}
+
+/* ---- json ---- */
+
+static json_t *count_json(struct ml_hcount c)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "count", json_integer((json_int_t)c.count));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)c.bytes));
+	return o;
+}
+
+static json_t *arena_json(const struct job *j, const struct ml_harena *a)
+{
+	json_t *o = json_object(), *heaps = json_array(), *fr = json_object();
+	json_object_set_new(o, "address", ml_json_hex(a->addr));
+	json_object_set_new(o, "main", json_boolean(a->main));
+	for (size_t k = 0; k < a->nheaps; k++) {
+		json_t *hp = json_object();
+		json_object_set_new(hp, "start", ml_json_hex(a->heaps[k].start));
+		json_object_set_new(hp, "end", ml_json_hex(a->heaps[k].end));
+		json_object_set_new(hp, "heap_info", a->heaps[k].info ? ml_json_hex(a->heaps[k].info) : json_null());
+		json_object_set_new(hp, "broken_at", a->heaps[k].broken ? ml_json_hex(a->heaps[k].walk_end) : json_null());
+		json_array_append_new(heaps, hp);
+	}
+	json_object_set_new(o, "heaps", heaps);
+	json_object_set_new(o, "top", a->top ? ml_json_hex(a->top) : json_null());
+	json_object_set_new(o, "tcache", a->tcache ? ml_json_hex(a->tcache) : json_null());
+	json_object_set_new(o, "system_mem", json_integer((json_int_t)a->system_mem));
+	json_object_set_new(o, "in_use", count_json(a->in_use));
+	struct ml_hcount bins = { 0, 0 }, total = { 0, 0 };
+	for (int b = ML_HB_UNSORTED; b <= ML_HB_LARGE; b++) {
+		bins.count += a->free[b].count;
+		bins.bytes += a->free[b].bytes;
+	}
+	for (int b = 0; b < ML_HB__COUNT; b++) {
+		if (!ml_hbin_free((enum ml_hbin)b))
+			continue;
+		total.count += a->free[b].count;
+		total.bytes += a->free[b].bytes;
+	}
+	json_object_set_new(fr, "tcache", count_json(a->free[ML_HB_TCACHE]));
+	json_object_set_new(fr, "fastbin", count_json(a->free[ML_HB_FASTBIN]));
+	json_object_set_new(fr, "bins", count_json(bins));
+	json_object_set_new(fr, "unsorted", count_json(a->free[ML_HB_UNSORTED]));
+	json_object_set_new(fr, "small", count_json(a->free[ML_HB_SMALL]));
+	json_object_set_new(fr, "large", count_json(a->free[ML_HB_LARGE]));
+	json_object_set_new(fr, "top", count_json(a->free[ML_HB_TOP]));
+	json_object_set_new(fr, "unlisted", count_json(a->free[ML_HB_FREE_UNLISTED]));
+	json_object_set_new(fr, "total", count_json(total));
+	json_object_set_new(o, "free", fr);
+	json_object_set_new(o, "largest_free", json_integer((json_int_t)a->largest_free));
+	json_object_set_new(o, "fragmentation",
+			    json_real(total.bytes ? 1.0 - (double)a->largest_free / (double)total.bytes : 0.0));
+	if (a->main)
+		json_object_set_new(o, "mmapped", count_json(a->mmapped));
+	(void)j;
+	return o;
+}
+
+static json_t *root_json(const struct job *j)
+{
+	json_t *root = json_object();
+	json_object_set_new(root, "glibc", j->h.version[0] ? json_string(j->h.version) : json_null());
+	json_object_set_new(root, "glibc_from", json_string(j->h.version_from));
+	char lay[16];
+	snprintf(lay, sizeof lay, "2.%u", j->h.L.minor);
+	json_object_set_new(root, "layout", json_string(lay));
+	if (j->s->kind == ML_SRC_LIVE)
+		json_object_set_new(root, "pid", json_integer(j->s->pid));
+	else
+		json_object_set_new(root, "source", ml_json_str(j->s->name));
+	json_object_set_new(root, "warnings", json_integer(j->h.warnings));
+	json_object_set_new(root, "main_arena_checked", json_boolean(j->h.main_checked));
+	json_object_set_new(root, "main_arena_ring", json_boolean(j->h.main_ring));
+	json_t *tc = json_array();
+	for (size_t i = 0; i < j->h.ntcaches; i++)
+		json_array_append_new(tc, ml_json_hex(j->h.tcaches[i]));
+	json_object_set_new(root, "tcaches", tc);
+	return root;
+}
+
+/* One object, its values replaced for each chunk: a million chunks cost no allocations. */
+static int chunk_json(struct job *j, const struct ml_hchunk *c)
+{
+	char chunk[24], user[24];
+	const char *bin = ml_hbin_name(c->bin);
+	snprintf(chunk, sizeof chunk, "0x%" PRIx64, c->addr);
+	snprintf(user, sizeof user, "0x%" PRIx64, c->addr + 16);
+	if (!j->jchunk) {
+		j->jchunk = json_object();
+		json_object_set_new(j->jchunk, "chunk", json_string(""));
+		json_object_set_new(j->jchunk, "user", json_string(""));
+		json_object_set_new(j->jchunk, "size", json_integer(0));
+		json_object_set_new(j->jchunk, "state", json_string(""));
+		json_object_set_new(j->jchunk, "bin", json_null());
+	}
+	json_string_set(json_object_get(j->jchunk, "chunk"), chunk);
+	json_string_set(json_object_get(j->jchunk, "user"), user);
+	json_integer_set(json_object_get(j->jchunk, "size"), (json_int_t)c->size);
+	json_string_set(json_object_get(j->jchunk, "state"), ml_hbin_free(c->bin) ? "free" : "used");
+	json_object_set_new(j->jchunk, "bin", bin ? json_string(bin) : json_null());
+	char buf[512];
+	size_t n = json_dumpb(j->jchunk, buf, sizeof buf, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!n || n > sizeof buf)
+		return -1;
+	fputs(j->first_chunk ? "\n" : ",\n", stdout);
+	j->first_chunk = false;
+	fwrite(buf, 1, n, stdout);
+	return 0;
+}
+
+static int json_chunk_cb(void *ctx, const struct ml_hchunk *c)
+{
+	return chunk_json(ctx, c);
+}
+
+/* Prints obj without its closing brace (it must be a non-empty object). */
+static int print_open(json_t *obj)
+{
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(obj);
+	if (!s)
+		return -1;
+	size_t n = strlen(s);
+	fwrite(s, 1, n - 1, stdout);
+	free(s);
+	return 0;
+}
+
+static int emit_json(struct job *j)
+{
+	if (!j->chunks) {
+		json_t *root = root_json(j), *arr = json_array();
+		for (size_t i = 0; i < j->h.narenas; i++)
+			json_array_append_new(arr, arena_json(j, &j->h.arenas[i]));
+		json_object_set_new(root, "arenas", arr);
+		return ml_json_print(root, stdout);
+	}
+	if (print_open(root_json(j)))
+		return -1;
+	fputs(",\"arenas\":[", stdout);
+	for (size_t i = 0; i < j->h.narenas; i++) {
+		const struct ml_harena *a = &j->h.arenas[i];
+		if (i)
+			fputs(",\n", stdout);
+		if (print_open(arena_json(j, a)))
+			return -1;
+		fputs(",\"chunks\":[", stdout);
+		j->first_chunk = true;
+		for (size_t k = 0; k < a->nheaps; k++)
+			if (ml_heap_walk(&j->m, &j->h, i, k, json_chunk_cb, j))
+				return -1;
+		for (size_t k = 0; a->main && k < j->h.nmmapped; k++) {
+			struct ml_hchunk c = { j->h.mmapped[k], j->h.mmapped_size[k], ML_HB_MMAPPED };
+			if (chunk_json(j, &c))
+				return -1;
+		}
+		fputs("]}", stdout);
+	}
+	fputs("]}\n", stdout);
+	return 0;
+}
+
+/* ---- terminal summary ---- */
+
+static void summary(const struct ml_harena *a)
+{
+	char b1[32], b2[32];
+	uint64_t total = 0;
+	for (int b = 0; b < ML_HB__COUNT; b++)
+		if (ml_hbin_free((enum ml_hbin)b))
+			total += a->free[b].bytes;
+	printf("  in use: %" PRIu64 " chunks, %s; free: %s, largest %s, fragmentation %.2f\n", a->in_use.count,
+	       ml_human_size(a->in_use.bytes, b1, sizeof b1), ml_human_size(total, b2, sizeof b2),
+	       ml_human_size(a->largest_free, (char[32]){ 0 }, 32),
+	       total ? 1.0 - (double)a->largest_free / (double)total : 0.0);
+	printf("  free by kind:");
+	for (int b = ML_HB_TCACHE; b < ML_HB__COUNT; b++) {
+		if (!ml_hbin_free((enum ml_hbin)b) || (!a->free[b].count && b == ML_HB_FREE_UNLISTED))
+			continue;
+		printf(" %s %" PRIu64 " (%s)", ml_hbin_name((enum ml_hbin)b) ? ml_hbin_name((enum ml_hbin)b) : "unlisted",
+		       a->free[b].count, ml_human_size(a->free[b].bytes, b1, sizeof b1));
+	}
+	putchar('\n');
+}
+
+static int emit_map(struct job *j)
+{
+	j->cells = ml_calloc(2 * j->width, 1);
+	printf("glibc %s (%s), %zu arena(s)\n", j->h.version[0] ? j->h.version : "unknown",
+	       j->h.version_from, j->h.narenas);
+	for (size_t i = 0; i < j->h.narenas; i++) {
+		const struct ml_harena *a = &j->h.arenas[i];
+		printf("%s arena 0x%" PRIx64 "%s\n", a->main ? "main" : "thread", a->addr,
+		       a->nheaps ? "" : ": no heap (malloc has not run yet)");
+		for (size_t k = 0; k < a->nheaps; k++) {
+			const struct ml_hheap *hp = &a->heaps[k];
+			map_section(j, hp->start, hp->end, "heap");
+			ml_heap_walk(&j->m, &j->h, i, k, map_cb, j);
+			if (hp->walk_end < hp->end)
+				printf("  (walk stopped at 0x%" PRIx64 ": the rest is not shown)\n", hp->walk_end);
+			map_end_section(j, hp->walk_end);
+		}
+		summary(a);
+	}
+	for (size_t k = 0; k < j->h.nmmapped; k++) {
+		map_section(j, j->h.mmapped[k], j->h.mmapped[k] + j->h.mmapped_size[k], "mmapped chunk");
+		map_run(j, j->h.mmapped[k], j->h.mmapped_size[k], true);
+		map_end_section(j, j->h.mmapped[k] + j->h.mmapped_size[k]);
+	}
+	map_legend(j);
+	return 0;
+}
+
+static int emit_png(struct job *j, struct ml_out *out)
+{
+	uint64_t rows = 0;
+	for (size_t i = 0; i < j->h.narenas; i++)
+		for (size_t k = 0; k < j->h.arenas[i].nheaps; k++)
+			rows += section_rows(j, j->h.arenas[i].heaps[k].start, j->h.arenas[i].heaps[k].end) + 1;
+	for (size_t k = 0; k < j->h.nmmapped; k++)
+		rows += section_rows(j, j->h.mmapped[k], j->h.mmapped[k] + j->h.mmapped_size[k]) + 1;
+	if (!rows) {
+		ml_err("no heap to draw (malloc has not run yet)");
+		return -1;
+	}
+	if (rows > 0x7fffffff) {
+		ml_err("the picture would be %" PRIu64 " rows high: give a larger --width", rows);
+		return -1;
+	}
+	char legend[1024] = "", layout[160];
+	for (int i = 0; i < PX__COUNT; i++) {
+		size_t l = strlen(legend);
+		snprintf(legend + l, sizeof legend - l, "%s%s=#%02x%02x%02x", l ? ", " : "", px[i].name,
+			 px[i].rgb[0], px[i].rgb[1], px[i].rgb[2]);
+	}
+	snprintf(layout, sizeof layout,
+		 "one pixel per 16-byte granule, %" PRIu64 " per row; each heap then each mmapped chunk, "
+		 "followed by a white row", j->width);
+	const char *text[] = { "Software", PACKAGE_STRING, "Legend", legend, "Layout", layout };
+	uint8_t pal[PX__COUNT][3];
+	for (int i = 0; i < PX__COUNT; i++)
+		memcpy(pal[i], px[i].rgb, 3);
+	struct ml_png_opts po = { .width = (uint32_t)j->width, .height = (uint32_t)rows, .color = ML_PNG_PALETTE,
+				  .palette = (const uint8_t (*)[3])pal, .npalette = PX__COUNT, .level = -1,
+				  .text = text, .ntext = 3 };
+	if (!(j->png = ml_png_begin(out->f, &po)))
+		return -1;
+	j->row = ml_malloc(j->width);
+	for (size_t i = 0; i < j->h.narenas; i++) {
+		for (size_t k = 0; k < j->h.arenas[i].nheaps; k++) {
+			const struct ml_hheap *hp = &j->h.arenas[i].heaps[k];
+			png_section(j, hp->start);
+			if (ml_heap_walk(&j->m, &j->h, i, k, png_cb, j) || png_end_section(j, hp->walk_end, hp->end))
+				return -1;
+		}
+	}
+	for (size_t k = 0; k < j->h.nmmapped; k++) {
+		uint64_t a = j->h.mmapped[k], e = a + j->h.mmapped_size[k];
+		png_section(j, a);
+		if (png_put(j, a, e - a, PX_MMAPPED) || png_end_section(j, e, e))
+			return -1;
+	}
+	struct ml_png *p = j->png;
+	j->png = NULL;
+	return ml_png_end(p);
+}
+
+static int parse(struct job *j, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		ML_CLI_LONGOPTS,
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "chunks", no_argument, NULL, OPT_CHUNKS },
+		{ "output", required_argument, NULL, OPT_OUT },
+		{ "color", required_argument, NULL, OPT_COLOR },
+		{ "glibc", required_argument, NULL, OPT_GLIBC },
+		{ "width", required_argument, NULL, OPT_WIDTH },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, h;
+	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON: j->json = true; break;
+		case OPT_CHUNKS: j->chunks = true; break;
+		case 'o':
+		case OPT_OUT: j->out = optarg; break;
+		case OPT_GLIBC: j->glibc = optarg; break;
+		case OPT_COLOR:
+			if (ml_ansi_want_color(optarg, stdout) < 0)
+				return ml_usage_error("--color %s: expected auto, always or never", optarg), -1;
+			j->color_word = optarg;
+			break;
+		case OPT_WIDTH:
+			if (ml_parse_uint(optarg, 1, 65536, &j->width))
+				return ml_usage_error("--width %s: expected 1 to 65536", optarg), -1;
+			break;
+		default:
+			h = ml_cli_option(&j->cli, c, optarg);
+			if (h == 0)
+				ml_cli_bad_option(c, argv);
+			if (h <= 0)
+				return -1;
+		}
+	}
+	if (j->chunks && !j->json)
+		return ml_usage_error("--chunks goes with --json"), -1;
+	if (j->out && j->json)
+		return ml_usage_error("-o draws a picture; it does not go with --json"), -1;
+	if (j->out && strcmp(j->out, "-") && strcasecmp(ml_path_ext(j->out), "png"))
+		return ml_usage_error("%s: the picture is a PNG (name it .png)", j->out), -1;
+	if (j->cli.nspecs)
+		return ml_usage_error("heap finds its heaps itself; --region does not apply"), -1;
+	if (j->glibc) {
+		struct ml_glibc_layout L;
+		unsigned long v;
+		char *e;
+		if (strncmp(j->glibc, "2.", 2) || (v = strtoul(j->glibc + 2, &e, 10), *e) ||
+		    ml_glibc_layout((unsigned)v, &L))
+			return ml_usage_error("--glibc %s: expected 2.26 to 2.41", j->glibc), -1;
+	}
+	return ml_cli_source(&j->cli, argc, argv);
+}
 
 int cmd_heap(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	ml_err("this command is still being written");
-	return ML_EXIT_FAIL;
+	struct job j = { 0 };
+	struct ml_selection sel = { 0 };
+	struct ml_out out;
+	bool out_open = false;
+	int ret = ML_EXIT_USAGE;
+	if (parse(&j, argc, argv))
+		goto done;
+	ret = ML_EXIT_FAIL;
+	if (ml_cli_open(&j.cli, &j.s, &sel))
+		goto done;
+	if (j.s->kind == ML_SRC_LIME || j.s->kind == ML_SRC_RAW)
+		ml_warn("%s is a %s dump: without mappings and paths, libc is hard to find", j.s->name,
+			ml_src_name(j.s->kind));
+	j.m = (struct ml_hmem){ .read = space_read, .ctx = j.s, .r = j.s->r, .nr = j.s->n };
+	if (ml_heap_analyse(&j.m, j.glibc, &j.h))
+		goto done;
+	if (!j.width)
+		j.width = j.out ? 256 : 80;
+	if (!j.out && j.width > 1024)
+		j.width = 1024;
+	j.color = ml_ansi_want_color(j.color_word, stdout) > 0;
+	if (j.out) {
+		if (ml_out_open(&out, j.out, j.s))
+			goto done;
+		out_open = true;
+		if (emit_png(&j, &out) || ml_out_commit(&out))
+			goto done;
+		out_open = false;
+	} else if (j.json) {
+		if (emit_json(&j))
+			goto done;
+	} else {
+		emit_map(&j);
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		ml_err("write to standard output failed");
+		goto done;
+	}
+	ret = ml_cli_finish(&j.cli, j.s->exited || j.s->truncated);
+done:
+	ml_png_abort(j.png);
+	if (out_open)
+		ml_out_abort(&out);
+	free(j.row);
+	free(j.cells);
+	json_decref(j.jchunk);
+	ml_heap_free(&j.m, &j.h);
+	ml_selection_free(&sel);
+	ml_space_close(j.s);
+	ml_cli_free(&j.cli);
+	return ret;
 }
