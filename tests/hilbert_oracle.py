@@ -5,8 +5,15 @@ y down.  It never asks memlens where a cell is.
 
   hilbert_oracle.py image INPUT OUT.png BPP [--fit SIDE] [--entropy]
       every cell of `memlens image --layout hilbert` against the bytes
+  hilbert_oracle.py map PID MAP.json MAP.png SPECIMEN_OUT
+      `memlens hilbert PID` against the process's own maps and smaps
+  hilbert_oracle.py system MAP.json MAP.png PID COMM
+      `memlens hilbert --system` holds PID (named COMM), in proportion
   hilbert_oracle.py point ORDER INDEX        print "x y"
 """
+import json
+import os
+import re
 import math
 import sys
 
@@ -164,9 +171,186 @@ def check_image(args):
     return 0
 
 
+def cell_pixel(px, m, c):
+    """The colour at the centre of curve cell c."""
+    x, y = point(m['order'], c)
+    k = m['cell_pixels']
+    return px[x * k + k // 2, y * k + k // 2][:3]
+
+
+def own_kind(path):
+    """The kind of a maps line, by this oracle's own rules."""
+    if path == '':
+        return 'anon'
+    if path == '[heap]':
+        return 'heap'
+    if path == '[stack]' or path.startswith('[stack:'):
+        return 'stack'
+    if path == '[vdso]':
+        return 'vdso'
+    if path.startswith('[vvar'):
+        return 'vvar'
+    if path == '[vsyscall]':
+        return 'vsyscall'
+    if path.startswith('[') and path.endswith(']'):
+        return 'other'
+    return 'file'
+
+
+def hexrgb(h):
+    return tuple(int(h[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def is_shade(got, bright):
+    """got == bright * (0.3 + 0.7 f) for some f in [0, 1], within rounding."""
+    for f in range(0, 1001):
+        want = [math.floor(b * (0.3 + 0.7 * f / 1000) + 0.5) for b in bright]
+        if all(abs(a - b) <= 1 for a, b in zip(got, want)):
+            return True
+    return False
+
+
+def check_map(args):
+    pid, mfile, pfile, specout = args
+    m = json.load(open(mfile))
+    px = Image.open(pfile).convert('RGB').load()
+    ps = os.sysconf('SC_PAGE_SIZE')
+    maps = []
+    for line in open(f'/proc/{pid}/maps'):
+        f = line.rstrip('\n').split(None, 5)
+        a, b = (int(v, 16) for v in f[0].split('-'))
+        maps.append((a, b, f[5] if len(f) > 5 else ''))
+    rss, cur = {}, None
+    for line in open(f'/proc/{pid}/smaps'):
+        mm = re.match(r'^([0-9a-f]+)-([0-9a-f]+) ', line)
+        if mm:
+            cur = (int(mm[1], 16), int(mm[2], 16))
+        elif line.startswith('Rss:'):
+            rss[cur] = int(line.split()[1]) * 1024
+    bright = {}
+    for e in m['legend']:
+        mm = re.match(r'^(\w+) \(bright', e['label'])
+        if mm:
+            bright[mm[1]] = hexrgb(e['colour'])
+    runs = m['runs']
+    # Stretches tile the curve from cell 0 in order, without overlap.
+    c = 0
+    for r in runs:
+        assert r['first_cell'] == c, (r, c)
+        c = r['last_cell'] + 1
+    used = c
+    # One stretch per maps line, a gap stretch exactly between non-adjacent ones.
+    want = []
+    for i, (a, b, path) in enumerate(maps):
+        if i and a != maps[i - 1][1]:
+            want.append(('gap', maps[i - 1][1], a))
+        want.append((own_kind(path), a, b))
+    got = [(r['kind'], int(r['start'], 16), int(r['end'], 16)) for r in runs]
+    if got != want:
+        for g, w in zip(got, want):
+            if g != w:
+                print(f'stretch {g}, expected {w}', file=sys.stderr)
+                break
+        print(f'FAIL: {len(got)} stretches, expected {len(want)}', file=sys.stderr)
+        return 1
+    bad = 0
+    for r, (kind, a, b) in zip(runs, want):
+        cells = range(r['first_cell'], r['last_cell'] + 1)
+        if kind == 'gap':
+            if any(cell_pixel(px, m, c) != (255, 255, 255) for c in cells):
+                print(f'gap {a:x}-{b:x} is not white', file=sys.stderr)
+                bad += 1
+            continue
+        res = r['resident'] * ps
+        if res != rss[(a, b)]:
+            print(f'{a:x}-{b:x}: {res} bytes resident, smaps says {rss[(a, b)]}', file=sys.stderr)
+            bad += 1
+        for c in cells:
+            p = cell_pixel(px, m, c)
+            full = tuple(bright[kind])
+            dim = tuple(math.floor(v * 0.3 + 0.5) for v in full)  # C's lround
+            if rss[(a, b)] == 0 and p != dim:
+                print(f'{kind} {a:x}-{b:x} not resident but cell {c} is {p}, not {dim}', file=sys.stderr)
+                bad += 1
+            elif rss[(a, b)] == b - a and p != full:
+                print(f'{kind} {a:x}-{b:x} resident but cell {c} is {p}, not {full}', file=sys.stderr)
+                bad += 1
+            elif not is_shade(p, full):
+                print(f'{kind} {a:x}-{b:x}: cell {c} is {p}, no shade of {full}', file=sys.stderr)
+                bad += 1
+    for c in range(used, 1 << (2 * m['order'])):
+        if cell_pixel(px, m, c) != (0, 0, 0):
+            print(f'unused cell {c} is not black', file=sys.stderr)
+            bad += 1
+            break
+    # The specimen's own areas.
+    spec = {}
+    for line in open(specout):
+        f = line.split()
+        if len(f) == 3:
+            spec[f[0]] = (int(f[1], 16), int(f[2], 16))
+    def run_at(addr):
+        return next(r for r in runs if int(r['start'], 16) <= addr < int(r['end'], 16))
+    pa = spec['pattern']
+    r = run_at(pa[0])
+    assert (r['kind'], int(r['start'], 16), int(r['end'], 16)) == ('anon', pa[0], pa[1]), r
+    # its first page was written: the cell is bright
+    assert cell_pixel(px, m, r['first_cell']) == tuple(bright['anon']), 'pattern start not bright'
+    assert run_at(spec['heapblocks'][0])['kind'] == 'heap'
+    if 'spaced' in spec:
+        r = run_at(spec['spaced'][0])
+        assert r['kind'] == 'file' and r['path'].endswith('with space.bin'), r
+    if bad:
+        print(f'FAIL: {bad} problems', file=sys.stderr)
+        return 1
+    print(f'ok: {len(maps)} mappings, {used} cells')
+    return 0
+
+
+def check_system(args):
+    mfile, pfile, pid, comm = args
+    pid = int(pid)
+    m = json.load(open(mfile))
+    px = Image.open(pfile).convert('RGB').load()
+    runs = m['runs']
+    cells = 1 << (2 * m['order'])
+    c = 0
+    for r in runs:
+        assert r['first_cell'] == c, (r, c)
+        c = r['last_cell'] + 1
+    assert c <= cells
+    pids = [r['pid'] for r in runs]
+    assert pids == sorted(pids), 'not in pid order'
+    mine = [r for r in runs if r['pid'] == pid]
+    assert len(mine) == 1, f'pid {pid} missing'
+    assert mine[0]['comm'] == comm, mine[0]
+    total = sum(r['size'] for r in runs)
+    spare = cells - len(runs)
+    bad = 0
+    for r in runs:
+        n = r['last_cell'] - r['first_cell'] + 1
+        share = 1 + r['size'] / total * spare
+        if abs(n - share) > 1.01:
+            print(f"pid {r['pid']}: {n} cells, its share is {share:.1f}", file=sys.stderr)
+            bad += 1
+        colour = hexrgb(r['colour'])
+        for k in (r['first_cell'], r['last_cell']):
+            if cell_pixel(px, m, k) != colour:
+                print(f"pid {r['pid']}: cell {k} is {cell_pixel(px, m, k)}, not {colour}", file=sys.stderr)
+                bad += 1
+    if bad:
+        return 1
+    print(f'ok: {len(runs)} processes')
+    return 0
+
+
 def main():
     if sys.argv[1] == 'image':
         return check_image(sys.argv[2:])
+    if sys.argv[1] == 'map':
+        return check_map(sys.argv[2:])
+    if sys.argv[1] == 'system':
+        return check_system(sys.argv[2:])
     if sys.argv[1] == 'point':
         print(*point(int(sys.argv[2]), int(sys.argv[3])))
         return 0
