@@ -2,7 +2,7 @@
 # `memlens hilbert`: a stopped specimen's map against the process's own
 # /proc/PID/maps and smaps read by the oracle (every mapping one stretch of
 # its kind's colour, gaps white, residency = smaps Rss, the specimen's areas
-# where it says they are); a raw file (all captured); --system holding a
+# where it says they are); its core against the PT_LOAD headers; a raw file (all captured); --system holding a
 # process this test started; usage errors.
 . "$TESTS_SRCDIR/lib.sh"
 PY=/usr/bin/python3
@@ -14,6 +14,16 @@ kill -STOP "$SPEC_PID"
 "$MEMLENS" hilbert "$SPEC_PID" -o "$T/m.png" --map "$T/m.json" --html "$T/m.html" || fail "hilbert PID"
 $PY "$O" map "$SPEC_PID" "$T/m.json" "$T/m.png" "$SPEC_OUT" || fail "hilbert PID: the map"
 grep -q "<script type=\"application/json\" id=\"data\">" "$T/m.html" || fail "no data in the page"
+
+# A core of the same process (gdb's gcore): shades follow the core's own
+# PT_LOAD headers (file size 0: dim; whole: bright).
+if command -v gcore >/dev/null 2>&1; then
+	gcore -o "$T/core" "$SPEC_PID" >/dev/null 2>&1 || fail "gcore"
+	"$MEMLENS" hilbert "$T/core.$SPEC_PID" -o "$T/c.png" --map "$T/c.json" || fail "hilbert CORE"
+	$PY "$O" core "$T/c.json" "$T/c.png" "$T/core.$SPEC_PID" || fail "hilbert CORE: the map"
+else
+	echo "gcore not installed: core map not checked" >&2
+fi
 
 # A raw file: one region, every cell captured (bright raw).
 head -c 100000 /dev/urandom >"$T/raw.bin"

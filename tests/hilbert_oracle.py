@@ -7,6 +7,8 @@ y down.  It never asks memlens where a cell is.
       every cell of `memlens image --layout hilbert` against the bytes
   hilbert_oracle.py map PID MAP.json MAP.png SPECIMEN_OUT
       `memlens hilbert PID` against the process's own maps and smaps
+  hilbert_oracle.py core MAP.json MAP.png CORE
+      `memlens hilbert CORE` against the core's own PT_LOAD headers
   hilbert_oracle.py system MAP.json MAP.png PID COMM
       `memlens hilbert --system` holds PID (named COMM), in proportion
   hilbert_oracle.py point ORDER INDEX        print "x y"
@@ -307,6 +309,50 @@ def check_map(args):
     return 0
 
 
+def check_core(args):
+    import struct
+    mfile, pfile, core = args
+    m = json.load(open(mfile))
+    px = Image.open(pfile).convert('RGB').load()
+    ps = os.sysconf('SC_PAGE_SIZE')
+    raw = open(core, 'rb').read(1 << 20)
+    phoff, = struct.unpack_from('<Q', raw, 0x20)
+    phentsize, phnum = struct.unpack_from('<HH', raw, 0x36)
+    loads = []
+    for i in range(phnum):
+        t, _, _, vaddr, _, filesz, memsz = struct.unpack_from('<IIQQQQQ', raw, phoff + i * phentsize)
+        if t == 1 and memsz:
+            loads.append((vaddr, vaddr + memsz, filesz))
+    bright = {}
+    for e in m['legend']:
+        mm = re.match(r'^(\w+) \(bright', e['label'])
+        if mm:
+            bright[mm[1]] = hexrgb(e['colour'])
+    runs = {int(r['start'], 16): r for r in m['runs'] if r['kind'] != 'gap'}
+    bad = 0
+    for a, b, filesz in loads:
+        r = runs.get(a)
+        if not r or int(r['end'], 16) != b:
+            print(f'PT_LOAD {a:x}-{b:x} has no stretch', file=sys.stderr)
+            bad += 1
+            continue
+        if r['captured'] != (filesz + ps - 1) // ps:
+            print(f"{a:x}: {r['captured']} pages captured, PT_LOAD has {filesz} bytes", file=sys.stderr)
+            bad += 1
+        full = bright[r['kind']]
+        dim = tuple(math.floor(v * 0.3 + 0.5) for v in full)
+        want = dim if filesz == 0 else full if filesz == b - a else None
+        for c in range(r['first_cell'], r['last_cell'] + 1):
+            p = cell_pixel(px, m, c)
+            if (want and p != want) or not is_shade(p, full):
+                print(f'{a:x}: cell {c} is {p}, expected {want or "a shade of " + str(full)}', file=sys.stderr)
+                bad += 1
+    if bad or not loads:
+        return 1
+    print(f'ok: {len(loads)} PT_LOAD segments')
+    return 0
+
+
 def check_system(args):
     mfile, pfile, pid, comm = args
     pid = int(pid)
@@ -349,6 +395,8 @@ def main():
         return check_image(sys.argv[2:])
     if sys.argv[1] == 'map':
         return check_map(sys.argv[2:])
+    if sys.argv[1] == 'core':
+        return check_core(sys.argv[2:])
     if sys.argv[1] == 'system':
         return check_system(sys.argv[2:])
     if sys.argv[1] == 'point':
