@@ -31,7 +31,7 @@ const char cmd_hilbert_help[] =
 	"Usage: memlens hilbert SOURCE -o MAP.png [--html MAP.html] [--map MAP.json]\n"
 	"       memlens hilbert --system -o ALL.png [--html ALL.html] [--by vsz|rss]\n"
 	"Draw an address space on a Hilbert curve (index 0 top-left, y down, the\n"
-	"curve ending bottom-left), in a 1024 x 1024 picture.\n\n"
+	"curve ending bottom-left): a 1024 x 1024 map with its legend below.\n\n"
 	"SOURCE: mappings in address order, coloured by kind; each unmapped gap\n"
 	"between two mappings is one white separator cell.  A cell is a page, or\n"
 	"the smallest power-of-two number of pages that keeps the curve within\n"
@@ -600,7 +600,7 @@ int cmd_hilbert(int argc, char **argv)
 	}
 	if (write_outputs(&j, &m, s))
 		goto done;
-	ret = j.system ? (ml_warnings ? 0 : 0) : ml_cli_finish(&cli, false);
+	ret = ml_cli_finish(&cli, false);
 done:
 	ml_hmap_free(&m);
 	ml_selection_free(&sel);

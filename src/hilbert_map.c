@@ -8,6 +8,7 @@
 #include "config.h"
 #include "hilbert_map.h"
 #include "hilbert.h"
+#include "hilbert_font.h"
 #include "json.h"
 #include "pngwrite.h"
 #include "util.h"
@@ -71,18 +72,98 @@ void ml_hmap_free(struct ml_hmap *m)
 	memset(m, 0, sizeof *m);
 }
 
+/* The legend drawn under the map: title, scale, note, then swatches in two columns. */
+#define LG_SCALE 2
+#define LG_ADV (ML_FONT_ADVANCE * LG_SCALE)
+#define LG_LINE 22
+#define LG_MARGIN 12
+
+static const uint8_t lg_bg[3] = { 0xf4, 0xf4, 0xf4 }, lg_ink[3] = { 0x10, 0x10, 0x10 };
+
+/* Greedy word wrap of text into lines of at most maxc characters, drawn when rgb is set. */
+static unsigned wrap(const char *text, unsigned maxc, uint8_t *rgb, uint32_t w, uint32_t h, int y0)
+{
+	unsigned lines = 0;
+	const char *p = text ? text : "";
+	while (*p) {
+		size_t len = strlen(p), take = len;
+		if (len > maxc) {
+			take = maxc;
+			while (take > 0 && p[take] != ' ')
+				take--;
+			if (!take)
+				take = maxc;
+		}
+		if (rgb) {
+			char *line = ml_strndup(p, take);
+			ml_font_draw(rgb, w, h, LG_MARGIN, y0 + (int)(lines * LG_LINE), LG_SCALE, line, maxc, lg_ink);
+			free(line);
+		}
+		lines++;
+		p += take;
+		while (*p == ' ')
+			p++;
+	}
+	return lines;
+}
+
+/* The legend w pixels wide: sets *h, and returns its pixels when draw is set. */
+static uint8_t *render_legend(const struct ml_hmap *m, uint32_t w, uint32_t *h, bool draw)
+{
+	unsigned maxc = (w - 2 * LG_MARGIN) / LG_ADV;
+	size_t n = json_array_size(m->legend);
+	unsigned text_lines = wrap(m->title, maxc, NULL, 0, 0, 0) + wrap(m->scale, maxc, NULL, 0, 0, 0) +
+			      wrap(m->note, maxc, NULL, 0, 0, 0);
+	unsigned rows = (unsigned)((n + 1) / 2);
+	*h = 2 * LG_MARGIN + (text_lines + rows) * LG_LINE + LG_LINE / 2;
+	if (!draw)
+		return NULL;
+	uint8_t *rgb = ml_malloc((size_t)w * *h * 3);
+	for (size_t i = 0; i < (size_t)w * *h; i++)
+		memcpy(rgb + i * 3, lg_bg, 3);
+	int y = LG_MARGIN;
+	y += (int)wrap(m->title, maxc, rgb, w, *h, y) * LG_LINE;
+	y += (int)wrap(m->scale, maxc, rgb, w, *h, y) * LG_LINE;
+	y += (int)wrap(m->note, maxc, rgb, w, *h, y) * LG_LINE + LG_LINE / 2;
+	uint32_t colw = (w - 2 * LG_MARGIN) / 2;
+	unsigned labelc = (colw - 28) / LG_ADV;
+	size_t i;
+	json_t *e;
+	json_array_foreach(m->legend, i, e) {
+		int x = LG_MARGIN + (int)((i % 2) * colw), yy = y + (int)(i / 2) * LG_LINE;
+		const char *hex = json_string_value(json_object_get(e, "colour"));
+		uint8_t c[3] = { 0, 0, 0 };
+		for (int k = 0; hex && strlen(hex) == 7 && k < 3; k++) {
+			char two[3] = { hex[1 + 2 * k], hex[2 + 2 * k], 0 };
+			c[k] = (uint8_t)strtoul(two, NULL, 16);
+		}
+		/* A swatch with a dark frame, so black and white swatches show. */
+		for (int dy = 0; dy < 16; dy++)
+			for (int dx = 0; dx < 16; dx++) {
+				bool frame = !dx || !dy || dx == 15 || dy == 15;
+				memcpy(rgb + ((size_t)(yy + dy) * w + (size_t)(x + dx)) * 3, frame ? lg_ink : c, 3);
+			}
+		ml_font_draw(rgb, w, *h, x + 24, yy + 1, LG_SCALE, json_string_value(json_object_get(e, "label")),
+			     labelc, lg_ink);
+	}
+	return rgb;
+}
+
 int ml_hmap_png(const struct ml_hmap *m, FILE *f)
 {
-	uint32_t side = 1u << m->order, w = side * m->cellpx;
+	uint32_t side = 1u << m->order, w = side * m->cellpx, lh;
+	uint8_t *legend = render_legend(m, w, &lh, true);
 	char *title = ml_escape(m->title ? m->title : "");
 	const char *text[] = { "Software", PACKAGE_STRING, "Title", title, "Layout", "hilbert",
 			       "Scale", m->scale ? m->scale : "", "Note", m->note ? m->note : "" };
-	struct ml_png_opts o = { .width = w, .height = w, .color = ML_PNG_RGB, .level = -1,
+	struct ml_png_opts o = { .width = w, .height = w + lh, .color = ML_PNG_RGB, .level = -1,
 				 .text = text, .ntext = ML_ARRAY_SIZE(text) / 2 };
 	struct ml_png *p = ml_png_begin(f, &o);
 	free(title);
-	if (!p)
+	if (!p) {
+		free(legend);
 		return -1;
+	}
 	uint8_t *row = ml_malloc((size_t)w * 3);
 	int r = 0;
 	for (uint32_t y = 0; y < side && !r; y++) {
@@ -95,6 +176,9 @@ int ml_hmap_png(const struct ml_hmap *m, FILE *f)
 			r = ml_png_rows(p, row, 1);
 	}
 	free(row);
+	if (!r)
+		r = ml_png_rows(p, legend, lh);
+	free(legend);
 	if (r) {
 		ml_png_abort(p);
 		return -1;
@@ -126,6 +210,11 @@ static json_t *head_json(const struct ml_hmap *m)
 	json_object_set_new(o, "order", json_integer(m->order));
 	json_object_set_new(o, "side_cells", json_integer(1 << m->order));
 	json_object_set_new(o, "cell_pixels", json_integer(m->cellpx));
+	uint32_t w = (1u << m->order) * m->cellpx, lh;
+	render_legend(m, w, &lh, false);
+	json_object_set_new(o, "map_pixels", json_integer(w));
+	json_object_set_new(o, "width", json_integer(w));
+	json_object_set_new(o, "height", json_integer(w + lh));
 	json_object_set_new(o, "scale", ml_json_str(m->scale));
 	json_object_set_new(o, "note", ml_json_str(m->note));
 	json_object_set_new(o, "legend", json_deep_copy(m->legend));
@@ -212,8 +301,8 @@ static const char page_script[] =
 	"  if(ry==0){if(rx==1){px=n-1-px;py=n-1-py;}var t=px;px=py;py=t;}}return d;}\n"
 	"function find(d){var lo=0,hi=D.runs.length-1;while(lo<=hi){var m=(lo+hi)>>1,r=D.runs[m];\n"
 	" if(d<r.first_cell)hi=m-1;else if(d>r.last_cell)lo=m+1;else return r;}return null;}\n"
-	"function show(ev){var b=img.getBoundingClientRect(),side=1<<D.order;\n"
-	" var x=Math.floor((ev.clientX-b.left)/b.width*side),y=Math.floor((ev.clientY-b.top)/b.height*side);\n"
+	"function show(ev){var b=img.getBoundingClientRect(),side=1<<D.order,k=b.width/D.width;\n"
+	" var x=Math.floor((ev.clientX-b.left)/k/D.cell_pixels),y=Math.floor((ev.clientY-b.top)/k/D.cell_pixels);\n"
 	" if(x<0||y<0||x>=side||y>=side){tip.style.display='none';return;}\n"
 	" var d=xy2d(D.order,x,y),r=find(d);\n"
 	" tip.textContent=r?r.tip:'cell '+d+': unused';\n"
@@ -225,7 +314,8 @@ static const char page_script[] =
 
 int ml_hmap_html(const struct ml_hmap *m, FILE *f, const uint8_t *png, size_t len)
 {
-	uint32_t px = (1u << m->order) * m->cellpx;
+	uint32_t px = (1u << m->order) * m->cellpx, lh;
+	render_legend(m, px, &lh, false);
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
 	html_text(f, m->title);
 	fprintf(f, "</title>\n<style>\n%s</style></head><body>\n<h1 style=\"font-size:18px\">", page_style);
@@ -235,7 +325,7 @@ int ml_hmap_html(const struct ml_hmap *m, FILE *f, const uint8_t *png, size_t le
 	fputs("<br>", f);
 	html_text(f, m->note);
 	fprintf(f, "</p>\n<div id=\"wrap\"><img id=\"map\" width=\"%u\" height=\"%u\" alt=\"Hilbert map\" src=\"data:image/png;base64,",
-		px, px);
+		px, px + lh);
 	base64(f, png, len);
 	fputs("\"><div id=\"tip\"></div></div>\n<table id=\"legend\">\n", f);
 	size_t i;

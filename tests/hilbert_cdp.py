@@ -73,10 +73,13 @@ def main():
                'title': js("document.title"),
                'hovers': []}
         for x, y in cells:
+            # the map is the top square of the picture; the legend is below it
             rect = js("(function(){var b=document.getElementById('map').getBoundingClientRect();"
                       "return [b.left,b.top,b.width,b.height];})()")
-            px = rect[0] + (x + 0.5) / side * rect[2]
-            py = rect[1] + (y + 0.5) / side * rect[3]
+            nat = js("document.getElementById('map').naturalWidth")
+            cell = nat / side * rect[2] / nat
+            px = rect[0] + (x + 0.5) * cell
+            py = rect[1] + (y + 0.5) * cell
             call('Input.dispatchMouseEvent', type='mouseMoved', x=px, y=py)
             time.sleep(0.05)
             out['hovers'].append({

@@ -212,6 +212,17 @@ def is_shade(got, bright):
     return False
 
 
+def check_legend(m, im):
+    """Every legend colour is drawn below the map, as a swatch."""
+    top = m['map_pixels']
+    assert im.size == (m['width'], m['height']) and m['height'] > top, (im.size, m)
+    seen = set(im.crop((0, top, im.size[0], im.size[1])).getdata())
+    missing = [e for e in m['legend'] if hexrgb(e['colour']) not in seen]
+    for e in missing:
+        print(f"legend colour {e['colour']} ({e['label']}) is not in the picture's legend", file=sys.stderr)
+    return len(missing)
+
+
 def check_map(args):
     pid, mfile, pfile, specout = args
     m = json.load(open(mfile))
@@ -285,6 +296,8 @@ def check_map(args):
             print(f'unused cell {c} is not black', file=sys.stderr)
             bad += 1
             break
+    if check_legend(m, Image.open(pfile).convert('RGB')):
+        bad += 1
     # The specimen's own areas.
     spec = {}
     for line in open(specout):
@@ -365,6 +378,8 @@ def check_system(args):
         assert r['first_cell'] == c, (r, c)
         c = r['last_cell'] + 1
     assert c <= cells
+    if check_legend(m, Image.open(pfile).convert('RGB')):
+        return 1
     pids = [r['pid'] for r in runs]
     assert pids == sorted(pids), 'not in pid order'
     mine = [r for r in runs if r['pid'] == pid]
