@@ -14,6 +14,11 @@
 #include <cmocka.h>
 
 #include "hilbert.h"
+#include "hilbert_canvas.h"
+#include "hilbert_entropy.h"
+
+#include <math.h>
+#include <string.h>
 
 static unsigned gray(unsigned v)
 {
@@ -178,6 +183,105 @@ static void test_xy_roundtrip(void **st)
 		}
 }
 
+/* Brute force: entropy of the data bytes in [i-128, i+128), over 8 bits, as 0..255. */
+static int brute_entropy(const int *v, size_t n, size_t i)
+{
+	unsigned counts[256] = { 0 }, total = 0;
+	size_t a = i >= 128 ? i - 128 : 0, b = i + 128 < n ? i + 128 : n;
+	for (size_t k = a; k < b; k++)
+		if (v[k] >= 0)
+			counts[v[k]]++, total++;
+	if (total < 2)
+		return 0;
+	double h = 0;
+	for (int c = 0; c < 256; c++)
+		if (counts[c])
+			h -= (double)counts[c] / total * log2((double)counts[c] / total);
+	return (int)lround(h / 8 * 255);
+}
+
+/* The sliding window against brute force, with holes and odd push sizes. */
+static void test_entropy(void **st)
+{
+	(void)st;
+	for (size_t n = 1; n <= 5000; n = n * 3 + 7) {
+		int *v = malloc(n * sizeof *v);
+		uint8_t *bytes = malloc(n), *val = malloc(n + ML_ENTROPY_WINDOW), *hole = malloc(n + ML_ENTROPY_WINDOW);
+		uint64_t seed = n * 2654435761u + 1;
+		for (size_t i = 0; i < n; i++) {
+			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+			/* runs of zeros, low-entropy text, random bytes, holes */
+			size_t zone = (i / 700) % 4;
+			v[i] = zone == 0 ? 0 : zone == 1 ? (int)(seed % 5) + 'a' : zone == 2 ? (int)(seed & 255) : -1;
+			bytes[i] = v[i] < 0 ? 0 : (uint8_t)v[i];
+		}
+		struct ml_entropy e;
+		ml_entropy_init(&e);
+		size_t got = 0, i = 0, step = 1;
+		while (i < n) {
+			size_t len = step;
+			if (len > n - i)
+				len = n - i;
+			/* split at hole boundaries, as the stream does */
+			for (size_t k = 1; k < len; k++)
+				if ((v[i + k] < 0) != (v[i] < 0)) {
+					len = k;
+					break;
+				}
+			got += ml_entropy_push(&e, v[i] < 0 ? NULL : bytes + i, len, val + got, hole + got);
+			i += len;
+			step = step * 2 % 997 + 1;
+		}
+		got += ml_entropy_finish(&e, val + got, hole + got);
+		assert_int_equal(got, n);
+		for (size_t k = 0; k < n; k++) {
+			assert_int_equal(hole[k], v[k] < 0);
+			if (v[k] >= 0 && abs(val[k] - brute_entropy(v, n, k)) > 1)
+				fail_msg("n %zu byte %zu: %d, brute force %d", n, k, val[k], brute_entropy(v, n, k));
+		}
+		free(v);
+		free(bytes);
+		free(val);
+		free(hole);
+	}
+}
+
+/* The canvas places pixel i where d2xy says, by tiles or one by one. */
+static void test_canvas(void **st)
+{
+	(void)st;
+	for (unsigned t = 0; t < 16; t++) {
+		unsigned o = t / 2;
+		uint64_t cells = 1ull << (2 * o);
+		struct ml_hcanvas c;
+		uint8_t fill[3] = { 1, 2, 3 };
+		assert_int_equal(ml_hcanvas_init(&c, o, 0, 3, fill), 0);
+		uint64_t n = cells - (o > 2 ? 5 : 0);	/* a partial last tile */
+		uint8_t *px = malloc(n * 3), *hole = calloc(n, 1);
+		for (uint64_t i = 0; i < n; i++) {
+			px[3 * i] = (uint8_t)i, px[3 * i + 1] = (uint8_t)(i >> 8), px[3 * i + 2] = 9;
+			hole[i] = i % 97 == 3;
+		}
+		/* all at once (whole tiles), or pushes of awkward sizes (tiles and single pixels mix) */
+		for (uint64_t i = 0, k = t % 2 ? 1 : n; i < n; k = t % 2 ? k * 3 % 1000 + 1 : n) {
+			uint64_t len = k < n - i ? k : n - i;
+			ml_hcanvas_put(&c, px + 3 * i, hole + i, (size_t)len);
+			i += len;
+		}
+		for (uint64_t i = 0; i < cells; i++) {
+			uint32_t x, y;
+			ml_hilbert_d2xy(o, i, &x, &y);
+			const uint8_t *got = c.px + ((size_t)y * c.side + x) * 3;
+			const uint8_t *want = i < n && !hole[i] ? px + 3 * i : fill;
+			if (memcmp(got, want, 3))
+				fail_msg("order %u cell %llu misplaced", o, (unsigned long long)i);
+		}
+		ml_hcanvas_free(&c);
+		free(px);
+		free(hole);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +290,8 @@ int main(void)
 		cmocka_unit_test(test_ends),
 		cmocka_unit_test(test_inverse_adjacent),
 		cmocka_unit_test(test_xy_roundtrip),
+		cmocka_unit_test(test_entropy),
+		cmocka_unit_test(test_canvas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
