@@ -56,8 +56,12 @@ enum { OPT_OUT = ML_OPT_FIRST_CMD, OPT_HTML, OPT_MAP, OPT_SYSTEM, OPT_BY };
 /* Cells the curve may have: 1024 × 1024. */
 #define MAX_ORDER 10
 #define MAX_CELLS ((uint64_t)1 << (2 * MAX_ORDER))
-/* Pages whose residency is read per mapping; larger mappings are not measured. */
+/*
+ * Pages whose residency is read per mapping (64 GiB of 4 KiB pages; 1 TiB
+ * where PAGEMAP_SCAN skips empty runs); larger mappings are not measured.
+ */
 #define PAGEMAP_BUDGET ((uint64_t)1 << 24)
+#define PAGEMAP_SCAN_BUDGET ((uint64_t)1 << 28)
 
 static const uint8_t bg_rgb[3] = { 0, 0, 0 };
 static const uint8_t sep_rgb[3] = { 255, 255, 255 };
@@ -153,7 +157,7 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 	if (s->kind == ML_SRC_LIVE) {
 		pm = ml_pagemap_open(s->pid);
 		if (!pm)
-			ml_warn("residency unknown: every page drawn bright");
+			ml_warn("residency unknown: cells drawn alternating bright and dim");
 		else
 			scan = ml_pagemap_has_scan(pm);
 	}
@@ -177,7 +181,7 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 		: "Mappings in address order; each unmapped gap is one white cell; black is unused. Bright = captured in the dump, dim = not captured.");
 
 	bool used[ML_KIND__COUNT] = { false };
-	uint64_t cell = 0, unmeasured = 0;
+	uint64_t cell = 0, unmeasured = 0, budget = scan ? PAGEMAP_SCAN_BUDGET : PAGEMAP_BUDGET;
 	int ret = 0;
 	for (size_t i = 0; i < sel->n && !ret; i++) {
 		const struct ml_piece *p = &sel->p[i];
@@ -200,7 +204,7 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 		/* Per-cell fraction of bright pages (resident, or captured). */
 		uint32_t *bright = ml_calloc((size_t)n, sizeof *bright);
 		bool measured = true;
-		if (pm && pages <= PAGEMAP_BUDGET) {
+		if (pm && pages <= budget) {
 			if (read_resident(pm, scan, p->start, pages, ps, shift, bright))
 				ret = -1;
 		} else if (pm) {
@@ -222,7 +226,9 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 			uint64_t cp = (b - a + ps - 1) / ps;
 			uint8_t rgb[3];
 			resident += bright[c];
-			shade(kind_rgb[r->kind], measured ? (double)bright[c] / (double)(cp ? cp : 1) : 1.0, rgb);
+			/* Not measured: cells alternate bright and dim, a hatch no measurement makes. */
+			double frac = measured ? (double)bright[c] / (double)(cp ? cp : 1) : (double)((cell + c) % 2);
+			shade(kind_rgb[r->kind], frac, rgb);
 			ml_hmap_set(m, cell + c, rgb);
 		}
 		free(bright);
@@ -270,9 +276,17 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 	}
 	ml_hmap_legend(m, sep_rgb, "unmapped gap (one cell, any size)");
 	ml_hmap_legend(m, bg_rgb, "unused end of the curve");
+	if (unmeasured || (s->kind == ML_SRC_LIVE && !pm)) {
+		char label[96];
+		snprintf(label, sizeof label, "%s", pm ? "hatched: too large to read residency"
+						       : "hatched: residency not read");
+		ml_hmap_legend(m, sep_rgb, label);
+		json_t *last = json_array_get(m->legend, json_array_size(m->legend) - 1);
+		json_object_set_new(last, "colour", json_string("#808080"));
+	}
 	if (unmeasured)
-		ml_warn("%llu mapping(s) over %llu pages: residency not read, drawn bright",
-			(unsigned long long)unmeasured, (unsigned long long)PAGEMAP_BUDGET);
+		ml_warn("%llu mapping(s) over %llu pages: residency not read, drawn as alternating bright/dim cells",
+			(unsigned long long)unmeasured, (unsigned long long)budget);
 	return ret;
 }
 
