@@ -65,8 +65,12 @@ int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned c
 	c->ch = ch;
 	c->side = (uint32_t)side;
 	c->px = ml_malloc((size_t)bytes);
-	for (uint64_t i = 0; i < side * side; i++)
+	/* One row pixel by pixel, the others copied from it. */
+	size_t row = (size_t)side * ch;
+	for (uint64_t i = 0; i < side; i++)
 		memcpy(c->px + i * ch, fill, ch);
+	for (uint64_t y = 1; y < side; y++)
+		memcpy(c->px + y * row, c->px, row);
 	if (!tiles_built)
 		build_tiles();
 	return 0;
