@@ -236,7 +236,12 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 
 		char perms[5];
 		ml_perms_str(r->prot, perms);
+		/* "[heap]" after "heap" says nothing more; "[stack:12]" or "[anon:x]" do. */
 		const char *path = r->path ? r->path : "";
+		char pseudo[32];
+		snprintf(pseudo, sizeof pseudo, "[%s]", ml_kind_name(r->kind));
+		if (!strcmp(path, pseudo))
+			path = "";
 		size_t tl = strlen(path) + 256;
 		char *tip = ml_malloc(tl);
 		int o = snprintf(tip, tl, "0x%llx-0x%llx %s %s%s%s%s\n%s, ", (unsigned long long)p->start,
