@@ -11,6 +11,9 @@
 #include "json.h"
 #include "output.h"
 #include "pixel.h"
+#include "hilbert.h"
+#include "hilbert_canvas.h"
+#include "hilbert_entropy.h"
 #include "util.h"
 #include "bmp.h"
 #include "pngwrite.h"
@@ -36,13 +39,22 @@ const char cmd_image_help[] =
 	"  --order rgb|bgr       byte order of 24/32 bpp pixels (bgr: Dump2Picture)\n"
 	"  --palette NAME        8 bpp colours: gray (default), byteclass (binvis.io:\n"
 	"                        0x00 black, control green, printable blue, high red,\n"
-	"                        0xFF white), cubehelix (perceptual)\n"
+	"                        0xFF white), cubehelix (perceptual), entropy (each\n"
+	"                        byte: Shannon entropy of the 256 bytes centred on it,\n"
+	"                        divided by 8 bits; black 0, blue, red, white 1)\n"
+	"  --layout rows|hilbert rows (default), or pixel i at cell i of a Hilbert\n"
+	"                        curve (binvis orientation: start top-left, y down,\n"
+	"                        end bottom-left) on the smallest power-of-two square\n"
+	"                        that holds the selection; PNG only; held in memory\n"
+	"                        up to 256 MiB, beyond that give --fit\n"
 	"  --alpha               32 bpp: the 4th byte is alpha (PNG)\n"
 	"  --holes mark|skip     uncaptured bytes keep their place in magenta\n"
 	"                        (default), or are left out\n"
 	"  --bottom-up           BMP: store rows bottom-up (the picture is the same)\n"
 	"  --scale N             thumbnail: average each N x N block of pixels\n"
-	"  --fit WxH             thumbnail: the smallest N that fits in W x H\n"
+	"  --fit WxH             thumbnail: the smallest N that fits in W x H (hilbert:\n"
+	"                        the largest power-of-two square that fits, each cell\n"
+	"                        the average of its 2^k x 2^k block)\n"
 	"  --dpi N               record N dots per inch (PNG pHYs, BMP header)\n"
 	"  --level 0-9           PNG compression level (default 4)\n"
 	"  --threads N           PNG compression threads (default: every core)\n"
@@ -51,15 +63,18 @@ const char cmd_image_help[] =
 enum {
 	OPT_OUT = ML_OPT_FIRST_CMD, OPT_BPP, OPT_WIDTH, OPT_ORDER, OPT_PALETTE, OPT_ALPHA,
 	OPT_HOLES, OPT_BOTTOM_UP, OPT_SCALE, OPT_FIT, OPT_DPI, OPT_LEVEL, OPT_THREADS, OPT_MAP,
+	OPT_LAYOUT,
 };
 
 #define MAX_WIDTH (1u << 24)
+#define BLOCK ((size_t)1 << 20)	/* bytes read at once */
 
 struct job {
 	struct ml_pixfmt fmt;
 	const char *out;
 	const char *map;
 	bool square, skip, bottom_up, is_png;
+	bool hilbert, width_set;	/* --layout hilbert; --width given */
 	uint64_t width;
 	uint64_t scale;
 	uint64_t fit_w, fit_h;
@@ -83,6 +98,13 @@ struct job {
 	uint32_t *count;	/* data pixels per output column */
 	uint64_t band_rows;
 	uint64_t out_rows;
+
+	/* --layout hilbert: the picture, held whole */
+	struct ml_hcanvas hc;
+	unsigned horder;	/* order of the full-size curve */
+	/* --palette entropy: the filter and its output */
+	struct ml_entropy *ent;
+	uint8_t *eval, *ehole;
 
 	/* progress */
 	uint64_t done;
@@ -180,7 +202,12 @@ static int emit_row(struct job *j)
 {
 	uint64_t w = j->width;
 	int r = 0;
-	if (j->scale == 1) {
+	if (j->hilbert) {
+		/* A batch of pixels, not a row: place those inside the selection. */
+		uint64_t first = j->row * w, n = first < j->npix ? ML_MIN(w, j->npix - first) : 0;
+		ml_pixels_to_display(&j->fmt, j->raw, j->hole, (size_t)n, j->ch, j->disp);
+		ml_hcanvas_put(&j->hc, j->disp, j->hole, (size_t)n);
+	} else if (j->scale == 1) {
 		if (j->png) {
 			ml_pixels_to_display(&j->fmt, j->raw, j->hole, w, j->ch, j->disp);
 			r = write_out_row(j, j->disp);
@@ -228,6 +255,21 @@ static int feed(struct job *j, const uint8_t *data, size_t len)
 	return 0;
 }
 
+/* Entropy values with their hole flags, as runs of data and of holes. */
+static int feed_runs(struct job *j, const uint8_t *val, const uint8_t *hole, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t k = i + 1;
+		while (k < n && hole[k] == hole[i])
+			k++;
+		if (feed(j, hole[i] ? NULL : val + i, k - i))
+			return -1;
+		i = k;
+	}
+	return 0;
+}
+
 /* The last partial row: a partial pixel keeps its bytes, the rest is hole colour. */
 static int finish_rows(struct job *j)
 {
@@ -239,8 +281,14 @@ static int finish_rows(struct job *j)
 		if (emit_row(j))
 			return -1;
 	}
-	if (j->scale > 1 && j->band_rows && flush_band(j))
+	if (j->hilbert) {
+		ml_hcanvas_flush(&j->hc);
+		for (uint32_t y = 0; y < j->hc.side; y++)
+			if (write_out_row(j, j->hc.px + (size_t)y * j->hc.side * j->ch))
+				return -1;
+	} else if (j->scale > 1 && j->band_rows && flush_band(j)) {
 		return -1;
+	}
 	if (j->out_rows != j->out_h) {
 		ml_err("internal error: %llu of %llu rows drawn", (unsigned long long)j->out_rows,
 		       (unsigned long long)j->out_h);
@@ -320,6 +368,7 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 		{ "level", required_argument, NULL, OPT_LEVEL },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "map", required_argument, NULL, OPT_MAP },
+		{ "layout", required_argument, NULL, OPT_LAYOUT },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -344,6 +393,12 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 			} else {
 				j->square = false;
 			}
+			j->width_set = true;
+			break;
+		case OPT_LAYOUT:
+			if (strcmp(optarg, "rows") && strcmp(optarg, "hilbert"))
+				return ml_usage_error("--layout %s: expected rows or hilbert", optarg), -1;
+			j->hilbert = !strcmp(optarg, "hilbert");
 			break;
 		case OPT_ORDER:
 			if (strcmp(optarg, "rgb") && strcmp(optarg, "bgr"))
@@ -352,7 +407,7 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 			break;
 		case OPT_PALETTE:
 			if ((p = ml_palette_parse(optarg)) < 0)
-				return ml_usage_error("--palette %s: expected gray, byteclass or cubehelix",
+				return ml_usage_error("--palette %s: expected gray, byteclass, cubehelix or entropy",
 						      optarg), -1;
 			j->fmt.palette = (enum ml_palette)p;
 			break;
@@ -418,6 +473,54 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 		return ml_usage_error("--palette needs --bpp 8"), -1;
 	if (j->bottom_up && j->is_png)
 		return ml_usage_error("--bottom-up applies to BMP only"), -1;
+	if (j->hilbert) {
+		if (!j->is_png)
+			return ml_usage_error("--layout hilbert writes PNG only"), -1;
+		if (j->width_set)
+			return ml_usage_error("--layout hilbert sets its own size: drop --width"), -1;
+		if (j->scale != 1)
+			return ml_usage_error("--layout hilbert shrinks by --fit, not --scale"), -1;
+		if (j->map)
+			return ml_usage_error("--map describes the rows layout only"), -1;
+	}
+	return 0;
+}
+
+/*
+ * --layout hilbert: the curve of the smallest order that holds npix, shrunk
+ * by 2^k to the largest square inside --fit; the canvas is held whole, so
+ * its size is capped.
+ */
+static int plan_hilbert(struct job *j, uint64_t holes, const struct ml_space *s)
+{
+	j->horder = ml_hilbert_order_for(j->npix);
+	if (j->horder > 16) {
+		ml_err("%llu pixels need a Hilbert curve wider than 65536: select less",
+		       (unsigned long long)j->npix);
+		return -1;
+	}
+	unsigned k = 0;
+	if (j->fit_w) {
+		uint64_t box = ML_MIN(j->fit_w, j->fit_h);
+		while (k < j->horder && ((uint64_t)1 << (j->horder - k)) > box)
+			k++;
+	}
+	uint64_t side = (uint64_t)1 << (j->horder - k);
+	bool any_holes = (!j->skip && (holes || s->kind == ML_SRC_LIVE)) || j->npix * j->B != j->bytes ||
+			 j->npix != side * side << (2 * k);
+	j->holes_alpha = j->fmt.bpp == 8 && j->fmt.palette == ML_PAL_GRAY && any_holes;
+	j->ch = ml_display_channels(&j->fmt, j->holes_alpha);
+	j->width = 65536;	/* pixels per batch handed to the canvas */
+	j->height = (j->npix + j->width - 1) / j->width;
+	j->out_w = j->out_h = side;
+	static const uint8_t fill[4] = { ML_HOLE_R, ML_HOLE_G, ML_HOLE_B, 0 };
+	if (ml_hcanvas_init(&j->hc, j->horder - k, k, j->ch, j->ch == 1 ? (const uint8_t[]){ 0 } : fill)) {
+		char a[32], b[32];
+		ml_err("a %llux%llu picture needs %s in memory, over the %s cap of --layout hilbert: give --fit, e.g. --fit 4096x4096",
+		       (unsigned long long)side, (unsigned long long)side,
+		       ml_human_size(side * side * j->ch, a, sizeof a), ml_human_size(ML_HCANVAS_CAP, b, sizeof b));
+		return -1;
+	}
 	return 0;
 }
 
@@ -433,6 +536,8 @@ static int plan(struct job *j, struct ml_space *s, const struct ml_selection *se
 		return -1;
 	}
 	j->npix = (j->bytes + j->B - 1) / j->B;
+	if (j->hilbert)
+		return plan_hilbert(j, holes, s);
 	if (j->square) {
 		uint64_t w = (uint64_t)sqrtl((long double)j->npix);
 		while (w * w < j->npix)
@@ -529,7 +634,10 @@ static int open_writer(struct job *j, FILE *f, struct ml_space *s, const struct 
 	const char *text[] = {
 		"Software", PACKAGE_STRING, "Source", name, "Selection", sel,
 		"Bits per pixel", bpp, "Width", width, "First address", first,
+		"Layout", j->hilbert ? "hilbert" : "rows", "Palette", ml_palette_name(j->fmt.palette),
 	};
+	if (j->hilbert)
+		snprintf(width, sizeof width, "%llu", (unsigned long long)j->out_w << (j->hc.shift / 2));
 	struct ml_png_opts o = {
 		.width = (uint32_t)j->out_w,
 		.height = (uint32_t)j->out_h,
@@ -588,11 +696,17 @@ int cmd_image(int argc, char **argv)
 		j.sum = ml_calloc((size_t)j.out_w * j.ch, sizeof *j.sum);
 		j.count = ml_calloc((size_t)j.out_w, sizeof *j.count);
 	}
+	if (j.fmt.palette == ML_PAL_ENTROPY) {
+		j.ent = ml_malloc(sizeof *j.ent);
+		ml_entropy_init(j.ent);
+		j.eval = ml_malloc(BLOCK);
+		j.ehole = ml_malloc(BLOCK);
+	}
 	j.progress = ml_isatty(STDERR_FILENO) && !ml_quiet;
 	clock_gettime(CLOCK_MONOTONIC, &j.t0);
 	j.last = j.t0;
 
-	st = ml_stream_new(s, &sel, (size_t)1 << 20);
+	st = ml_stream_new(s, &sel, BLOCK);
 	struct ml_chunk c;
 	uint64_t surprise_holes = 0;
 	while (ml_stream_next(st, &c)) {
@@ -602,11 +716,18 @@ int cmd_image(int argc, char **argv)
 			continue;
 		if (c.hole && !expected)
 			surprise_holes += c.len;
-		if (feed(&j, c.hole ? NULL : c.data, c.len))
+		if (j.ent) {
+			size_t n = ml_entropy_push(j.ent, c.hole ? NULL : c.data, c.len, j.eval, j.ehole);
+			if (feed_runs(&j, j.eval, j.ehole, n))
+				goto done;
+		} else if (feed(&j, c.hole ? NULL : c.data, c.len)) {
 			goto done;
+		}
 		j.done += c.len;
 		progress(&j, false);
 	}
+	if (j.ent && feed_runs(&j, j.eval, j.ehole, ml_entropy_finish(j.ent, j.eval, j.ehole)))
+		goto done;
 	if (finish_rows(&j))
 		goto done;
 	progress(&j, true);
@@ -645,6 +766,10 @@ done:
 	free(j.outrow);
 	free(j.sum);
 	free(j.count);
+	free(j.ent);
+	free(j.eval);
+	free(j.ehole);
+	ml_hcanvas_free(&j.hc);
 	ml_selection_free(&sel);
 	ml_space_close(s);
 	ml_cli_free(&cli);

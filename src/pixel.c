@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const names[ML_PAL__COUNT] = { "gray", "byteclass", "cubehelix" };
+static const char *const names[ML_PAL__COUNT] = { "gray", "byteclass", "cubehelix", "entropy" };
 static uint8_t tables[ML_PAL__COUNT][256][3];
 static bool built[ML_PAL__COUNT];
 
@@ -69,6 +69,23 @@ static void build(enum ml_palette p)
 			c[0] = clamp8(l + a * (-0.14861 * cos(phi) + 1.78277 * sin(phi)));
 			c[1] = clamp8(l + a * (-0.29227 * cos(phi) - 0.90649 * sin(phi)));
 			c[2] = clamp8(l + a * (1.97294 * cos(phi)));
+			break;
+		}
+		case ML_PAL_ENTROPY: {
+			/*
+			 * binvis.io's entropy ramp (blue = e², red rising as
+			 * (4t - 4t²)^4 past e = 0.5), with green added above
+			 * e = 0.75 so that full entropy turns white and never
+			 * reads as the magenta of holes.
+			 */
+			double e = i / 255.0, t = e - 0.5, r = 0, g = 0;
+			if (e > 0.5)
+				r = pow(4 * t - 4 * t * t, 4);
+			if (e > 0.75)
+				g = pow((e - 0.75) / 0.25, 2);
+			c[0] = clamp8(r);
+			c[1] = clamp8(g);
+			c[2] = clamp8(e * e);
 			break;
 		}
 		default:

@@ -12,7 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum ml_palette { ML_PAL_GRAY, ML_PAL_BYTECLASS, ML_PAL_CUBEHELIX, ML_PAL__COUNT };
+/*
+ * ML_PAL_ENTROPY colours an entropy value 0..255 (hilbert_entropy.h), not a
+ * byte: black for none, blue rising with it, red then white near the top.
+ */
+enum ml_palette { ML_PAL_GRAY, ML_PAL_BYTECLASS, ML_PAL_CUBEHELIX, ML_PAL_ENTROPY, ML_PAL__COUNT };
 
 struct ml_pixfmt {
 	unsigned bpp;		/* 8, 16, 24, 32 */

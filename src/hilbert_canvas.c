@@ -1,0 +1,169 @@
+/*
+ * hilbert_canvas: placing pixels along the curve.  Computing d2xy for every
+ * pixel costs a loop over the order; instead, every aligned run of 256
+ * indices fills one 16×16 sub-square with the order-4 curve in one of the
+ * square's 8 symmetries, and the symmetry follows from where the run starts
+ * and ends (the group acts simply transitively on ordered pairs of adjacent
+ * corners).  So a run costs two d2xy calls and a table walk.
+ */
+#include "config.h"
+#include "hilbert_canvas.h"
+#include "hilbert.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TILE_ORDER 4
+#define TILE (1u << TILE_ORDER)
+#define RUN (TILE * TILE)
+
+/* The order-4 curve under each of the 8 symmetries: x in the low nibble, y in the high. */
+static uint8_t tiles[8][RUN];
+static bool tiles_built;
+
+static void sym(unsigned k, unsigned x, unsigned y, unsigned *ox, unsigned *oy)
+{
+	const unsigned m = TILE - 1;
+	unsigned a = k & 4 ? y : x, b = k & 4 ? x : y;
+	*ox = k & 1 ? m - a : a;
+	*oy = k & 2 ? m - b : b;
+}
+
+static void build_tiles(void)
+{
+	for (unsigned i = 0; i < RUN; i++) {
+		uint32_t x, y;
+		ml_hilbert_d2xy(TILE_ORDER, i, &x, &y);
+		for (unsigned k = 0; k < 8; k++) {
+			unsigned a, b;
+			sym(k, x, y, &a, &b);
+			tiles[k][i] = (uint8_t)(b << 4 | a);
+		}
+	}
+	tiles_built = true;
+}
+
+unsigned ml_hilbert_order_for(uint64_t n)
+{
+	unsigned o = 0;
+	while (o < ML_HILBERT_MAX_ORDER && ((uint64_t)1 << (2 * o)) < n)
+		o++;
+	return o;
+}
+
+int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned ch, const uint8_t *fill)
+{
+	memset(c, 0, sizeof *c);
+	if (order > 15)
+		return -1;
+	uint64_t side = (uint64_t)1 << order, bytes = side * side * ch;
+	if (bytes > ML_HCANVAS_CAP)
+		return -1;
+	c->order = order;
+	c->shift = 2 * k;
+	c->ch = ch;
+	c->side = (uint32_t)side;
+	c->px = ml_malloc((size_t)bytes);
+	/* One row pixel by pixel, the others copied from it. */
+	size_t row = (size_t)side * ch;
+	for (uint64_t i = 0; i < side; i++)
+		memcpy(c->px + i * ch, fill, ch);
+	for (uint64_t y = 1; y < side; y++)
+		memcpy(c->px + y * row, c->px, row);
+	if (!tiles_built)
+		build_tiles();
+	return 0;
+}
+
+static void put_one(struct ml_hcanvas *c, uint64_t d, const uint8_t *px)
+{
+	uint32_t x, y;
+	ml_hilbert_d2xy(c->order, d, &x, &y);
+	memcpy(c->px + ((size_t)y * c->side + x) * c->ch, px, c->ch);
+}
+
+/* Full-size placement of the run [d, d+256), d a multiple of 256. */
+static void put_run(struct ml_hcanvas *c, uint64_t d, const uint8_t *px, const uint8_t *hole)
+{
+	uint32_t x0, y0, x1, y1;
+	ml_hilbert_d2xy(c->order, d, &x0, &y0);
+	ml_hilbert_d2xy(c->order, d + RUN - 1, &x1, &y1);
+	uint32_t bx = x0 & ~(TILE - 1), by = y0 & ~(TILE - 1);
+	uint8_t s = (uint8_t)((y0 - by) << 4 | (x0 - bx)), e = (uint8_t)((y1 - by) << 4 | (x1 - bx));
+	unsigned k = 0;
+	while (k < 7 && !(tiles[k][0] == s && tiles[k][RUN - 1] == e))
+		k++;
+	const uint8_t *t = tiles[k];
+	unsigned ch = c->ch;
+	uint8_t *base = c->px + ((size_t)by * c->side + bx) * ch;
+	size_t stride = (size_t)c->side * ch;
+	for (unsigned i = 0; i < RUN; i++) {
+		if (hole[i])
+			continue;
+		uint8_t *o = base + (t[i] >> 4) * stride + (t[i] & 15) * ch;
+		if (ch == 1)
+			*o = px[i];
+		else if (ch == 3)
+			o[0] = px[3 * i], o[1] = px[3 * i + 1], o[2] = px[3 * i + 2];
+		else
+			memcpy(o, px + 4 * i, 4);
+	}
+}
+
+static void end_cell(struct ml_hcanvas *c, uint64_t cell)
+{
+	if (c->count) {
+		uint8_t v[4];
+		for (unsigned k = 0; k < c->ch; k++)
+			v[k] = (uint8_t)((c->sum[k] + c->count / 2) / c->count);
+		put_one(c, cell, v);
+	}
+	memset(c->sum, 0, sizeof c->sum);
+	c->count = 0;
+}
+
+void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *hole, size_t n)
+{
+	uint64_t cells = (uint64_t)c->side * c->side;
+	if (c->shift) {
+		uint64_t mask = ((uint64_t)1 << c->shift) - 1;
+		for (size_t i = 0; i < n; i++, c->next++) {
+			if ((c->next >> c->shift) >= cells)
+				return;
+			if (!hole[i]) {
+				for (unsigned k = 0; k < c->ch; k++)
+					c->sum[k] += px[i * c->ch + k];
+				c->count++;
+			}
+			if ((c->next & mask) == mask)
+				end_cell(c, c->next >> c->shift);
+		}
+		return;
+	}
+	size_t i = 0;
+	while (i < n && c->next < cells) {
+		if (c->order >= TILE_ORDER && (c->next & (RUN - 1)) == 0 && n - i >= RUN) {
+			put_run(c, c->next, px + i * c->ch, hole + i);
+			i += RUN;
+			c->next += RUN;
+			continue;
+		}
+		if (!hole[i])
+			put_one(c, c->next, px + i * c->ch);
+		i++;
+		c->next++;
+	}
+}
+
+void ml_hcanvas_flush(struct ml_hcanvas *c)
+{
+	if (c->shift && (c->next & (((uint64_t)1 << c->shift) - 1)))
+		end_cell(c, c->next >> c->shift);
+}
+
+void ml_hcanvas_free(struct ml_hcanvas *c)
+{
+	free(c->px);
+	c->px = NULL;
+}

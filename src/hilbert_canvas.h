@@ -1,0 +1,51 @@
+/*
+ * hilbert_canvas: an in-memory picture whose pixels are filled in Hilbert
+ * order.  A Hilbert layout is not row-ordered, so the picture is held whole
+ * until every pixel has arrived; its size is capped (ML_HCANVAS_CAP).  With
+ * a reduction of 2^k, each output cell is the average of 4^k consecutive
+ * input pixels — exactly the aligned 2^k × 2^k block of the full-size
+ * curve — so a thumbnail needs no more memory than itself.
+ */
+#ifndef ML_HILBERT_CANVAS_H
+#define ML_HILBERT_CANVAS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The largest canvas held in memory: 256 MiB (8192² RGBA, 16384² gray). */
+#define ML_HCANVAS_CAP ((uint64_t)256 << 20)
+
+struct ml_hcanvas {
+	unsigned order;		/* the output is 2^order pixels a side */
+	unsigned shift;		/* 2k: input pixels per output cell = 1 << shift */
+	unsigned ch;		/* channels per pixel: 1, 3 or 4 */
+	uint32_t side;
+	uint8_t *px;		/* side × side × ch, rows top to bottom */
+	uint64_t next;		/* index of the next input pixel */
+	uint64_t sum[4];	/* the output cell being averaged */
+	uint32_t count;		/* its data pixels so far */
+};
+
+/*
+ * Smallest order whose square holds n pixels (0 for n <= 1).
+ */
+unsigned ml_hilbert_order_for(uint64_t n);
+
+/*
+ * Starts a canvas of 2^order cells a side for a curve of order + k
+ * (k = shift / 2).  Every cell starts as `fill` (ch bytes).  Returns -1
+ * when it would pass ML_HCANVAS_CAP.
+ */
+int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned ch, const uint8_t *fill);
+/*
+ * Places n display pixels (ch bytes each) at the next n curve positions;
+ * hole[i] set means pixel i is no data (it keeps the fill, or is left out
+ * of the average).
+ */
+void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *hole, size_t n);
+/* Completes a partly averaged last cell. */
+void ml_hcanvas_flush(struct ml_hcanvas *c);
+void ml_hcanvas_free(struct ml_hcanvas *c);
+
+#endif

@@ -1,0 +1,346 @@
+/*
+ * hilbert_map: drawing and describing a map of curve stretches.  Untrusted
+ * text (paths, process names) reaches the HTML page only inside a JSON
+ * block whose <, > and & are \u-escaped, and the page's script puts it on
+ * screen with textContent — never as markup.  The visible legend is
+ * escaped as HTML.
+ */
+#include "config.h"
+#include "hilbert_map.h"
+#include "hilbert.h"
+#include "hilbert_font.h"
+#include "json.h"
+#include "pngwrite.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ml_hmap_init(struct ml_hmap *m, unsigned order, const uint8_t bg[3])
+{
+	memset(m, 0, sizeof *m);
+	m->order = order;
+	uint64_t side = (uint64_t)1 << order, cells = side * side;
+	m->cellpx = (uint32_t)(side >= ML_HMAP_PIXELS ? 1 : ML_HMAP_PIXELS / side);
+	m->rgb = ml_malloc((size_t)cells * 3);
+	for (uint64_t i = 0; i < cells; i++)
+		memcpy(m->rgb + i * 3, bg, 3);
+	m->legend = json_array();
+}
+
+void ml_hmap_run(struct ml_hmap *m, uint64_t c0, uint64_t c1, char *tip, json_t *info)
+{
+	if (m->nruns == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 64;
+		m->runs = ml_reallocarray(m->runs, m->cap, sizeof *m->runs);
+	}
+	m->runs[m->nruns++] = (struct ml_hrun){ c0, c1, tip, info };
+}
+
+void ml_hmap_set(struct ml_hmap *m, uint64_t cell, const uint8_t rgb[3])
+{
+	memcpy(m->rgb + cell * 3, rgb, 3);
+}
+
+void ml_hmap_hex(const uint8_t rgb[3], char out[8])
+{
+	snprintf(out, 8, "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
+}
+
+void ml_hmap_legend(struct ml_hmap *m, const uint8_t rgb[3], const char *label)
+{
+	char hex[8];
+	ml_hmap_hex(rgb, hex);
+	json_t *e = json_object();
+	json_object_set_new(e, "colour", json_string(hex));
+	json_object_set_new(e, "label", ml_json_str(label));
+	json_array_append_new(m->legend, e);
+}
+
+void ml_hmap_free(struct ml_hmap *m)
+{
+	for (size_t i = 0; i < m->nruns; i++) {
+		free(m->runs[i].tip);
+		json_decref(m->runs[i].info);
+	}
+	free(m->runs);
+	free(m->rgb);
+	json_decref(m->legend);
+	free(m->title);
+	free(m->scale);
+	free(m->note);
+	memset(m, 0, sizeof *m);
+}
+
+/* The legend drawn under the map: title, scale, note, then swatches in two columns. */
+#define LG_SCALE 2
+#define LG_ADV (ML_FONT_ADVANCE * LG_SCALE)
+#define LG_LINE 22
+#define LG_MARGIN 12
+
+static const uint8_t lg_bg[3] = { 0xf4, 0xf4, 0xf4 }, lg_ink[3] = { 0x10, 0x10, 0x10 };
+
+/* Greedy word wrap of text into lines of at most maxc characters, drawn when rgb is set. */
+static unsigned wrap(const char *text, unsigned maxc, uint8_t *rgb, uint32_t w, uint32_t h, int y0)
+{
+	unsigned lines = 0;
+	const char *p = text ? text : "";
+	while (*p) {
+		size_t len = strlen(p), take = len;
+		if (len > maxc) {
+			take = maxc;
+			while (take > 0 && p[take] != ' ')
+				take--;
+			if (!take)
+				take = maxc;
+		}
+		if (rgb) {
+			char *line = ml_strndup(p, take);
+			ml_font_draw(rgb, w, h, LG_MARGIN, y0 + (int)(lines * LG_LINE), LG_SCALE, line, maxc, lg_ink);
+			free(line);
+		}
+		lines++;
+		p += take;
+		while (*p == ' ')
+			p++;
+	}
+	return lines;
+}
+
+/* The legend w pixels wide: sets *h, and returns its pixels when draw is set. */
+static uint8_t *render_legend(const struct ml_hmap *m, uint32_t w, uint32_t *h, bool draw)
+{
+	unsigned maxc = (w - 2 * LG_MARGIN) / LG_ADV;
+	size_t n = json_array_size(m->legend);
+	unsigned text_lines = wrap(m->title, maxc, NULL, 0, 0, 0) + wrap(m->scale, maxc, NULL, 0, 0, 0) +
+			      wrap(m->note, maxc, NULL, 0, 0, 0);
+	unsigned rows = (unsigned)((n + 1) / 2);
+	*h = 2 * LG_MARGIN + (text_lines + rows) * LG_LINE + LG_LINE / 2;
+	if (!draw)
+		return NULL;
+	uint8_t *rgb = ml_malloc((size_t)w * *h * 3);
+	for (size_t i = 0; i < (size_t)w * *h; i++)
+		memcpy(rgb + i * 3, lg_bg, 3);
+	int y = LG_MARGIN;
+	y += (int)wrap(m->title, maxc, rgb, w, *h, y) * LG_LINE;
+	y += (int)wrap(m->scale, maxc, rgb, w, *h, y) * LG_LINE;
+	y += (int)wrap(m->note, maxc, rgb, w, *h, y) * LG_LINE + LG_LINE / 2;
+	uint32_t colw = (w - 2 * LG_MARGIN) / 2;
+	unsigned labelc = (colw - 28) / LG_ADV;
+	size_t i;
+	json_t *e;
+	json_array_foreach(m->legend, i, e) {
+		int x = LG_MARGIN + (int)((i % 2) * colw), yy = y + (int)(i / 2) * LG_LINE;
+		const char *hex = json_string_value(json_object_get(e, "colour"));
+		uint8_t c[3] = { 0, 0, 0 };
+		for (int k = 0; hex && strlen(hex) == 7 && k < 3; k++) {
+			char two[3] = { hex[1 + 2 * k], hex[2 + 2 * k], 0 };
+			c[k] = (uint8_t)strtoul(two, NULL, 16);
+		}
+		/* A swatch with a dark frame, so black and white swatches show. */
+		for (int dy = 0; dy < 16; dy++)
+			for (int dx = 0; dx < 16; dx++) {
+				bool frame = !dx || !dy || dx == 15 || dy == 15;
+				memcpy(rgb + ((size_t)(yy + dy) * w + (size_t)(x + dx)) * 3, frame ? lg_ink : c, 3);
+			}
+		ml_font_draw(rgb, w, *h, x + 24, yy + 1, LG_SCALE, json_string_value(json_object_get(e, "label")),
+			     labelc, lg_ink);
+	}
+	return rgb;
+}
+
+int ml_hmap_png(const struct ml_hmap *m, FILE *f)
+{
+	uint32_t side = 1u << m->order, w = side * m->cellpx, lh;
+	uint8_t *legend = render_legend(m, w, &lh, true);
+	char *title = ml_escape(m->title ? m->title : "");
+	const char *text[] = { "Software", PACKAGE_STRING, "Title", title, "Layout", "hilbert",
+			       "Scale", m->scale ? m->scale : "", "Note", m->note ? m->note : "" };
+	struct ml_png_opts o = { .width = w, .height = w + lh, .color = ML_PNG_RGB, .level = -1,
+				 .text = text, .ntext = ML_ARRAY_SIZE(text) / 2 };
+	struct ml_png *p = ml_png_begin(f, &o);
+	free(title);
+	if (!p) {
+		free(legend);
+		return -1;
+	}
+	uint8_t *row = ml_malloc((size_t)w * 3);
+	int r = 0;
+	for (uint32_t y = 0; y < side && !r; y++) {
+		for (uint32_t x = 0; x < side; x++) {
+			const uint8_t *c = m->rgb + ml_hilbert_xy2d(m->order, x, y) * 3;
+			for (uint32_t k = 0; k < m->cellpx; k++)
+				memcpy(row + ((size_t)x * m->cellpx + k) * 3, c, 3);
+		}
+		for (uint32_t k = 0; k < m->cellpx && !r; k++)
+			r = ml_png_rows(p, row, 1);
+	}
+	free(row);
+	if (!r)
+		r = ml_png_rows(p, legend, lh);
+	free(legend);
+	if (r) {
+		ml_png_abort(p);
+		return -1;
+	}
+	return ml_png_end(p);
+}
+
+static json_t *runs_json(const struct ml_hmap *m, int with_tip)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < m->nruns; i++) {
+		const struct ml_hrun *r = &m->runs[i];
+		json_t *e = with_tip ? json_object() : json_deep_copy(r->info);
+		json_object_set_new(e, "first_cell", json_integer((json_int_t)r->c0));
+		json_object_set_new(e, "last_cell", json_integer((json_int_t)r->c1 - 1));
+		if (with_tip)
+			json_object_set_new(e, "tip", ml_json_str(r->tip));
+		json_array_append_new(a, e);
+	}
+	return a;
+}
+
+static json_t *head_json(const struct ml_hmap *m)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "title", ml_json_str(m->title));
+	json_object_set_new(o, "layout", json_string("hilbert"));
+	json_object_set_new(o, "orientation", json_string("binvis: cell 0 top-left, y down, last cell bottom-left"));
+	json_object_set_new(o, "order", json_integer(m->order));
+	json_object_set_new(o, "side_cells", json_integer(1 << m->order));
+	json_object_set_new(o, "cell_pixels", json_integer(m->cellpx));
+	uint32_t w = (1u << m->order) * m->cellpx, lh;
+	render_legend(m, w, &lh, false);
+	json_object_set_new(o, "map_pixels", json_integer(w));
+	json_object_set_new(o, "width", json_integer(w));
+	json_object_set_new(o, "height", json_integer(w + lh));
+	json_object_set_new(o, "scale", ml_json_str(m->scale));
+	json_object_set_new(o, "note", ml_json_str(m->note));
+	json_object_set_new(o, "legend", json_deep_copy(m->legend));
+	return o;
+}
+
+int ml_hmap_json(const struct ml_hmap *m, FILE *f)
+{
+	json_t *o = head_json(m);
+	json_object_set_new(o, "runs", runs_json(m, 0));
+	return ml_json_print(o, f);
+}
+
+/* HTML text: the five markup characters as entities. */
+static void html_text(FILE *f, const char *s)
+{
+	char *c = ml_utf8_clean(s ? s : "");
+	for (const char *p = c; *p; p++) {
+		switch (*p) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default:
+			if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+				fprintf(f, "&#xfffd;");
+			else
+				fputc(*p, f);
+		}
+	}
+	free(c);
+}
+
+static void base64(FILE *f, const uint8_t *p, size_t n)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+		fputc(t[v >> 18 & 63], f);
+		fputc(t[v >> 12 & 63], f);
+		fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
+		fputc(i + 2 < n ? t[v & 63] : '=', f);
+	}
+}
+
+/* JSON for a <script> block: nothing in it can close the element. */
+static void script_json(FILE *f, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+	for (const char *p = s ? s : "null"; *p; p++) {
+		if (*p == '<')
+			fputs("\\u003c", f);
+		else if (*p == '>')
+			fputs("\\u003e", f);
+		else if (*p == '&')
+			fputs("\\u0026", f);
+		else
+			fputc(*p, f);
+	}
+	free(s);
+}
+
+static const char page_style[] =
+	"body{font:14px sans-serif;margin:16px;background:#fafafa;color:#222}\n"
+	"#wrap{position:relative;display:inline-block;line-height:0}\n"
+	"#map{image-rendering:pixelated;cursor:crosshair}\n"
+	"#tip{position:absolute;display:none;white-space:pre;line-height:1.3;font:12px monospace;"
+	"background:#fffffe;border:1px solid #444;padding:4px 6px;pointer-events:none;z-index:2}\n"
+	"table{border-collapse:collapse;margin-top:8px}td{padding:1px 8px 1px 0}\n"
+	".sw{display:inline-block;width:14px;height:14px;border:1px solid #666;vertical-align:middle}\n";
+
+/*
+ * The page's script: pointer → cell → curve index (its own xy2d, the same
+ * binvis orientation as the picture) → the stretch holding it.
+ */
+static const char page_script[] =
+	"(function(){\n"
+	"var D=JSON.parse(document.getElementById('data').textContent);\n"
+	"var img=document.getElementById('map'),tip=document.getElementById('tip');\n"
+	"function xy2d(order,x,y){var px=y,py=x,d=0,n=1<<order;\n"
+	" for(var s=n>>1;s>0;s>>=1){var rx=(px&s)>0?1:0,ry=(py&s)>0?1:0;d+=s*s*((3*rx)^ry);\n"
+	"  if(ry==0){if(rx==1){px=n-1-px;py=n-1-py;}var t=px;px=py;py=t;}}return d;}\n"
+	"function find(d){var lo=0,hi=D.runs.length-1;while(lo<=hi){var m=(lo+hi)>>1,r=D.runs[m];\n"
+	" if(d<r.first_cell)hi=m-1;else if(d>r.last_cell)lo=m+1;else return r;}return null;}\n"
+	"function show(ev){var b=img.getBoundingClientRect(),side=1<<D.order,k=b.width/D.width;\n"
+	" var x=Math.floor((ev.clientX-b.left)/k/D.cell_pixels),y=Math.floor((ev.clientY-b.top)/k/D.cell_pixels);\n"
+	" if(x<0||y<0||x>=side||y>=side){tip.style.display='none';return;}\n"
+	" var d=xy2d(D.order,x,y),r=find(d);\n"
+	" tip.textContent=r?r.tip:'cell '+d+': unused';\n"
+	" tip.style.left=(ev.clientX-b.left+14)+'px';tip.style.top=(ev.clientY-b.top+14)+'px';\n"
+	" tip.style.display='block';}\n"
+	"img.addEventListener('mousemove',show);\n"
+	"img.addEventListener('mouseleave',function(){tip.style.display='none';});\n"
+	"})();\n";
+
+int ml_hmap_html(const struct ml_hmap *m, FILE *f, const uint8_t *png, size_t len)
+{
+	uint32_t px = (1u << m->order) * m->cellpx, lh;
+	render_legend(m, px, &lh, false);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
+	html_text(f, m->title);
+	fprintf(f, "</title>\n<style>\n%s</style></head><body>\n<h1 style=\"font-size:18px\">", page_style);
+	html_text(f, m->title);
+	fputs("</h1>\n<p>", f);
+	html_text(f, m->scale);
+	fputs("<br>", f);
+	html_text(f, m->note);
+	fprintf(f, "</p>\n<div id=\"wrap\"><img id=\"map\" width=\"%u\" height=\"%u\" alt=\"Hilbert map\" src=\"data:image/png;base64,",
+		px, px + lh);
+	base64(f, png, len);
+	fputs("\"><div id=\"tip\"></div></div>\n<table id=\"legend\">\n", f);
+	size_t i;
+	json_t *e;
+	json_array_foreach(m->legend, i, e) {
+		fprintf(f, "<tr><td><span class=\"sw\" style=\"background:%s\"></span></td><td>",
+			json_string_value(json_object_get(e, "colour")));
+		html_text(f, json_string_value(json_object_get(e, "label")));
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n<script type=\"application/json\" id=\"data\">", f);
+	json_t *o = head_json(m);
+	json_object_set_new(o, "runs", runs_json(m, 1));
+	script_json(f, o);
+	json_decref(o);
+	fprintf(f, "</script>\n<script>\n%s</script>\n</body></html>\n", page_script);
+	return ferror(f) ? -1 : 0;
+}

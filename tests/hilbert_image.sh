@@ -1,0 +1,58 @@
+#!/bin/bash
+# `memlens image --layout hilbert`: every cell against an oracle that has
+# its own Hilbert curve (tests/hilbert_oracle.py) and reads the picture with
+# Pillow — counting bytes, 24 bpp, --fit averages, the entropy palette —
+# and the in-memory cap.
+. "$TESTS_SRCDIR/lib.sh"
+PY=/usr/bin/python3
+$PY -c 'import PIL' 2>/dev/null || skip "Pillow (python3-pil) is not installed"
+O="$TESTS_SRCDIR/hilbert_oracle.py"
+
+# Counting bytes: exactly 256x256 (gray, no alpha), and 5000 (a partial square).
+$PY -c 'import sys; sys.stdout.buffer.write(bytes(i & 255 for i in range(65536)))' >"$T/c64k"
+$PY -c 'import sys; sys.stdout.buffer.write(bytes(i % 251 for i in range(5000)))' >"$T/c5000"
+for f in c64k c5000; do
+	"$MEMLENS" image "$T/$f" --layout hilbert --bpp 8 --palette gray -o "$T/$f.png" || fail "$f"
+	$PY "$O" image "$T/$f" "$T/$f.png" 8 || fail "$f: cells"
+done
+# The binvis corner facts, independent of any curve code: byte 0 top-left,
+# the last byte of a full square bottom-left.
+$PY - "$T/c64k.png" <<'PY' || fail "corners"
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1])
+assert im.getpixel((0, 0)) == 0 and im.getpixel((0, 255)) == 255, (im.getpixel((0, 0)), im.getpixel((0, 255)))
+PY
+
+# 24 bpp with a partial last pixel; 32 bpp.
+head -c 30001 /dev/urandom >"$T/r"
+for bpp in 24 32; do
+	"$MEMLENS" image "$T/r" --layout hilbert --bpp $bpp -o "$T/r$bpp.png" || fail "--bpp $bpp"
+	$PY "$O" image "$T/r" "$T/r$bpp.png" $bpp || fail "--bpp $bpp: cells"
+done
+
+# --fit: 4x4 blocks of the curve are runs of 16 pixels.
+"$MEMLENS" image "$T/c64k" --layout hilbert --bpp 8 --fit 64x100 -o "$T/fit.png" || fail "--fit"
+$PY "$O" image "$T/c64k" "$T/fit.png" 8 --fit 64 || fail "--fit: cells"
+"$MEMLENS" image "$T/r" --layout hilbert --bpp 24 --fit 20x20 -o "$T/fit24.png" || fail "--fit 24"
+$PY "$O" image "$T/r" "$T/fit24.png" 24 --fit 20 || fail "--fit 24: cells"
+
+# Entropy: low in a run, high in random bytes, each within rounding.
+{ head -c 3000 /dev/zero; head -c 3000 /dev/urandom; $PY -c 'import sys; sys.stdout.buffer.write(bytes(i % 7 for i in range(3000)))'; } >"$T/mix"
+"$MEMLENS" image "$T/mix" --layout hilbert --bpp 8 --palette entropy -o "$T/e.png" || fail "entropy"
+$PY "$O" image "$T/mix" "$T/e.png" 8 --entropy || fail "entropy: cells"
+# In the rows layout too.
+"$MEMLENS" image "$T/mix" --bpp 8 --palette entropy --width 100 -o "$T/er.png" || fail "entropy rows"
+
+# The cap: 300 MiB of gray needs a 32768² canvas (1 GiB).
+truncate -s 300M "$T/sparse"
+expect_error 1 "$T/big.png" "$MEMLENS" image "$T/sparse" --layout hilbert --bpp 8 -o "$T/big.png"
+grep -q -- "--fit" "$T/stderr" || fail "the cap error does not suggest --fit"
+"$MEMLENS" image "$T/sparse" --layout hilbert --bpp 8 --fit 128x128 -o "$T/small.png" || fail "--fit past the cap"
+$PY -c 'import sys; from PIL import Image; assert Image.open(sys.argv[1]).size == (128, 128)' "$T/small.png" || fail "--fit size"
+
+# Usage errors.
+expect_error 2 "$T/x.bmp" "$MEMLENS" image "$T/r" --layout hilbert -o "$T/x.bmp"
+expect_error 2 "$T/x.png" "$MEMLENS" image "$T/r" --layout hilbert --width 10 -o "$T/x.png"
+expect_error 2 "$T/x.png" "$MEMLENS" image "$T/r" --layout spiral -o "$T/x.png"
+echo ok

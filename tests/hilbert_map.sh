@@ -1,0 +1,63 @@
+#!/bin/bash
+# `memlens hilbert`: a stopped specimen's map against the process's own
+# /proc/PID/maps and smaps read by the oracle (every mapping one stretch of
+# its kind's colour, gaps white, residency = smaps Rss, the specimen's areas
+# where it says they are); its core against the PT_LOAD headers; a raw file (all captured); --system holding a
+# process this test started; usage errors.
+. "$TESTS_SRCDIR/lib.sh"
+PY=/usr/bin/python3
+$PY -c 'import PIL' 2>/dev/null || skip "Pillow (python3-pil) is not installed"
+O="$TESTS_SRCDIR/hilbert_oracle.py"
+
+start_specimen --files "$T"
+kill -STOP "$SPEC_PID"
+"$MEMLENS" hilbert "$SPEC_PID" -o "$T/m.png" --map "$T/m.json" --html "$T/m.html" || fail "hilbert PID"
+$PY "$O" map "$SPEC_PID" "$T/m.json" "$T/m.png" "$SPEC_OUT" || fail "hilbert PID: the map"
+grep -q "<script type=\"application/json\" id=\"data\">" "$T/m.html" || fail "no data in the page"
+
+# A core of the same process (gdb's gcore): shades follow the core's own
+# PT_LOAD headers (file size 0: dim; whole: bright).
+if command -v gcore >/dev/null 2>&1; then
+	gcore -o "$T/core" "$SPEC_PID" >/dev/null 2>&1 || fail "gcore"
+	"$MEMLENS" hilbert "$T/core.$SPEC_PID" -o "$T/c.png" --map "$T/c.json" || fail "hilbert CORE"
+	$PY "$O" core "$T/c.json" "$T/c.png" "$T/core.$SPEC_PID" || fail "hilbert CORE: the map"
+else
+	echo "gcore not installed: core map not checked" >&2
+fi
+
+# A raw file: one region, every cell captured (bright raw).
+head -c 100000 /dev/urandom >"$T/raw.bin"
+"$MEMLENS" hilbert "$T/raw.bin" -o "$T/r.png" --map "$T/r.json" || fail "hilbert raw"
+$PY - "$T/r.json" "$T/r.png" <<'PY' || fail "raw map"
+import json, sys
+import os
+sys.path.insert(0, os.environ['TESTS_SRCDIR'])
+import hilbert_oracle as h
+from PIL import Image
+m = json.load(open(sys.argv[1]))
+px = Image.open(sys.argv[2]).convert('RGB').load()
+(r,) = m['runs']
+assert r['kind'] == 'raw' and r['pages'] == 25 and r['captured'] == 25, r
+bright = [h.hexrgb(e['colour']) for e in m['legend'] if e['label'].startswith('raw (bright')][0]
+for c in range(r['first_cell'], r['last_cell'] + 1):
+    assert h.cell_pixel(px, m, c) == bright, c
+PY
+
+# --system: a process this test started, by pid and name.
+sleep 300 &
+SLEEP_PID=$!
+"$MEMLENS" hilbert --system -o "$T/s.png" --map "$T/s.json" 2>"$T/err" || fail "--system"
+$PY "$O" system "$T/s.json" "$T/s.png" "$SLEEP_PID" sleep || fail "--system: the map"
+$PY "$O" system "$T/s.json" "$T/s.png" "$$" bash || fail "--system: this shell"
+"$MEMLENS" hilbert --system --by rss -o "$T/s2.png" --map "$T/s2.json" 2>"$T/err" || fail "--system --by rss"
+$PY "$O" system "$T/s2.json" "$T/s2.png" "$SLEEP_PID" sleep || fail "--by rss: the map"
+kill "$SLEEP_PID"
+
+# Usage errors.
+expect_error 2 "$T/x.png" "$MEMLENS" hilbert -o "$T/x.png"
+expect_error 2 "$T/x.png" "$MEMLENS" hilbert --system self -o "$T/x.png"
+expect_error 2 "$T/x.png" "$MEMLENS" hilbert self --by rss -o "$T/x.png"
+expect_error 2 "$T/x.bmp" "$MEMLENS" hilbert self -o "$T/x.bmp"
+expect_error 2 - "$MEMLENS" hilbert self
+expect_error 1 "$T/x.png" "$MEMLENS" hilbert 999999999 -o "$T/x.png"
+echo ok
