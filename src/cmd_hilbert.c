@@ -57,11 +57,11 @@ enum { OPT_OUT = ML_OPT_FIRST_CMD, OPT_HTML, OPT_MAP, OPT_SYSTEM, OPT_BY };
 #define MAX_ORDER 10
 #define MAX_CELLS ((uint64_t)1 << (2 * MAX_ORDER))
 /*
- * Pages whose residency is read per mapping (64 GiB of 4 KiB pages; 1 TiB
+ * Pages whose residency is read per mapping (64 GiB of 4 KiB pages; 16 TiB
  * where PAGEMAP_SCAN skips empty runs); larger mappings are not measured.
  */
 #define PAGEMAP_BUDGET ((uint64_t)1 << 24)
-#define PAGEMAP_SCAN_BUDGET ((uint64_t)1 << 28)
+#define PAGEMAP_SCAN_BUDGET ((uint64_t)1 << 32)
 
 static const uint8_t bg_rgb[3] = { 0, 0, 0 };
 static const uint8_t sep_rgb[3] = { 255, 255, 255 };
@@ -99,25 +99,41 @@ static uint64_t cells_of(uint64_t len, uint64_t unit)
 	return c ? c : 1;
 }
 
-/* Residency of [a, a + pages pages) per cell: adds present pages to res[]. */
+/*
+ * Residency of [a, a + pages pages) per cell: adds present pages to res[].
+ * Stretches PAGEMAP_SCAN reports empty need no words at all.
+ */
 static int read_resident(struct ml_pagemap *pm, bool scan, uint64_t a, uint64_t pages, unsigned ps,
 			 unsigned shift, uint32_t *res)
 {
 	enum { BATCH = 65536 };
 	uint64_t *w = ml_malloc(BATCH * sizeof *w);
+	uint64_t pos = a, end = a + pages * ps;
 	int r = 0;
-	for (uint64_t o = 0; o < pages; o += BATCH) {
-		size_t n = (size_t)ML_MIN((uint64_t)BATCH, pages - o);
-		long got = scan ? ml_pagemap_scan_read(pm, a + o * ps, n, w) : ml_pagemap_read(pm, a + o * ps, n, w);
+	while (pos < end) {
+		struct ml_pm_run run = { .start = pos, .end = end, .dense = true };
+		int got_run = scan ? ml_pagemap_scan_next(pm, pos, end, &run) : 1;
+		if (got_run <= 0) {
+			r = got_run;	/* 0: the process went away */
+			break;
+		}
+		if (!run.dense) {
+			pos = run.end;
+			continue;
+		}
+		size_t n = (size_t)ML_MIN((uint64_t)BATCH, (run.end - pos) / ps);
+		long got = ml_pagemap_read(pm, pos, n, w);
 		if (got < 0) {
 			r = -1;
 			break;
 		}
+		uint64_t o = (pos - a) / ps;
 		for (long k = 0; k < got; k++)
 			if (w[k] & ML_PM_PRESENT)
 				res[(o + (uint64_t)k) >> shift]++;
 		if ((size_t)got < n)
 			break;	/* the process went away */
+		pos += n * ps;
 	}
 	free(w);
 	return r;
