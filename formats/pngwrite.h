@@ -16,7 +16,7 @@ struct ml_png_opts {
 	enum ml_png_color color;
 	const uint8_t (*palette)[3];	/* ML_PNG_PALETTE: npalette RGB entries */
 	unsigned npalette;
-	int level;			/* zlib level 0-9; -1 default (4) */
+	int level;			/* zlib level 0-9; -1 default (2) */
 	unsigned dpi;			/* 0: no pHYs chunk */
 	const char *const *text;	/* key, value, key, value, ... */
 	unsigned ntext;			/* number of pairs */

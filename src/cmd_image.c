@@ -56,7 +56,7 @@ const char cmd_image_help[] =
 	"                        the largest power-of-two square that fits, each cell\n"
 	"                        the average of its 2^k x 2^k block)\n"
 	"  --dpi N               record N dots per inch (PNG pHYs, BMP header)\n"
-	"  --level 0-9           PNG compression level (default 4)\n"
+	"  --level 0-9           PNG compression level (default 2)\n"
 	"  --threads N           PNG compression threads (default: every core)\n"
 	"  --map FILE.json       write which pixels each region covers\n\n";
 
