@@ -644,8 +644,7 @@ int cmd_heap(int argc, char **argv)
 	} else {
 		emit_map(&j);
 	}
-	if (fflush(stdout) || ferror(stdout)) {
-		ml_err("write to standard output failed");
+	if (ml_stdout_done()) {
 		goto done;
 	}
 	ret = ml_cli_finish(&j.cli, j.s->exited || j.s->truncated);

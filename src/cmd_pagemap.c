@@ -870,8 +870,7 @@ int cmd_pagemap(int argc, char **argv)
 			goto done;
 		out_open = false;
 	}
-	if (fflush(stdout) || ferror(stdout)) {
-		ml_err("write to standard output failed");
+	if (ml_stdout_done()) {
 		goto done;
 	}
 	ret = ml_cli_finish(&j.cli, j.exited);

@@ -5,7 +5,9 @@
 #include "json.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 json_t *ml_json_str(const char *s)
 {
@@ -28,7 +30,14 @@ int ml_json_print(json_t *root, FILE *f)
 {
 	int r = json_dumpf(root, f, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(root);
-	if (r || fputc('\n', f) == EOF)
+	if (r || fputc('\n', f) == EOF) {
+		/*
+		 * Callers writing files name them in their own message; on stdout a
+		 * reader that went away is not worth one (see ml_stdout_done).
+		 */
+		if (f == stdout && errno != EPIPE)
+			ml_err("writing JSON failed%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
 		return -1;
+	}
 	return 0;
 }

@@ -35,6 +35,19 @@ void ml_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+int ml_stdout_done(void)
+{
+	/* errno still holds why the report's first failed write failed. */
+	int e = errno;
+	if (fflush(stdout))
+		e = errno;
+	else if (!ferror(stdout))
+		return 0;
+	if (e != EPIPE)
+		ml_err("write to standard output failed: %s", strerror(e));
+	return -1;
+}
+
 void ml_warn(const char *fmt, ...)
 {
 	va_list ap;

@@ -25,6 +25,13 @@ extern unsigned long ml_warnings;
 void ml_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ml_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Flushes a text report on stdout: 0, or -1 after a diagnostic.  A reader
+ * that went away (`memlens regions 1 | head`) is not worth one: like cat
+ * killed by SIGPIPE, the report just ends, with exit status 1.
+ */
+int ml_stdout_done(void);
+
 void *ml_malloc(size_t n);
 void *ml_calloc(size_t nmemb, size_t size);
 void *ml_reallocarray(void *p, size_t nmemb, size_t size);

@@ -75,4 +75,19 @@ fi
 ln -s "$MEMLENS" "$T/$(printf 'evil\033[2Jname')"
 "$MEMLENS" regions "$T/$(printf 'evil\033[2Jname')" >"$T/out" 2>&1 || true
 ! grep -q "$(printf '\033')" "$T/out" || fail "an escape byte reached the output"
+# A full disk is an error with its reason; a reader that stops early
+# (`| head`) ends the report quietly, with exit status 1 like cat's 141.
+for cmd in "regions self" "regions self --json" "pagemap self --color never" "pagemap self --json"; do
+	rc=0
+	$MEMLENS $cmd >/dev/full 2>"$T/err" || rc=$?
+	[ "$rc" -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "No space left on device" "$T/err" ||
+		fail "$cmd >/dev/full: exit $rc, $(cat "$T/err")"
+	mkfifo "$T/pipe"
+	head -c 1 "$T/pipe" >/dev/null &
+	reader=$!
+	$MEMLENS $cmd >"$T/pipe" 2>"$T/err" || true
+	wait "$reader"
+	rm "$T/pipe"
+	[ ! -s "$T/err" ] || fail "$cmd | head: $(cat "$T/err")"
+done
 echo "cli OK"
