@@ -111,30 +111,17 @@ static int read_resident(struct ml_pagemap *pm, bool scan, uint64_t a, uint64_t 
 	uint64_t pos = a, end = a + pages * ps;
 	int r = 0;
 	while (pos < end) {
-		struct ml_pm_run run = { .start = pos, .end = end, .dense = true };
-		int got_run = scan ? ml_pagemap_scan_next(pm, pos, end, &run) : 1;
-		if (got_run <= 0) {
-			r = got_run;	/* 0: the process went away */
-			break;
-		}
-		if (!run.dense) {
-			pos = run.end;
-			continue;
-		}
-		size_t n = (size_t)ML_MIN((uint64_t)BATCH, (run.end - pos) / ps);
-		long got = ml_pagemap_read(pm, pos, n, w);
-		if (got < 0) {
-			r = -1;
-			break;
-		}
-		uint64_t o = (pos - a) / ps;
-		for (long k = 0; k < got; k++)
+		struct ml_pm_run run;
+		r = ml_pagemap_next(pm, scan, pos, end, w, BATCH, &run);
+		if (r <= 0)
+			break;	/* 0: the process went away */
+		uint64_t o = (pos - a) / ps, n = (run.end - pos) / ps;
+		for (uint64_t k = 0; run.dense && k < n; k++)
 			if (w[k] & ML_PM_PRESENT)
-				res[(o + (uint64_t)k) >> shift]++;
-		if ((size_t)got < n)
-			break;	/* the process went away */
-		pos += n * ps;
+				res[(o + k) >> shift]++;
+		pos = run.end;
 	}
+	r = r < 0 ? -1 : 0;
 	free(w);
 	return r;
 }

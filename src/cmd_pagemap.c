@@ -21,7 +21,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -336,50 +335,32 @@ static int region_pages(struct job *j, const struct ml_piece *p, struct ml_pm_co
 	}
 	uint64_t pos = first * j->ps, end = last * j->ps;
 	while (pos < end && !ret) {
-		struct ml_pm_run run = { .start = pos, .end = end, .dense = true };
-		int got_run = j->scan ? ml_pagemap_scan_next(j->pm, pos, end, &run) : 1;
-		if (got_run < 0) {
+		struct ml_pm_run run;
+		int got = ml_pagemap_next(j->pm, j->scan, pos, end, w, BATCH, &run);
+		if (got < 0) {
 			ret = -1;
 			break;
 		}
-		if (got_run == 0) {
+		if (got == 0) {
 			ml_warn("pid %d went away mid-report: pages from 0x%" PRIx64 " on are not reported",
 				j->s->pid, pos);
 			j->exited = true;
 			break;
 		}
+		uint64_t n = (run.end - pos) / j->ps;
 		if (!run.dense) {
-			ret = empty_run(j, pos, (run.end - pos) / j->ps, run.word, c);
-			pos = run.end;
-			continue;
+			ret = empty_run(j, pos, n, run.word, c);
+		} else {
+			if (j->kp && ml_kpage_lookup(j->kp, w, (size_t)n, kf, kc)) {
+				/* The pagemap columns stand on their own: keep going without. */
+				ml_warn("the THP, sharing and KSM columns are left empty");
+				ml_kpage_close(j->kp);
+				j->kp = NULL;
+				j->no_kpage = "reading /proc/kpageflags or /proc/kpagecount failed";
+			}
+			ret = dense_run(j, pos, w, j->kp ? kf : NULL, j->kp ? kc : NULL, (size_t)n, c);
 		}
-		size_t n = (size_t)ML_MIN((uint64_t)BATCH, (run.end - pos) / j->ps);
-		long got = ml_pagemap_read(j->pm, pos, n, w);
-		if (got < 0) {
-			ret = -1;
-			break;
-		}
-		/* Above the user address limit pagemap has no words: empty pages. */
-		if ((size_t)got < n && (kill(j->s->pid, 0) == 0 || errno != ESRCH)) {
-			memset(w + got, 0, (n - (size_t)got) * sizeof *w);
-			got = (long)n;
-		}
-		if ((size_t)got < n) {
-			ml_warn("pid %d went away mid-report: pages from 0x%" PRIx64 " on are not reported",
-				j->s->pid, pos + (uint64_t)got * j->ps);
-			j->exited = true;
-		}
-		if (j->kp && ml_kpage_lookup(j->kp, w, (size_t)got, kf, kc)) {
-			/* The pagemap columns stand on their own: keep going without. */
-			ml_warn("the THP, sharing and KSM columns are left empty");
-			ml_kpage_close(j->kp);
-			j->kp = NULL;
-			j->no_kpage = "reading /proc/kpageflags or /proc/kpagecount failed";
-		}
-		ret = dense_run(j, pos, w, j->kp ? kf : NULL, j->kp ? kc : NULL, (size_t)got, c);
-		if (j->exited)
-			break;
-		pos += n * j->ps;
+		pos = run.end;
 	}
 	free(w);
 	free(kf);

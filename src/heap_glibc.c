@@ -113,6 +113,18 @@ static size_t read_span(struct ml_hmem *m, uint64_t addr, size_t n, uint8_t *buf
 	return data;
 }
 
+/* A whole region into a new buffer (holes zeroed); NULL when nothing of it reads. */
+static uint8_t *read_region(struct ml_hmem *m, const struct ml_region *r, size_t *len)
+{
+	*len = (size_t)(r->end - r->start);
+	uint8_t *buf = ml_malloc(*len);
+	if (!read_span(m, r->start, *len, buf)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 static const struct ml_region *region_of(const struct ml_hmem *m, uint64_t addr)
 {
 	size_t lo = 0, hi = m->nr;
@@ -329,12 +341,10 @@ static size_t scan_candidates(struct ml_hmem *m, const struct ml_glibc_layout *f
 			ok = r->path || (i > 0 && m->r[i - 1].path && !r->path && m->r[i - 1].end == r->start);
 		if (!w || !ok || r->kind == ML_KIND_HEAP || r->end - r->start > SCAN_MAX)
 			continue;
-		size_t len = (size_t)(r->end - r->start);
-		uint8_t *buf = ml_malloc(len);
-		if (!read_span(m, r->start, len, buf)) {
-			free(buf);
+		size_t len;
+		uint8_t *buf = read_region(m, r, &len);
+		if (!buf)
 			continue;
-		}
 		for (unsigned v = 26; v <= 27; v++) {
 			struct ml_glibc_layout L;
 			if (forced) {
@@ -369,12 +379,10 @@ static bool pristine_arena(struct ml_hmem *m, const struct ml_glibc_layout *L, s
 		if (!is_libc_path(r->path) || !(r->prot & (ML_PROT_W | ML_PROT_UNKNOWN)) ||
 		    r->end - r->start > SCAN_MAX)
 			continue;
-		size_t len = (size_t)(r->end - r->start);
-		uint8_t *buf = ml_malloc(len);
-		if (!read_span(m, r->start, len, buf)) {
-			free(buf);
+		size_t len;
+		uint8_t *buf = read_region(m, r, &len);
+		if (!buf)
 			continue;
-		}
 		for (size_t o = 0; o + L->state_size <= len; o += 8) {
 			const uint64_t *w = (const uint64_t *)(buf + o);
 			if (w[L->next / 8] != r->start + o || w[L->next / 8 + 2] != 1 || w[L->top / 8])

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,9 +175,10 @@ static int scan_fill(struct ml_pagemap *pm, uint64_t from, uint64_t end)
 	return 1;
 }
 
-int ml_pagemap_scan_next(struct ml_pagemap *pm, uint64_t from, uint64_t end, struct ml_pm_run *run)
+/* The stretch at `from` as PAGEMAP_SCAN reports it; dense where it cannot tell. */
+static int scan_next(struct ml_pagemap *pm, uint64_t from, uint64_t end, struct ml_pm_run *run)
 {
-	*run = (struct ml_pm_run){ .start = from, .end = end, .dense = true };
+	*run = (struct ml_pm_run){ .end = end, .dense = true };
 	if (!ml_pagemap_has_scan(pm))
 		return 1;
 	if (pm->vec_end != end || from < pm->vec_from || from >= pm->vec_walk_end) {
@@ -204,6 +206,34 @@ int ml_pagemap_scan_next(struct ml_pagemap *pm, uint64_t from, uint64_t end, str
 		/* An empty page's word carries only the VMA's soft-dirty flag. */
 		run->word = r->categories & ML_PAGE_IS_SOFT_DIRTY ? ML_PM_SOFT_DIRTY : 0;
 	}
+	return 1;
+}
+
+int ml_pagemap_next(struct ml_pagemap *pm, bool scan, uint64_t from, uint64_t end, uint64_t *w,
+		    size_t max, struct ml_pm_run *run)
+{
+	*run = (struct ml_pm_run){ .end = end, .dense = true };
+	if (scan) {
+		int r = scan_next(pm, from, end, run);
+		if (r <= 0 || !run->dense)
+			return r;
+	}
+	uint64_t ps = (uint64_t)1 << pm->page_shift;
+	size_t n = (size_t)ML_MIN((uint64_t)max, (run->end - from) / ps);
+	long got = ml_pagemap_read(pm, from, n, w);
+	if (got < 0)
+		return -1;
+	if ((size_t)got < n) {
+		bool alive = kill(pm->pid, 0) == 0 || errno != ESRCH;
+		if (!alive && got == 0)
+			return 0;
+		/* Above the user address limit pagemap has no words: empty pages. */
+		if (alive)
+			memset(w + got, 0, (n - (size_t)got) * sizeof *w);
+		else
+			n = (size_t)got;	/* the next call says it went away */
+	}
+	run->end = from + n * ps;
 	return 1;
 }
 

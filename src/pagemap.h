@@ -74,25 +74,26 @@ void ml_pagemap_close(struct ml_pagemap *pm);
 /* True when the kernel has the PAGEMAP_SCAN ioctl (6.7+). */
 bool ml_pagemap_has_scan(struct ml_pagemap *pm);
 /*
- * A stretch of pages as PAGEMAP_SCAN sees it.  Dense: something is there
- * (present, swapped or guard pages), so the caller reads its words with
- * ml_pagemap_read.  Otherwise every page of it has the pagemap word `word`
- * (0, or the VMA's soft-dirty bit), so a 256 GiB reservation costs one
- * ioctl and no words.
+ * A stretch of pages.  Dense: its words were read (something is there, or
+ * PAGEMAP_SCAN was not used).  Otherwise PAGEMAP_SCAN found nothing in it
+ * and every page has the pagemap word `word` (0, or the VMA's soft-dirty
+ * bit): a 256 GiB reservation costs one ioctl and no words.
  */
 struct ml_pm_run {
-	uint64_t start, end;	/* byte addresses, page aligned */
+	uint64_t end;	/* byte address, page aligned */
 	bool dense;
 	uint64_t word;
 };
 /*
- * The stretch that starts at `from` (< end).  Stretches come out in order
- * and cover [from, end) without gaps when called with each one's end; an
- * unmapped gap is an empty stretch.  Where the ioctl cannot answer, the
- * stretch is dense, so pread decides.  Returns 1, 0 when the process went
- * away, or -1 after a diagnostic.
+ * The stretch that starts at `from` (< end, page aligned): an empty one,
+ * or up to max pages whose words are read into w.  Called with each
+ * stretch's end, it covers [from, end) without gaps; an unmapped gap is
+ * an empty stretch, and so are pages above the user address limit, which
+ * have no words.  scan: use PAGEMAP_SCAN where the kernel has it.
+ * Returns 1, 0 when the process went away, or -1 after a diagnostic.
  */
-int ml_pagemap_scan_next(struct ml_pagemap *pm, uint64_t from, uint64_t end, struct ml_pm_run *run);
+int ml_pagemap_next(struct ml_pagemap *pm, bool scan, uint64_t from, uint64_t end, uint64_t *w,
+		    size_t max, struct ml_pm_run *run);
 
 /* kpageflags / kpagecount (root).  NULL when unavailable; *why says why. */
 struct ml_kpage;

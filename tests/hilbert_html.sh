@@ -47,13 +47,7 @@ assert o['images'] == 1 and not o['pwned'], o
 PY
 
 # --system: the hover names this test's sleep by pid and command.
-sleep 300 &
-SLEEP_PID=$!
-# Until it has exec'd, the child is still a copy of this shell.
-for _ in $(seq 100); do
-	[ "$(cat /proc/$SLEEP_PID/comm 2>/dev/null)" = sleep ] && break
-	sleep 0.05
-done
+start_sleeper
 "$MEMLENS" hilbert --system -o "$T/s.png" --map "$T/s.json" --html "$T/s.html" 2>/dev/null || fail "--system --html"
 read -r order c <<<"$($PY -c '
 import json, sys

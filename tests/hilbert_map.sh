@@ -44,13 +44,7 @@ for c in range(r['first_cell'], r['last_cell'] + 1):
 PY
 
 # --system: a process this test started, by pid and name.
-sleep 300 &
-SLEEP_PID=$!
-# Until it has exec'd, the child is still a copy of this shell.
-for _ in $(seq 100); do
-	[ "$(cat /proc/$SLEEP_PID/comm 2>/dev/null)" = sleep ] && break
-	sleep 0.05
-done
+start_sleeper
 "$MEMLENS" hilbert --system -o "$T/s.png" --map "$T/s.json" 2>"$T/err" || fail "--system"
 $PY "$O" system "$T/s.json" "$T/s.png" "$SLEEP_PID" sleep || fail "--system: the map"
 $PY "$O" system "$T/s.json" "$T/s.png" "$$" bash || fail "--system: this shell"

@@ -42,6 +42,19 @@ start_specimen() {
 	grep -q '^ready' "$SPEC_OUT" || fail "specimen did not start"
 }
 
+# start_sleeper: runs `sleep 300` in the background and sets SLEEP_PID once
+# it has exec'd (until then the child is still a copy of this shell).
+start_sleeper() {
+	sleep 300 &
+	SLEEP_PID=$!
+	local _
+	for _ in $(seq 100); do
+		[ "$(cat /proc/$SLEEP_PID/comm 2>/dev/null)" = sleep ] && return
+		sleep 0.05
+	done
+	fail "sleep did not start"
+}
+
 # spec_addr NAME FIELD: the start (2) or end (3) address of a specimen area.
 spec_addr() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$SPEC_OUT"; }
 
