@@ -216,10 +216,9 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 		} else if (s->kind == ML_SRC_LIVE) {
 			measured = false;
 		} else {
-			uint64_t cap_end = r->start + r->captured;
 			for (uint64_t c = 0; c < n; c++) {
 				uint64_t a = p->start + c * unit, b = ML_MIN(p->end, a + unit);
-				uint64_t cb = cap_end > a ? ML_MIN(cap_end, b) - a : 0;
+				uint64_t cb = ml_region_captured_in(r, a, b);
 				bright[c] = (uint32_t)((cb + ps - 1) / ps);
 			}
 		}
@@ -306,20 +305,6 @@ struct proc {
 	uint64_t c0, c1;
 };
 
-/* A hostile /proc: small files, read whole, bounded. */
-static ssize_t read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
-	return n;
-}
-
 static int cmp_pid(const void *a, const void *b)
 {
 	const struct proc *x = a, *y = b;
@@ -369,10 +354,13 @@ static int build_system(struct ml_hmap *m, bool by_rss)
 		long pid = strtol(e->d_name, &end, 10);
 		if (*end || pid <= 0 || pid > INT32_MAX || errno)
 			continue;
-		char path[64], buf[512];
+		char path[64];
 		snprintf(path, sizeof path, "/proc/%ld/statm", pid);
 		unsigned long long vsz, rss;
-		if (read_small(path, buf, sizeof buf) < 0 || sscanf(buf, "%llu %llu", &vsz, &rss) != 2) {
+		char *statm = ml_read_text(path, 4096, NULL);
+		int got = statm ? sscanf(statm, "%llu %llu", &vsz, &rss) : 0;
+		free(statm);
+		if (got != 2) {
 			unreadable++;
 			continue;
 		}
@@ -380,16 +368,14 @@ static int build_system(struct ml_hmap *m, bool by_rss)
 		if (!pages || pages > (UINT64_MAX / 2) / (uint64_t)ps)
 			continue;
 		snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-		ssize_t l = read_small(path, buf, 64);
-		if (l < 0)
-			buf[0] = 0;
-		else if (l > 0 && buf[l - 1] == '\n')
-			buf[l - 1] = 0;
+		char *comm = ml_read_text(path, 4096, NULL);
+		if (comm)
+			comm[strcspn(comm, "\n")] = '\0';
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			p = ml_reallocarray(p, cap, sizeof *p);
 		}
-		p[n++] = (struct proc){ (int)pid, ml_strdup(buf), pages * (uint64_t)ps, 0, 0 };
+		p[n++] = (struct proc){ (int)pid, comm ? comm : ml_strdup(""), pages * (uint64_t)ps, 0, 0 };
 	}
 	closedir(d);
 	if (!n) {

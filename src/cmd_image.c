@@ -127,13 +127,8 @@ static int parse_wxh(const char *s, uint64_t *w, uint64_t *h)
 static uint64_t known_holes(const struct ml_space *s, const struct ml_selection *sel)
 {
 	uint64_t h = 0;
-	for (size_t i = 0; i < sel->n; i++) {
-		const struct ml_region *r = &s->r[sel->p[i].region];
-		uint64_t cap_end = r->start + r->captured;
-		uint64_t a = sel->p[i].start, b = sel->p[i].end;
-		uint64_t data = cap_end > a ? ML_MIN(cap_end, b) - a : 0;
-		h += (b - a) - data;
-	}
+	for (size_t i = 0; i < sel->n; i++)
+		h += (sel->p[i].end - sel->p[i].start) - ml_piece_captured(s, &sel->p[i]);
 	return h;
 }
 
@@ -316,10 +311,8 @@ static int write_map(struct job *j, const struct ml_space *s, const struct ml_se
 		const struct ml_piece *p = &sel->p[i];
 		const struct ml_region *r = &s->r[p->region];
 		uint64_t len = p->end - p->start;
-		if (j->skip) {
-			uint64_t cap_end = r->start + r->captured;
-			len = cap_end > p->start ? ML_MIN(cap_end, p->end) - p->start : 0;
-		}
+		if (j->skip)
+			len = ml_piece_captured(s, p);
 		if (!len)
 			continue;
 		uint64_t p0 = off / j->B, p1 = (off + len - 1) / j->B;
@@ -711,7 +704,7 @@ int cmd_image(int argc, char **argv)
 	uint64_t surprise_holes = 0;
 	while (ml_stream_next(st, &c)) {
 		const struct ml_region *r = &s->r[sel.p[c.piece].region];
-		bool expected = c.addr >= r->start + r->captured;
+		bool expected = c.addr >= ml_region_cap_end(r);
 		if (c.hole && j.skip && expected)
 			continue;
 		if (c.hole && !expected)

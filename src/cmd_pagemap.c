@@ -308,7 +308,7 @@ static int dense_run(struct job *j, uint64_t addr, const uint64_t *w, const uint
 static int dump_pages(struct job *j, const struct ml_region *r, uint64_t first, uint64_t last,
 		      struct ml_pm_counts *c)
 {
-	uint64_t capped = (r->start + r->captured + j->ps - 1) / j->ps;
+	uint64_t capped = (ml_region_cap_end(r) + j->ps - 1) / j->ps;
 	uint64_t split = ML_MAX(first, ML_MIN(last, capped));
 	c->pages += last - first;
 	c->captured += split - first;

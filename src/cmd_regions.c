@@ -63,14 +63,6 @@ static json_t *piece_json(const struct ml_space *s, const struct ml_piece *p, ui
 	return o;
 }
 
-/* Captured bytes of a piece: the part below the region's capture end. */
-static uint64_t piece_captured(const struct ml_space *s, const struct ml_piece *p)
-{
-	const struct ml_region *r = &s->r[p->region];
-	uint64_t cap_end = r->start + r->captured;
-	return cap_end > p->start ? ML_MIN(cap_end, p->end) - p->start : 0;
-}
-
 /*
  * One region object at a time, so memory stays flat and 10,000 regions
  * print in milliseconds; jansson still does every string's escaping.
@@ -90,7 +82,7 @@ static int print_json(const struct ml_space *s, const struct ml_selection *sel)
 		return -1;
 	fputs(",\n \"regions\": [", stdout);
 	for (size_t i = 0; i < sel->n; i++) {
-		uint64_t c = piece_captured(s, &sel->p[i]);
+		uint64_t c = ml_piece_captured(s, &sel->p[i]);
 		fputs(i ? ",\n  " : "\n  ", stdout);
 		if (dump(piece_json(s, &sel->p[i], c), stdout))
 			return -1;
@@ -130,7 +122,7 @@ static void print_table(const struct ml_space *s, const struct ml_selection *sel
 		const struct ml_piece *p = &sel->p[i];
 		const struct ml_region *r = &s->r[p->region];
 		char perms[5];
-		uint64_t c = piece_captured(s, p);
+		uint64_t c = ml_piece_captured(s, p);
 		ml_perms_str(r->prot, perms);
 		printf("%#018llx %#018llx %10s %-5s %-8s %10s %#10llx  ",
 		       (unsigned long long)p->start, (unsigned long long)p->end,

@@ -133,15 +133,8 @@ static int sound_option(struct sound_opts *so, int c, const char *arg)
 static uint64_t known_holes(const struct ml_space *s, const struct ml_selection *sel)
 {
 	uint64_t h = 0;
-	for (size_t i = 0; i < sel->n; i++) {
-		const struct ml_piece *p = &sel->p[i];
-		const struct ml_region *r = &s->r[p->region];
-		uint64_t cap_end = r->captured > r->end - r->start ? r->end : r->start + r->captured;
-		if (cap_end <= p->start)
-			h += p->end - p->start;
-		else if (cap_end < p->end)
-			h += p->end - cap_end;
-	}
+	for (size_t i = 0; i < sel->n; i++)
+		h += (sel->p[i].end - sel->p[i].start) - ml_piece_captured(s, &sel->p[i]);
 	return h;
 }
 

@@ -96,21 +96,7 @@ static bool rd64(struct ml_hmem *m, uint64_t addr, uint64_t *v)
 /* Reads a span straight through (no cache), holes zeroed; data bytes read. */
 static size_t read_span(struct ml_hmem *m, uint64_t addr, size_t n, uint8_t *buf)
 {
-	size_t off = 0, data = 0;
-	while (off < n) {
-		bool hole = true;
-		size_t k = m->read(m->ctx, addr + off, n - off, buf + off, &hole);
-		if (k == 0 || k > n - off)
-			break;
-		if (hole)
-			memset(buf + off, 0, k);
-		else
-			data += k;
-		off += k;
-	}
-	if (off < n)
-		memset(buf + off, 0, n - off);
-	return data;
+	return ml_read_zeroed(m->read, m->ctx, addr, n, buf);
 }
 
 /* A whole region into a new buffer (holes zeroed); NULL when nothing of it reads. */
@@ -127,17 +113,8 @@ static uint8_t *read_region(struct ml_hmem *m, const struct ml_region *r, size_t
 
 static const struct ml_region *region_of(const struct ml_hmem *m, uint64_t addr)
 {
-	size_t lo = 0, hi = m->nr;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (addr < m->r[mid].start)
-			hi = mid;
-		else if (addr >= m->r[mid].end)
-			lo = mid + 1;
-		else
-			return &m->r[mid];
-	}
-	return NULL;
+	long i = ml_regions_find(m->r, m->nr, addr);
+	return i < 0 ? NULL : &m->r[i];
 }
 
 /* ---- versions and layouts ---- */

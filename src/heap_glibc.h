@@ -56,7 +56,7 @@ static inline bool ml_hbin_free(enum ml_hbin b)
 
 /* Reading memory: the read callback answers like ml_space_read(). */
 struct ml_hmem {
-	size_t (*read)(void *ctx, uint64_t addr, size_t n, void *buf, bool *hole);
+	ml_read_fn read;
 	void *ctx;
 	const struct ml_region *r;	/* sorted, to find libc and mappings */
 	size_t nr;

@@ -9,6 +9,7 @@
 #define ML_REGION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum ml_kind {
@@ -54,6 +55,28 @@ struct ml_region {
 const char *ml_kind_name(enum ml_kind k);
 /* "rwxp" form; out must hold 5 bytes. */
 void ml_perms_str(unsigned prot, char out[5]);
+
+/* The end of what r captured: start + captured, never past end. */
+uint64_t ml_region_cap_end(const struct ml_region *r);
+/* Captured bytes of [a, b), a sub-range of r. */
+uint64_t ml_region_captured_in(const struct ml_region *r, uint64_t a, uint64_t b);
+
+/*
+ * Lookups in a sorted, disjoint array: the index of the region holding
+ * addr or -1; and the index of the first region starting above addr (n if
+ * none).  Every lookup by address goes through these two.
+ */
+long ml_regions_find(const struct ml_region *r, size_t n, uint64_t addr);
+size_t ml_regions_above(const struct ml_region *r, size_t n, uint64_t addr);
+
+/*
+ * The read interface every source (and the heap walker's view of one)
+ * answers: the longest prefix of [addr, addr+n) that is uniformly data or
+ * uniformly hole.  ml_read_zeroed() fills [addr, addr+n) from such a reader
+ * with holes as zeros and returns how many bytes were data.
+ */
+typedef size_t (*ml_read_fn)(void *ctx, uint64_t addr, size_t n, void *buf, bool *hole);
+size_t ml_read_zeroed(ml_read_fn read, void *ctx, uint64_t addr, size_t n, void *buf);
 
 /* Sorts by start; returns -1 if two regions overlap or one is empty. */
 int ml_regions_sort_check(struct ml_region *r, unsigned long n);

@@ -163,6 +163,11 @@ void ml_select(const struct ml_space *s, const struct ml_spec *specs, size_t nsp
 	free(ranges);
 }
 
+uint64_t ml_piece_captured(const struct ml_space *s, const struct ml_piece *p)
+{
+	return ml_region_captured_in(&s->r[p->region], p->start, p->end);
+}
+
 void ml_selection_free(struct ml_selection *sel)
 {
 	free(sel->p);

@@ -44,6 +44,8 @@ struct ml_selection {
 void ml_select(const struct ml_space *s, const struct ml_spec *specs, size_t nspecs,
 	       struct ml_selection *out);
 void ml_selection_free(struct ml_selection *sel);
+/* Captured bytes of one piece (what the source holds, not its holes). */
+uint64_t ml_piece_captured(const struct ml_space *s, const struct ml_piece *p);
 
 /* A run of the selected stream: all data, or all hole. */
 struct ml_chunk {

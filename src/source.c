@@ -145,38 +145,21 @@ void ml_space_close(struct ml_space *s)
 
 long ml_space_find(const struct ml_space *s, uint64_t addr)
 {
-	size_t lo = 0, hi = s->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (addr < s->r[mid].start)
-			hi = mid;
-		else if (addr >= s->r[mid].end)
-			lo = mid + 1;
-		else
-			return (long)mid;
-	}
-	return -1;
+	return ml_regions_find(s->r, s->n, addr);
 }
 
 /* Bytes from addr to the next region start (or to the top). */
 static uint64_t gap_len(const struct ml_space *s, uint64_t addr)
 {
-	size_t lo = 0, hi = s->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->r[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->n ? s->r[lo].start - addr : UINT64_MAX - addr + 1;
+	size_t i = ml_regions_above(s->r, s->n, addr);
+	return i < s->n ? s->r[i].start - addr : UINT64_MAX - addr + 1;
 }
 
 static size_t file_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
 			size_t n, void *buf, bool *hole)
 {
 	uint64_t off = addr - r->start;
-	uint64_t cap_end = r->start + r->captured;
+	uint64_t cap_end = ml_region_cap_end(r);
 	if (addr >= cap_end) {
 		*hole = true;
 		return (size_t)ML_MIN((uint64_t)n, r->end - addr);
@@ -223,21 +206,14 @@ size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, boo
 	return file_read(s, r, addr, n, buf, hole);
 }
 
+static size_t space_read(void *ctx, uint64_t addr, size_t n, void *buf, bool *hole)
+{
+	return ml_space_read(ctx, addr, n, buf, hole);
+}
+
 size_t ml_read_mem(struct ml_space *s, uint64_t addr, size_t n, void *buf)
 {
-	size_t done = 0, data = 0;
-	while (done < n) {
-		bool hole;
-		size_t k = ml_space_read(s, addr + done, n - done, (char *)buf + done, &hole);
-		if (hole)
-			memset((char *)buf + done, 0, k);
-		else
-			data += k;
-		done += k;
-		if (addr + done < addr)	/* wrapped past the top */
-			break;
-	}
-	return data;
+	return ml_read_zeroed(space_read, s, addr, n, buf);
 }
 
 bool ml_read_exact(struct ml_space *s, uint64_t addr, size_t n, void *buf)

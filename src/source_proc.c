@@ -127,45 +127,6 @@ int ml_parse_maps_line(const char *line, struct ml_region *r)
 	return 0;
 }
 
-/* Reads a whole /proc text file; NULL with errno set on failure. */
-static char *slurp(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	char *buf = ml_malloc(cap);
-	for (;;) {
-		if (n + 1 >= cap) {
-			if (cap >= (size_t)1 << 30) {
-				errno = EFBIG;
-				goto fail;
-			}
-			cap *= 2;
-			buf = ml_reallocarray(buf, cap, 1);
-		}
-		ssize_t k = read(fd, buf + n, cap - n - 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			goto fail;
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	close(fd);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-fail:;
-	int e = errno;
-	close(fd);
-	free(buf);
-	errno = e;
-	return NULL;
-}
-
 static void proc_error(int pid, const char *what, int e)
 {
 	if (e == ENOENT || e == ESRCH)
@@ -182,7 +143,7 @@ static int read_maps(struct ml_space *s, int pid)
 	char path[64];
 	size_t len;
 	snprintf(path, sizeof path, "/proc/%d/maps", pid);
-	char *text = slurp(path, &len);
+	char *text = ml_read_text(path, (size_t)1 << 30, &len);
 	if (!text) {
 		proc_error(pid, "its memory map", errno);
 		return -1;
@@ -307,7 +268,7 @@ int ml_open_live(struct ml_space *s, int pid, bool do_freeze)
 		return -1;
 	}
 	snprintf(path, sizeof path, "/proc/%d/comm", pid);
-	char *comm = slurp(path, NULL);
+	char *comm = ml_read_text(path, 4096, NULL);
 	if (comm) {
 		comm[strcspn(comm, "\n")] = '\0';
 		s->comm = comm;

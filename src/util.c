@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -267,4 +268,42 @@ const char *ml_human_size(uint64_t n, char *buf, size_t len)
 bool ml_isatty(int fd)
 {
 	return isatty(fd) == 1;
+}
+
+char *ml_read_text(const char *path, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t cap = ML_MIN(max + 1, (size_t)1 << 16), n = 0;
+	char *buf = ml_malloc(cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (n >= max) {
+				errno = EFBIG;
+				goto fail;
+			}
+			cap = ML_MIN(cap * 2, max + 1);
+			buf = ml_reallocarray(buf, cap, 1);
+		}
+		ssize_t k = read(fd, buf + n, cap - n - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			goto fail;
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+fail:;
+	int e = errno;
+	close(fd);
+	free(buf);
+	errno = e;
+	return NULL;
 }

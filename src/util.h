@@ -55,6 +55,12 @@ char *ml_escape(const char *s);
 /* A copy that is valid UTF-8: invalid bytes become the text \xNN. */
 char *ml_utf8_clean(const char *s);
 
+/*
+ * Reads a whole small text file (/proc's) into a NUL-terminated buffer;
+ * NULL with errno set on failure, EFBIG when it holds more than max bytes.
+ */
+char *ml_read_text(const char *path, size_t max, size_t *len);
+
 /* Human size: "4.0 KiB", written into buf. */
 const char *ml_human_size(uint64_t n, char *buf, size_t len);
 
