@@ -30,6 +30,16 @@ struct ml_pixfmt {
 #define ML_HOLE_G 0
 #define ML_HOLE_B 255
 
+/*
+ * The "unused" colour: canvas that no byte, page or mapping maps to (the
+ * unfilled end of a Hilbert square, the space beside a physical map).  It
+ * must stay clearly apart from the hole colour and from every palette's
+ * colours for real data; one definition for every picture.
+ */
+#define ML_UNUSED_R 24
+#define ML_UNUSED_G 40
+#define ML_UNUSED_B 56
+
 /* Looks a palette up by name; -1 if unknown. */
 int ml_palette_parse(const char *name);
 const char *ml_palette_name(enum ml_palette p);
