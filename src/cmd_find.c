@@ -1,0 +1,577 @@
+/*
+ * cmd_find: `memlens find SOURCE --strings|--text|--hex|--regex|--yara ...`
+ * — where in memory a string, a pattern or a YARA rule is, by address.
+ * The selection is streamed once in address order through the finder
+ * (find.h) and, for YARA, through libyara (find_yara.h); matches are
+ * printed as they are found, as a table, JSON or JSON lines.
+ */
+#include "config.h"
+#include "commands.h"
+#include "cli.h"
+#include "find.h"
+#include "find_yara.h"
+#include "json.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char cmd_find_help[] =
+	"Usage: memlens find SOURCE WHAT... [--json|--jsonl] [OPTIONS]\n"
+	"Search memory and print every match with its address and region.\n\n"
+	"What to look for (any combination; each may be repeated):\n"
+	"  --strings             printable runs, like strings -a (tab and 0x20-0x7e)\n"
+	"  --min N               shortest string reported (default 4)\n"
+	"  --text TEXT           this text, as ASCII and as UTF-16LE\n"
+	"  --hex 'de ad ?? ef'   these bytes; ?? is any byte\n"
+	"  --regex RE            a PCRE2 regular expression over the bytes\n"
+	"  --yara RULES          a YARA rules file, or a directory of .yar/.yara files\n"
+	"  --encoding ascii|utf16le|all\n"
+	"                        encodings for --strings (default ascii) and --text\n"
+	"                        (default all)\n"
+	"  -i, --ignore-case     --text and --regex ignore ASCII case\n\n"
+	"Output:\n"
+	"  --json                one JSON document: source, matches, totals\n"
+	"  --jsonl               one JSON object per match, a line each\n"
+	"  --limit N             stop after N matches\n\n";
+
+enum {
+	OPT_STRINGS = ML_OPT_FIRST_CMD,
+	OPT_MIN,
+	OPT_TEXT,
+	OPT_HEX,
+	OPT_REGEX,
+	OPT_YARA,
+	OPT_ENCODING,
+	OPT_ICASE,
+	OPT_JSON,
+	OPT_JSONL,
+	OPT_LIMIT,
+};
+
+enum out_mode { OUT_TABLE, OUT_JSON, OUT_JSONL };
+
+#define NKINDS 5	/* enum ml_find_kind */
+
+struct job {
+	struct ml_space *s;
+	enum out_mode out;
+	const char **texts, **hexes, **regexes;
+	size_t ntexts, nhexes, nregexes;
+	uint64_t limit;
+	uint64_t n;		/* matches printed */
+	uint64_t by_kind[NKINDS];
+	char **rules;		/* YARA rules that matched */
+	size_t nrules;
+	long cur;		/* region of the last match, a lookup cache */
+	const struct ml_region *label_of;	/* region whose label is in label */
+	json_t *tmpl[NKINDS];	/* one reused match object per kind */
+	const struct ml_region *rjson_of;	/* region whose object is rjson */
+	json_t *rjson;
+	char *label;
+	bool stopped;		/* --limit reached */
+	bool write_failed;
+};
+
+static const char *const kind_names[] = { "string", "text", "hex", "regex", "yara" };
+static const char *const enc_names[] = { NULL, "ascii", "utf16le" };
+
+static json_t *source_json(const struct ml_space *s)
+{
+	json_t *src = json_object();
+	json_object_set_new(src, "kind", json_string(ml_src_name(s->kind)));
+	json_object_set_new(src, "name", ml_json_str(s->name));
+	if (s->pid)
+		json_object_set_new(src, "pid", json_integer(s->pid));
+	if (s->comm)
+		json_object_set_new(src, "comm", ml_json_str(s->comm));
+	return src;
+}
+
+static const struct ml_region *region_at(struct job *j, uint64_t addr)
+{
+	if (j->cur < 0 || (size_t)j->cur >= j->s->n || addr < j->s->r[j->cur].start ||
+	    addr >= j->s->r[j->cur].end)
+		j->cur = ml_space_find(j->s, addr);
+	return j->cur < 0 ? NULL : &j->s->r[j->cur];
+}
+
+static json_t *region_json(const struct ml_region *r)
+{
+	json_t *o = json_object();
+	if (!r)
+		return o;
+	json_object_set_new(o, "start", ml_json_hex(r->start));
+	json_object_set_new(o, "kind", json_string(ml_kind_name(r->kind)));
+	json_object_set_new(o, "path", ml_json_str(r->path));
+	return o;
+}
+
+/* Matched bytes as a C string: a NUL (a regex may match one) becomes \x00. */
+static char *bytes_cstr(const uint8_t *t, size_t n)
+{
+	size_t nul = 0;
+	for (size_t i = 0; i < n; i++)
+		nul += !t[i];
+	char *s = ml_malloc(n + 3 * nul + 1), *o = s;
+	for (size_t i = 0; i < n; i++) {
+		if (t[i]) {
+			*o++ = (char)t[i];
+		} else {
+			memcpy(o, "\\x00", 4);
+			o += 4;
+		}
+	}
+	*o = '\0';
+	return s;
+}
+
+/* True when escaping would not change t: printable ASCII, no backslash. */
+static bool plain(const uint8_t *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i] < 0x20 || t[i] > 0x7e || t[i] == '\\')
+			return false;
+	return true;
+}
+
+static json_t *text_json(const uint8_t *t, size_t n)
+{
+	char *c = bytes_cstr(t, n);
+	json_t *v = ml_json_str(c);
+	free(c);
+	return v;
+}
+
+static void hex_str(const uint8_t *b, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n && o + 4 < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%s%02x", i ? " " : "", b[i]);
+}
+
+/* What the match was found by: the pattern, the encoding, or rule:$id. */
+static const char *what(const struct job *j, const struct ml_find_match *m, char *buf, size_t cap)
+{
+	switch (m->kind) {
+	case ML_FIND_STRING: return enc_names[m->enc];
+	case ML_FIND_TEXT: return j->texts[m->pattern];
+	case ML_FIND_HEX: return j->hexes[m->pattern];
+	case ML_FIND_REGEX: return j->regexes[m->pattern];
+	case ML_FIND_YARA: snprintf(buf, cap, "%s:%s", m->rule, m->id); return buf;
+	}
+	return "";
+}
+
+/*
+ * A dump can hold millions of matches: one object per kind is kept and its
+ * values are replaced in place, and each region's object is built once.
+ */
+static json_t *match_json(struct job *j, const struct ml_find_match *m)
+{
+	json_t *o = j->tmpl[m->kind];
+	if (!o) {
+		o = j->tmpl[m->kind] = json_object();
+		json_object_set_new(o, "address", json_string(""));
+		json_object_set_new(o, "length", json_integer(0));
+		json_object_set_new(o, "kind", json_string(kind_names[m->kind]));
+	}
+	char hexaddr[24];
+	snprintf(hexaddr, sizeof hexaddr, "0x%llx", (unsigned long long)m->addr);
+	json_string_set(json_object_get(o, "address"), hexaddr);
+	json_integer_set(json_object_get(o, "length"), (json_int_t)m->len);
+	if (m->enc)
+		json_object_set_new(o, "encoding", json_string(enc_names[m->enc]));
+	if (m->text) {
+		if (plain(m->text, m->ntext))
+			json_object_set_new(o, "text", json_stringn((const char *)m->text, m->ntext));
+		else
+			json_object_set_new(o, "text", text_json(m->text, m->ntext));
+	}
+	if (m->kind == ML_FIND_STRING) {
+		if (m->ntext < m->len / (m->enc == ML_ENC_UTF16LE ? 2 : 1))
+			json_object_set_new(o, "text_cut", json_true());
+		else
+			json_object_del(o, "text_cut");
+	}
+	if (m->kind == ML_FIND_TEXT)
+		json_object_set_new(o, "pattern", ml_json_str(j->texts[m->pattern]));
+	else if (m->kind == ML_FIND_HEX)
+		json_object_set_new(o, "pattern", ml_json_str(j->hexes[m->pattern]));
+	else if (m->kind == ML_FIND_REGEX)
+		json_object_set_new(o, "pattern", ml_json_str(j->regexes[m->pattern]));
+	if (m->kind == ML_FIND_YARA) {
+		json_object_set_new(o, "rule", ml_json_str(m->rule));
+		json_object_set_new(o, "id", ml_json_str(m->id));
+	}
+	if (m->raw && (m->kind == ML_FIND_HEX || m->kind == ML_FIND_YARA)) {
+		char hex[3 * 64 + 1];
+		hex_str(m->raw, ML_MIN(m->nraw, (size_t)64), hex, sizeof hex);
+		json_object_set_new(o, "bytes", json_string(hex));
+	}
+	const struct ml_region *r = region_at(j, m->addr);
+	if (r != j->rjson_of || !j->rjson) {
+		json_decref(j->rjson);
+		j->rjson = region_json(r);
+		j->rjson_of = r;
+	}
+	json_object_set(o, "region", j->rjson);
+	return o;
+}
+
+/* One object into a buffer, then one write: json_dumpf writes token by token. */
+static int dump(json_t *v, bool steal)
+{
+	static char buf[1 << 16];
+	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	size_t n = json_dumpb(v, buf, sizeof buf, flags);
+	int r = 0;
+	if (n == 0) {
+		r = -1;
+	} else if (n <= sizeof buf) {
+		fwrite(buf, 1, n, stdout);
+	} else {
+		char *big = json_dumps(v, flags);
+		r = big ? (fputs(big, stdout) < 0 ? -1 : 0) : -1;
+		free(big);
+	}
+	if (steal)
+		json_decref(v);
+	return r;
+}
+
+static void put_text(const uint8_t *t, size_t n)
+{
+	if (plain(t, n)) {
+		fwrite(t, 1, n, stdout);
+		return;
+	}
+	char *c = bytes_cstr(t, n);
+	ml_fputs_escaped(stdout, c);
+	free(c);
+}
+
+/* Preview: escaped text, or hex bytes for hex and YARA matches. */
+static void print_preview(const struct ml_find_match *m)
+{
+	enum { MAXC = 60 };
+	if (m->kind == ML_FIND_HEX || m->kind == ML_FIND_YARA) {
+		char hex[3 * 16 + 1];
+		hex_str(m->raw, ML_MIN(m->nraw, (size_t)16), hex, sizeof hex);
+		fputs(hex, stdout);
+		if (m->nraw > 16)
+			fputs(" ...", stdout);
+		return;
+	}
+	size_t n = ML_MIN(m->ntext, (size_t)MAXC);
+	put_text(m->text, n);
+	if (m->ntext > n || m->ntext < m->len / (m->enc == ML_ENC_UTF16LE ? 2 : 1))
+		fputs("...", stdout);
+}
+
+/* "KIND PATH" of a region, escaped once per region rather than per match. */
+static const char *region_label(struct job *j, const struct ml_region *r)
+{
+	if (!r)
+		return "";
+	if (r != j->label_of) {
+		free(j->label);
+		char *p = r->path ? ml_escape(r->path) : NULL;
+		size_t l = strlen(ml_kind_name(r->kind)) + (p ? strlen(p) + 1 : 0) + 1;
+		j->label = ml_malloc(l);
+		snprintf(j->label, l, "%s%s%s", ml_kind_name(r->kind), p ? " " : "", p ? p : "");
+		free(p);
+		j->label_of = r;
+	}
+	return j->label;
+}
+
+static void print_row(struct job *j, const struct ml_find_match *m)
+{
+	char buf[512], head[64];
+	const struct ml_region *r = region_at(j, m->addr);
+	/* Hand-formatted: a dump can hold millions of strings. */
+	static const char hx[] = "0123456789abcdef";
+	char *o = head;
+	*o++ = '0';
+	*o++ = 'x';
+	for (int sh = 60; sh >= 0; sh -= 4)
+		*o++ = hx[m->addr >> sh & 15];
+	*o++ = ' ';
+	char num[24];
+	int k = 0;
+	uint64_t v = m->len;
+	do
+		num[k++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	for (int pad = 8 - k; pad > 0; pad--)
+		*o++ = ' ';
+	while (k)
+		*o++ = num[--k];
+	*o++ = ' ';
+	fwrite(head, 1, (size_t)(o - head), stdout);
+	fputs(kind_names[m->kind], stdout);
+	putchar(' ');
+	const char *w = what(j, m, buf, sizeof buf);
+	put_text((const uint8_t *)w, strlen(w));
+	fputs("  ", stdout);
+	fputs(region_label(j, r), stdout);
+	fputs("  ", stdout);
+	print_preview(m);
+	putchar('\n');
+}
+
+static int on_match(void *ctx, const struct ml_find_match *m)
+{
+	struct job *j = ctx;
+	if (j->stopped)
+		return 1;
+	if (j->out == OUT_TABLE) {
+		print_row(j, m);
+	} else {
+		if (j->out == OUT_JSON)
+			fputs(j->n ? ",\n  " : "\n  ", stdout);
+		if (dump(match_json(j, m), false))
+			j->write_failed = true;
+		if (j->out == OUT_JSONL)
+			putchar('\n');
+	}
+	j->by_kind[m->kind]++;
+	if (ferror(stdout))
+		j->write_failed = true;
+	if (++j->n == j->limit)
+		j->stopped = true;
+	return j->write_failed ? -1 : j->stopped;
+}
+
+static void on_rule(void *ctx, const char *rule)
+{
+	struct job *j = ctx;
+	j->rules = ml_reallocarray(j->rules, j->nrules + 1, sizeof *j->rules);
+	j->rules[j->nrules++] = ml_strdup(rule);
+}
+
+/* Streams the selection once through the finder; holes and gaps break matches. */
+static int search(struct job *j, struct ml_finder *f, const struct ml_selection *sel,
+		  uint64_t *holes, uint64_t *searched)
+{
+	struct ml_stream *st = ml_stream_new(j->s, sel, ML_FIND_BLOCK);
+	struct ml_chunk c;
+	int ret = 0;
+	while (!ret && ml_stream_next(st, &c)) {
+		if (c.hole) {
+			ret = ml_finder_break(f);
+			continue;
+		}
+		*searched += c.len;
+		ret = ml_finder_feed(f, c.addr, c.data, c.len);
+	}
+	if (!ret)
+		ret = ml_finder_break(f);
+	*holes = ml_stream_hole_bytes(st);
+	ml_stream_free(st);
+	return ret;
+}
+
+static json_t *totals_json(const struct job *j, uint64_t searched, uint64_t holes)
+{
+	json_t *t = json_object();
+	json_object_set_new(t, "matches", json_integer((json_int_t)j->n));
+	json_t *k = json_object();
+	for (int i = 0; i < NKINDS; i++)
+		if (j->by_kind[i])
+			json_object_set_new(k, kind_names[i], json_integer((json_int_t)j->by_kind[i]));
+	json_object_set_new(t, "by_kind", k);
+	json_object_set_new(t, "searched_bytes", json_integer((json_int_t)searched));
+	json_object_set_new(t, "hole_bytes", json_integer((json_int_t)holes));
+	json_object_set_new(t, "limited", json_boolean(j->stopped));
+	if (j->nrules) {
+		json_t *r = json_array();
+		for (size_t i = 0; i < j->nrules; i++)
+			json_array_append_new(r, ml_json_str(j->rules[i]));
+		json_object_set_new(t, "yara_rules", r);
+	}
+	return t;
+}
+
+static int parse_encoding(const char *arg, bool *ascii, bool *utf16)
+{
+	if (!strcmp(arg, "ascii"))
+		*ascii = true, *utf16 = false;
+	else if (!strcmp(arg, "utf16le"))
+		*ascii = false, *utf16 = true;
+	else if (!strcmp(arg, "all"))
+		*ascii = *utf16 = true;
+	else
+		return -1;
+	return 0;
+}
+
+int cmd_find(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		ML_CLI_LONGOPTS,
+		{ "strings", no_argument, NULL, OPT_STRINGS },
+		{ "min", required_argument, NULL, OPT_MIN },
+		{ "text", required_argument, NULL, OPT_TEXT },
+		{ "hex", required_argument, NULL, OPT_HEX },
+		{ "regex", required_argument, NULL, OPT_REGEX },
+		{ "yara", required_argument, NULL, OPT_YARA },
+		{ "encoding", required_argument, NULL, OPT_ENCODING },
+		{ "ignore-case", no_argument, NULL, OPT_ICASE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "jsonl", no_argument, NULL, OPT_JSONL },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ml_cli cli = { 0 };
+	struct job j = { .cur = -1, .limit = UINT64_MAX };
+	bool strings = false, icase = false, enc_set = false, ascii = true, utf16 = true;
+	uint64_t min = 4;
+	const char *yara = NULL;
+	struct ml_finder *f = NULL;
+	struct ml_yara *y = NULL;
+	struct ml_space *s = NULL;
+	struct ml_selection sel = { 0 };
+	int c, ret = ML_EXIT_USAGE;
+	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING "i", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STRINGS: strings = true; continue;
+		case OPT_MIN:
+			if (ml_parse_uint(optarg, 1, ML_FIND_TEXT_MAX, &min)) {
+				ml_usage_error("--min %s: expected a number from 1 to %zu", optarg, ML_FIND_TEXT_MAX);
+				goto out;
+			}
+			continue;
+		case OPT_TEXT:
+			if (!*optarg || strlen(optarg) > ML_FIND_SPAN / 2) {
+				ml_usage_error("--text: expected 1 to %zu characters", ML_FIND_SPAN / 2);
+				goto out;
+			}
+			j.texts = ml_reallocarray(j.texts, j.ntexts + 1, sizeof *j.texts);
+			j.texts[j.ntexts++] = optarg;
+			continue;
+		case OPT_HEX:
+			j.hexes = ml_reallocarray(j.hexes, j.nhexes + 1, sizeof *j.hexes);
+			j.hexes[j.nhexes++] = optarg;
+			continue;
+		case OPT_REGEX:
+			j.regexes = ml_reallocarray(j.regexes, j.nregexes + 1, sizeof *j.regexes);
+			j.regexes[j.nregexes++] = optarg;
+			continue;
+		case OPT_YARA:
+			if (yara) {
+				ml_usage_error("--yara is given once (name a directory for several files)");
+				goto out;
+			}
+			yara = optarg;
+			continue;
+		case OPT_ENCODING:
+			if (parse_encoding(optarg, &ascii, &utf16)) {
+				ml_usage_error("--encoding %s: expected ascii, utf16le or all", optarg);
+				goto out;
+			}
+			enc_set = true;
+			continue;
+		case 'i':
+		case OPT_ICASE: icase = true; continue;
+		case OPT_JSON: j.out = OUT_JSON; continue;
+		case OPT_JSONL: j.out = OUT_JSONL; continue;
+		case OPT_LIMIT:
+			if (ml_parse_uint(optarg, 1, UINT64_MAX, &j.limit)) {
+				ml_usage_error("--limit %s: expected a positive number", optarg);
+				goto out;
+			}
+			continue;
+		}
+		int h = ml_cli_option(&cli, c, optarg);
+		if (h == 0)
+			ml_cli_bad_option(c, argv);
+		if (h <= 0)
+			goto out;
+	}
+	if (ml_cli_source(&cli, argc, argv))
+		goto out;
+	if (!strings && !j.ntexts && !j.nhexes && !j.nregexes && !yara) {
+		ml_usage_error("nothing to look for: give --strings, --text, --hex, --regex or --yara");
+		goto out;
+	}
+	f = ml_finder_new(on_match, &j);
+	if (strings)
+		ml_finder_add_strings(f, (unsigned)min, enc_set ? ascii : true, enc_set ? utf16 : false);
+	for (size_t i = 0; i < j.ntexts; i++)
+		ml_finder_add_text(f, j.texts[i], strlen(j.texts[i]), icase, ascii, utf16);
+	for (size_t i = 0; i < j.nhexes; i++) {
+		size_t idx;
+		const char *why;
+		if (ml_finder_add_hex(f, j.hexes[i], &idx, &why)) {
+			ml_usage_error("--hex '%s': %s", j.hexes[i], why);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < j.nregexes; i++) {
+		size_t idx;
+		char err[300];
+		if (ml_finder_add_regex(f, j.regexes[i], icase, &idx, err, sizeof err)) {
+			ml_usage_error("--regex '%s': %s", j.regexes[i], err);
+			goto out;
+		}
+	}
+	ret = ML_EXIT_FAIL;
+	if (yara && ml_yara_load(&y, yara))
+		goto out;
+	if (ml_cli_open(&cli, &s, &sel))
+		goto out;
+	j.s = s;
+	if (j.out == OUT_TABLE) {
+		printf("%-18s %8s %s %s  %s  %s\n", "ADDRESS", "LENGTH", "KIND", "MATCH", "REGION", "PREVIEW");
+	} else if (j.out == OUT_JSON) {
+		fputs("{\"source\": ", stdout);
+		dump(source_json(s), true);
+		fputs(",\n \"matches\": [", stdout);
+	}
+	uint64_t holes = 0, searched = 0;
+	int r = 0;
+	if (strings || j.ntexts || j.nhexes || j.nregexes)
+		r = search(&j, f, &sel, &holes, &searched);
+	if (!r && y)
+		r = ml_yara_scan(y, s, &sel, on_match, on_rule, &j);
+	if (r < 0 && !j.write_failed)
+		goto close;	/* YARA failed: said why */
+	if (j.out == OUT_JSON && !j.write_failed) {
+		fputs("],\n \"totals\": ", stdout);
+		dump(totals_json(&j, searched, holes), true);
+		fputs("}\n", stdout);
+	} else if (j.out == OUT_TABLE && !j.write_failed) {
+		char h1[32], h2[32];
+		printf("# %llu match%s in %s searched", (unsigned long long)j.n, j.n == 1 ? "" : "es",
+		       ml_human_size(searched, h1, sizeof h1));
+		if (holes)
+			printf(", %s in holes not searched", ml_human_size(holes, h2, sizeof h2));
+		if (j.stopped)
+			printf(" (stopped at --limit)");
+		putchar('\n');
+	}
+	if (ml_stdout_done())
+		goto close;
+	ret = ml_cli_finish(&cli, holes != 0);
+close:
+	ml_selection_free(&sel);
+	ml_space_close(s);
+out:
+	for (size_t i = 0; i < j.nrules; i++)
+		free(j.rules[i]);
+	free(j.rules);
+	free(j.label);
+	for (int i = 0; i < NKINDS; i++)
+		json_decref(j.tmpl[i]);
+	json_decref(j.rjson);
+	ml_yara_free(y);
+	ml_finder_free(f);
+	free(j.texts);
+	free(j.hexes);
+	free(j.regexes);
+	ml_cli_free(&cli);
+	return ret;
+}
