@@ -256,6 +256,12 @@ static void put_text(const uint8_t *t, size_t n)
 static void print_preview(const struct ml_find_match *m)
 {
 	enum { MAXC = 60 };
+	if (m->kind == ML_FIND_YARA && m->raw && plain(m->raw, ML_MIN(m->nraw, (size_t)MAXC))) {
+		put_text(m->raw, ML_MIN(m->nraw, (size_t)MAXC));
+		if (m->len > MAXC)
+			fputs("...", stdout);
+		return;
+	}
 	if (m->kind == ML_FIND_HEX || m->kind == ML_FIND_YARA) {
 		char hex[3 * 16 + 1];
 		hex_str(m->raw, ML_MIN(m->nraw, (size_t)16), hex, sizeof hex);
@@ -535,8 +541,14 @@ int cmd_find(int argc, char **argv)
 	int r = 0;
 	if (strings || j.ntexts || j.nhexes || j.nregexes)
 		r = search(&j, f, &sel, &holes, &searched);
-	if (!r && y)
-		r = ml_yara_scan(y, s, &sel, on_match, on_rule, &j);
+	if (!r && y) {
+		uint64_t ys, yh;
+		r = ml_yara_scan(y, s, &sel, on_match, on_rule, &j, &ys, &yh);
+		if (!searched && !holes) {	/* YARA alone: its account */
+			searched = ys;
+			holes = yh;
+		}
+	}
 	if (r < 0 && !j.write_failed)
 		goto close;	/* YARA failed: said why */
 	if (j.out == OUT_JSON && !j.write_failed) {

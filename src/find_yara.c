@@ -317,7 +317,8 @@ static const char *yara_error(int e)
 }
 
 int ml_yara_scan(struct ml_yara *y, struct ml_space *s, const struct ml_selection *sel,
-		 ml_find_cb cb, void (*rule_cb)(void *ctx, const char *rule), void *ctx)
+		 ml_find_cb cb, void (*rule_cb)(void *ctx, const char *rule), void *ctx,
+		 uint64_t *scanned, uint64_t *holes)
 {
 	struct scan sc = {
 		.s = s,
@@ -355,6 +356,13 @@ int ml_yara_scan(struct ml_yara *y, struct ml_space *s, const struct ml_selectio
 		ml_err("YARA: %s (libyara error %d)", yara_error(e), e);
 		ret = -1;
 	}
+	uint64_t cap = 0, all = 0;
+	for (size_t i = 0; i < sel->n; i++) {
+		cap += ml_piece_captured(s, &sel->p[i]);
+		all += sel->p[i].end - sel->p[i].start;
+	}
+	*scanned = cap - ML_MIN(cap, sc.hole_bytes);
+	*holes = all - *scanned;
 	if (sc.hole_bytes) {
 		char h[32];
 		ml_warn("%s in holes were scanned as zeros; YARA matches touching them are not reported",

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "find.h"
 #include "select.h"
@@ -30,10 +31,12 @@ void ml_yara_free(struct ml_yara *y);
 /*
  * Scans the selection; cb gets one ML_FIND_YARA match per string match.
  * rule_cb (may be NULL) gets the name of each rule that matched, with or
- * without string matches.  Returns 0, a non-zero value returned by a
+ * without string matches.  *scanned and *holes: bytes given to YARA as
+ * data, and bytes of the selection that were holes.  Returns 0, a non-zero value returned by a
  * callback, or -1 after a diagnostic.
  */
 int ml_yara_scan(struct ml_yara *y, struct ml_space *s, const struct ml_selection *sel,
-		 ml_find_cb cb, void (*rule_cb)(void *ctx, const char *rule), void *ctx);
+		 ml_find_cb cb, void (*rule_cb)(void *ctx, const char *rule), void *ctx,
+		 uint64_t *scanned, uint64_t *holes);
 
 #endif
