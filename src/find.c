@@ -18,6 +18,9 @@
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 /* Left context kept before the first unsearched start, for lookbehind. */
 #define LOOKBEHIND 256
@@ -72,6 +75,12 @@ struct ml_finder {
 	struct { uint32_t lit, next; } *chain;
 	size_t nchain;
 	size_t amin, amax;	/* smallest and largest pair anchor offset */
+	/*
+	 * The same pairs as nibble tables for a 32-bytes-at-a-time filter:
+	 * each pair is in one of 8 buckets (a bit); a position is a candidate
+	 * when both of its bytes' nibbles agree on some bucket.
+	 */
+	uint8_t nib[4][16];	/* first byte low/high, second byte low/high */
 	bool tables_ready;
 
 	struct rx *rx;
@@ -356,6 +365,8 @@ static void build_tables(struct ml_finder *f)
 	f->any_single = false;
 	f->amin = SIZE_MAX;
 	f->amax = 0;
+	memset(f->nib, 0, sizeof f->nib);
+	unsigned npairs = 0;
 	for (size_t k = 0; k < f->nlits; k++) {
 		struct lit *l = &f->lits[k];
 		size_t j = 0;
@@ -386,6 +397,13 @@ static void build_tables(struct ml_finder *f)
 				if ((x && as[1] == as[0]) || (y && bs[1] == bs[0]))
 					continue;
 				unsigned h = as[x] | (unsigned)bs[y] << 8;
+				if (!(f->pair_bm[h / 64] >> (h % 64) & 1)) {
+					uint8_t bit = (uint8_t)(1u << (npairs++ % 8));
+					f->nib[0][as[x] & 15] |= bit;
+					f->nib[1][as[x] >> 4] |= bit;
+					f->nib[2][bs[y] & 15] |= bit;
+					f->nib[3][bs[y] >> 4] |= bit;
+				}
 				f->pair_bm[h / 64] |= (uint64_t)1 << (h % 64);
 				chain_add(f, &f->pair_head[h], (uint32_t)k);
 			}
@@ -454,6 +472,44 @@ static int chain_check(struct ml_finder *f, uint32_t c, size_t anchor_pos, size_
 	return 0;
 }
 
+#if defined(__x86_64__)
+/*
+ * Pair anchors at positions [i, to), 32 at a time while 33 bytes remain:
+ * the nibble filter, then the exact bitmap, then the chains.  Returns the
+ * first position not examined; *ret gets a callback's stop value.
+ */
+__attribute__((target("avx2")))
+static size_t pairs_avx2(struct ml_finder *f, size_t i, size_t to, size_t lo, size_t hi, int *ret)
+{
+	const uint8_t *w = f->w;
+	const __m256i t0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)f->nib[0]));
+	const __m256i t1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)f->nib[1]));
+	const __m256i t2 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)f->nib[2]));
+	const __m256i t3 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)f->nib[3]));
+	const __m256i low = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+	for (; i < to && i + 33 <= f->wlen; i += 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(w + i));
+		__m256i y = _mm256_loadu_si256((const __m256i *)(w + i + 1));
+		__m256i a = _mm256_and_si256(_mm256_shuffle_epi8(t0, _mm256_and_si256(x, low)),
+					     _mm256_shuffle_epi8(t1, _mm256_and_si256(_mm256_srli_epi16(x, 4), low)));
+		__m256i b = _mm256_and_si256(_mm256_shuffle_epi8(t2, _mm256_and_si256(y, low)),
+					     _mm256_shuffle_epi8(t3, _mm256_and_si256(_mm256_srli_epi16(y, 4), low)));
+		uint32_t m = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(a, b), zero));
+		while (m) {
+			size_t p = i + (size_t)__builtin_ctz(m);
+			m &= m - 1;
+			if (p >= to)
+				return to;
+			unsigned h = w[p] | (unsigned)w[p + 1] << 8;
+			if (f->pair_bm[h / 64] >> (h % 64) & 1 &&
+			    (*ret = chain_check(f, f->pair_head[h], p, lo, hi)))
+				return p;
+		}
+	}
+	return i;
+}
+#endif
+
 /* Literal matches starting in [lo, hi) of the window. */
 static int lits_scan(struct ml_finder *f, size_t lo, size_t hi)
 {
@@ -464,7 +520,19 @@ static int lits_scan(struct ml_finder *f, size_t lo, size_t hi)
 	const uint8_t *w = f->w;
 	if (f->amin != SIZE_MAX) {
 		size_t from = lo + f->amin, to = ML_MIN(hi + f->amax, f->wlen - 1);
-		for (size_t i = from; i < to; i++) {
+		size_t i = from;
+#if defined(__x86_64__)
+		static int avx2 = -1;
+		if (avx2 < 0)
+			avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+		if (avx2) {
+			int ret = 0;
+			i = pairs_avx2(f, i, to, lo, hi, &ret);
+			if (ret)
+				return ret;
+		}
+#endif
+		for (; i < to; i++) {
 			unsigned h = w[i] | (unsigned)w[i + 1] << 8;
 			if (!(f->pair_bm[h / 64] >> (h % 64) & 1))
 				continue;
