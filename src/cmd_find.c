@@ -143,14 +143,6 @@ static json_t *text_json(const uint8_t *t, size_t n)
 	return v;
 }
 
-static void hex_str(const uint8_t *b, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < n && o + 4 < cap; i++)
-		o += (size_t)snprintf(out + o, cap - o, "%s%02x", i ? " " : "", b[i]);
-}
-
 /* What the match was found by: the pattern, the encoding, or rule:$id. */
 static const char *what(const struct job *j, const struct ml_find_match *m, char *buf, size_t cap)
 {
@@ -207,7 +199,7 @@ static json_t *match_json(struct job *j, const struct ml_find_match *m)
 	}
 	if (m->raw && (m->kind == ML_FIND_HEX || m->kind == ML_FIND_YARA)) {
 		char hex[3 * 64 + 1];
-		hex_str(m->raw, ML_MIN(m->nraw, (size_t)64), hex, sizeof hex);
+		ml_hex_bytes(m->raw, ML_MIN(m->nraw, (size_t)64), hex, sizeof hex);
 		json_object_set_new(o, "bytes", json_string(hex));
 	}
 	const struct ml_region *r = region_at(j, m->addr);
@@ -264,7 +256,7 @@ static void print_preview(const struct ml_find_match *m)
 	}
 	if (m->kind == ML_FIND_HEX || m->kind == ML_FIND_YARA) {
 		char hex[3 * 16 + 1];
-		hex_str(m->raw, ML_MIN(m->nraw, (size_t)16), hex, sizeof hex);
+		ml_hex_bytes(m->raw, ML_MIN(m->nraw, (size_t)16), hex, sizeof hex);
 		fputs(hex, stdout);
 		if (m->nraw > 16)
 			fputs(" ...", stdout);

@@ -27,5 +27,6 @@ ML_DECLARE_CMD(pagemap);
 ML_DECLARE_CMD(heap);
 ML_DECLARE_CMD(hilbert);
 ML_DECLARE_CMD(find);
+ML_DECLARE_CMD(triage);
 
 #endif

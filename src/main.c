@@ -19,6 +19,7 @@ const struct ml_command ml_commands[] = {
 	{ "heap", cmd_heap, "map a glibc heap: which 16-byte granules are in use", cmd_heap_help, 1 },
 	{ "hilbert", cmd_hilbert, "address space (or all processes) on a Hilbert curve", cmd_hilbert_help, 1 },
 	{ "find", cmd_find, "where a string, pattern or YARA rule is in memory", cmd_find_help, 1 },
+	{ "triage", cmd_triage, "what looks wrong: injected code, hooks, loader tricks", cmd_triage_help, 1 },
 	{ NULL, NULL, NULL, NULL, 0 },
 };
 

@@ -17,8 +17,25 @@ const char *ml_cmd = NULL;
 bool ml_quiet = false;
 unsigned long ml_warnings = 0;
 
+static char *capture;
+static size_t capture_len;
+
+void ml_diag_capture(char *buf, size_t len)
+{
+	capture = buf;
+	capture_len = len;
+	if (buf && len)
+		buf[0] = '\0';
+}
+
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
+	if (capture) {
+		/* The first diagnostic says why; later ones follow from it. */
+		if (capture_len && !capture[0])
+			vsnprintf(capture, capture_len, fmt, ap);
+		return;
+	}
 	fputs("memlens: ", stderr);
 	if (ml_cmd)
 		fprintf(stderr, "%s: ", ml_cmd);
@@ -306,4 +323,18 @@ fail:;
 	free(buf);
 	errno = e;
 	return NULL;
+}
+
+void ml_hex_bytes(const uint8_t *b, size_t n, char *out, size_t cap)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 3 + (i != 0) <= cap; i++) {
+		if (i)
+			out[o++] = ' ';
+		out[o++] = hx[b[i] >> 4];
+		out[o++] = hx[b[i] & 15];
+	}
+	if (cap)
+		out[o] = '\0';
 }
