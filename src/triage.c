@@ -340,7 +340,8 @@ static void check_content(struct tj *t)
 	size_t cap = 0;
 	for (size_t i = 0; i < t->s->n; i++) {
 		const struct ml_region *r = &t->s->r[i];
-		if (!no_file(r) || r->prot & ML_PROT_UNKNOWN)
+		/* Memory the process cannot read (reservations, guards) holds no payload. */
+		if (!no_file(r) || r->prot & ML_PROT_UNKNOWN || !(r->prot & ML_PROT_R))
 			continue;
 		if (sel.n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -793,9 +794,18 @@ static void check_exe(struct tj *t)
 		replaced = stat(exe, &st) == 0 &&
 			   (st.st_ino != r->inode || major(st.st_dev) != r->dev_major || minor(st.st_dev) != r->dev_minor);
 	}
-	if (!deleted && !replaced)
-		return;
 	char *p = ml_escape(exe);
+	if (starts_with(exe, "/memfd:")) {
+		/* A memfd always reads "(deleted)": say what it is instead. */
+		emit(t, "exe-memfd", ML_SEV_HIGH, true, a, b, first, head_json(t, a, false),
+		     "the process runs from a memfd (%s), a file only in memory", p);
+		free(p);
+		return;
+	}
+	if (!deleted && !replaced) {
+		free(p);
+		return;
+	}
 	emit(t, "exe-deleted", ML_SEV_HIGH, true, a, b, first, head_json(t, a, false),
 	     deleted ? "the executable %s was deleted after it started" :
 		       "the executable %s was replaced on disk after it started", p);
