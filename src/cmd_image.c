@@ -713,6 +713,8 @@ int cmd_image(int argc, char **argv)
 		}
 		j.done += c.len;
 		progress(&j, false);
+		if (ml_out_check(&out))	/* a full disk or a closed pipe: stop now */
+			goto done;
 	}
 	if (j.ent && feed_runs(&j, j.eval, j.ehole, ml_entropy_finish(j.ent, j.eval, j.ehole)))
 		goto done;

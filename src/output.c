@@ -41,6 +41,67 @@ static bool fd_seekable(int fd)
 	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) != (off_t)-1;
 }
 
+/*
+ * Every output's FILE writes through these, so the first failure's reason
+ * (ENOSPC, EPIPE...) is kept for the one line the commit prints, whatever
+ * happened to errno in between.
+ */
+static ssize_t ck_write(void *cookie, const char *buf, size_t n)
+{
+	struct ml_out *o = cookie;
+	size_t done = 0;
+	while (done < n) {
+		ssize_t k = write(o->fd, buf + done, n - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			/*
+			 * Kept, not returned: the writers (PNG, BMP) would each
+			 * say it their own way; ml_out_check() and the commit
+			 * say it once, with the file's name.
+			 */
+			if (!o->err)
+				o->err = k < 0 ? errno : EIO;
+			return (ssize_t)n;
+		}
+		done += (size_t)k;
+	}
+	return (ssize_t)n;
+}
+
+static int ck_seek(void *cookie, off64_t *pos, int whence)
+{
+	struct ml_out *o = cookie;
+	off_t r = lseek(o->fd, (off_t)*pos, whence);
+	if (r == (off_t)-1)
+		return -1;
+	*pos = r;
+	return 0;
+}
+
+static int ck_close(void *cookie)
+{
+	struct ml_out *o = cookie;
+	/* standard output stays open for whatever else the command prints */
+	if (o->is_stdout)
+		return 0;
+	int r = close(o->fd);
+	if (r && !o->err)
+		o->err = errno;
+	o->fd = -1;
+	return r;
+}
+
+static FILE *out_file(struct ml_out *o)
+{
+	cookie_io_functions_t io = { .write = ck_write, .seek = ck_seek, .close = ck_close };
+	FILE *f = fopencookie(o, "wb", io);
+	/* PNG and BMP rows arrive in small writes: gather them */
+	if (f)
+		setvbuf(f, NULL, _IOFBF, (size_t)1 << 17);
+	return f;
+}
+
 /* A character device or FIFO: written where it is, never replaced. */
 static int open_in_place(struct ml_out *o, const char *path, const struct stat *st)
 {
@@ -104,10 +165,15 @@ int ml_out_open(struct ml_out *o, const char *path, const struct ml_space *input
 	memset(o, 0, sizeof *o);
 	o->fd = -1;
 	if (!strcmp(path, "-")) {
+		fflush(stdout);
 		o->is_stdout = true;
-		o->f = stdout;
 		o->fd = STDOUT_FILENO;
 		o->seekable = fd_seekable(STDOUT_FILENO);
+		o->f = out_file(o);
+		if (!o->f) {
+			ml_err("standard output: %s", strerror(errno));
+			return -1;
+		}
 		o->open = true;
 		return 0;
 	}
@@ -156,7 +222,7 @@ int ml_out_open(struct ml_out *o, const char *path, const struct ml_space *input
 fdopen:
 	o->path = ml_strdup(path);
 	o->open = true;
-	o->f = fdopen(o->fd, "wb");
+	o->f = out_file(o);
 	if (!o->f) {
 		ml_err("%s: %s", path, strerror(errno));
 		close(o->fd);
@@ -172,25 +238,25 @@ fdopen:
 static int finish(struct ml_out *o)
 {
 	const char *name = o->is_stdout ? "standard output" : o->path;
-	FILE *f = o->is_stdout ? stdout : o->f;
-	/* errno may still say why a writer's earlier fwrite failed */
-	int saved = errno, bad = ferror(f), e = 0;
-	errno = 0;
-	if (fflush(f))
-		e = errno;
-	if (!o->is_stdout) {
-		if (fclose(f) && !e)
-			e = errno;
-		o->f = NULL;
-		o->fd = -1;
-	}
-	if (bad && !e)
-		e = saved ? saved : EIO;
-	if (bad || e) {
-		ml_err("%s: write failed: %s", name, strerror(e));
+	int bad = ferror(o->f);
+	if (fclose(o->f))
+		bad = 1;
+	o->f = NULL;
+	o->fd = -1;
+	if (bad || o->err) {
+		ml_err("%s: write failed: %s", name, strerror(o->err ? o->err : EIO));
 		return -1;
 	}
 	return 0;
+}
+
+int ml_out_check(struct ml_out *o)
+{
+	if (!o->open || !o->err)
+		return 0;
+	ml_err("%s: write failed: %s", o->is_stdout ? "standard output" : o->path, strerror(o->err));
+	ml_out_abort(o);
+	return -1;
 }
 
 static void forget(struct ml_out *o)
@@ -245,11 +311,6 @@ void ml_out_abort(struct ml_out *o)
 {
 	if (!o->open)
 		return;
-	if (o->is_stdout) {
-		fflush(stdout);
-		o->open = false;
-		return;
-	}
 	if (o->f)
 		fclose(o->f);
 	o->f = NULL;

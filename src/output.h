@@ -17,6 +17,7 @@
 
 #include "source.h"
 
+/* Must stay where it is between open and commit: its FILE points back to it. */
 struct ml_out {
 	FILE *f;
 	int fd;
@@ -27,6 +28,7 @@ struct ml_out {
 	bool in_place;		/* a character device or a FIFO, written directly */
 	bool seekable;		/* a regular file: writers may seek back to fix headers */
 	bool open;		/* between open and commit/abort */
+	int err;		/* the first write's failure (errno), kept for the message */
 };
 
 /*
@@ -44,6 +46,12 @@ int ml_out_open(struct ml_out *o, const char *path, const struct ml_space *input
  */
 int ml_out_commit_all(struct ml_out *const *o, size_t n);
 int ml_out_commit(struct ml_out *o);
+/*
+ * A write to o failed (a full disk, a reader gone): -1 after one line
+ * naming the file and the reason, o aborted; else 0.  Writes never fail
+ * on their own, so a long job asks this to stop early.
+ */
+int ml_out_check(struct ml_out *o);
 /* Removes the temporary file.  Safe to call after a commit or twice. */
 void ml_out_abort(struct ml_out *o);
 
