@@ -4,4 +4,4 @@
 # (the table is in cli_matrix.py, written from the man pages).
 . "$TESTS_SRCDIR/lib.sh"
 start_specimen
-python3 "$TESTS_SRCDIR/cli_matrix.py" "$MEMLENS" "$T" "$SPEC_PID" "0x$(spec_addr pattern 2)"
+/usr/bin/python3 "$TESTS_SRCDIR/cli_matrix.py" "$MEMLENS" "$T" "$SPEC_PID" "0x$(spec_addr pattern 2)"
