@@ -175,4 +175,19 @@ updates = re.findall(rb'\rmemlens: image: [^\r\n\x1b]*(\x1b\[K)?', d)
 assert updates and all(u == b'\x1b[K' for u in updates), updates
 PY
 "$PY" "$TERM_PY" screen "$T/prog.bytes" | grep -q . && fail "the progress line left: $("$PY" "$TERM_PY" screen "$T/prog.bytes")"
+# The quickstart picture: the specimen's pattern area drawn from its start
+# shows the gradient as the specimen designs it (red = x/4, green =
+# y*255/341, blue 128 on 1024-pixel rows), every pixel of it.
+"$SPECIMEN" --raw "$T/pattern.raw" >/dev/null || fail "specimen --raw"
+"$MEMLENS" image "$T/pattern.raw" -o "$T/pattern.png" || fail "image of the pattern area"
+"$PY" - "$T/pattern.png" <<'PY' || fail "the quickstart gradient is not drawn as designed"
+import sys
+from PIL import Image
+px = Image.open(sys.argv[1]).convert('RGB').load()
+first = next(y for y in range(400) if px[0, y] == (0, 0, 128) and px[1023, y] == (255, 0, 128))
+bad = [(x, y) for y in range(340) for x in range(1024)
+       if px[x, first + y] != (x // 4, y * 255 // 341, 128)]
+assert not bad, f'gradient from row {first}: {len(bad)} pixels off, first {bad[:3]}'
+PY
+bash -n "$TESTS_SRCDIR/../quickstart.sh" || fail "quickstart.sh does not parse"
 echo "cli misc OK"
