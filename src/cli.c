@@ -380,6 +380,8 @@ static int check_source(struct ml_cli *c)
 		return ml_cli_refuse("--as", "%s is a live process, not a file", c->source);
 	if (c->live && c->base_set)
 		return ml_cli_refuse("--base", "%s is a live process, not a raw file", c->source);
+	if (c->live && c->open.freeze && pid == (int)getpid())
+		return ml_cli_refuse("--freeze", "memlens cannot stop its own threads (%s)", c->source);
 	if (!c->live && c->open.freeze)
 		return ml_cli_refuse("--freeze", "it stops a live process's threads; %s is a file "
 				     "(a pid is written 1234, pid:1234 or self)", c->source);

@@ -31,6 +31,9 @@ grep -q "did you mean '--chunks'?" "$T/stderr" || fail "--chuncks: $(cat "$T/std
 expect_error 2 - "$MEMLENS" regions self --bpp 8
 grep -q "option of image" "$T/stderr" || fail "--bpp on regions: $(cat "$T/stderr")"
 
+# memlens cannot freeze itself: a usage error, not a ptrace failure
+expect_error 2 - "$MEMLENS" regions self --freeze
+
 # --region: a range typo is a usage error naming the bad part ...
 expect_error 2 - "$MEMLENS" regions self --region 0x10+zz
 grep -q "length 'zz'" "$T/stderr" || fail "0x10+zz: $(cat "$T/stderr")"

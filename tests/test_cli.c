@@ -81,12 +81,12 @@ static void test_accepts_its_row(void **st)
 	(void)st;
 	struct ml_cli c;
 	int own;
-	assert_int_equal(parse("picture", &c, &own, "self", "-o", "x.png", "--map", "m.json", "--region",
+	assert_int_equal(parse("picture", &c, &own, "1", "-o", "x.png", "--map", "m.json", "--region",
 			       "heap", "--freeze", "--strict", "--width", "5", NULL), 0);
 	assert_int_equal(own, 1);
 	assert_string_equal(c.out, "x.png");
 	assert_string_equal(c.map, "m.json");
-	assert_string_equal(c.source, "self");
+	assert_string_equal(c.source, "1");
 	assert_true(c.live);
 	assert_true(c.open.freeze);
 	assert_true(c.strict);
@@ -149,6 +149,9 @@ static void test_source_kinds(void **st)
 	assert_int_equal(parse("list", &c, NULL, "pid:0", NULL), -1);
 	ml_cli_free(&c);
 	assert_int_equal(parse("list", &c, NULL, "99999999999", NULL), -1);
+	ml_cli_free(&c);
+	/* memlens cannot stop itself */
+	assert_int_equal(parse("picture", &c, NULL, "self", "-o", "x.png", "--freeze", NULL), -1);
 	ml_cli_free(&c);
 	assert_int_equal(parse("list", &c, NULL, "pid:1234", NULL), 0);
 	assert_true(c.live);
