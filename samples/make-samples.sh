@@ -1,7 +1,8 @@
 #!/bin/sh
 # Makes the sample dumps from the specimen: a raw dump of its pattern area
-# (deterministic) and, when gdb is installed, an ELF core of the running
-# specimen made by gdb's gcore.
+# (deterministic) and, when gdb is installed and may trace it, an ELF core
+# of the running specimen made by gdb's gcore, with the pattern area's
+# --region in specimen.pattern.
 #   make-samples.sh BUILDDIR OUTDIR
 set -eu
 build=$1
@@ -17,15 +18,18 @@ fifo=$(mktemp -u)
 mkfifo "$fifo"
 "$build/samples/specimen" >"$fifo" &
 pid=$!
-while read -r name rest; do
+pattern=
+while read -r name start end; do
+	[ "$name" = pattern ] && pattern="0x$start-0x$end"
 	[ "$name" = ready ] && break
 done <"$fifo"
 rm -f "$fifo"
 gcore -o "$out/specimen.core" "$pid" >/dev/null 2>&1 || {
 	kill "$pid"
-	echo "gcore failed (run as root, or allow ptrace: kernel.yama.ptrace_scope=0)" >&2
-	exit 1
+	echo "gcore failed (run as root, or allow ptrace: kernel.yama.ptrace_scope=0): no core sample" >&2
+	exit 0
 }
 kill "$pid"
 mv "$out/specimen.core.$pid" "$out/specimen.core"
-echo "wrote $out/specimen.core"
+echo "$pattern" >"$out/specimen.pattern"
+echo "wrote $out/specimen.core (pattern area: --region $pattern)"

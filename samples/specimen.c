@@ -29,14 +29,24 @@ static const char text[] =
 	"THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG 0123456789 !\"#$%&'()*+,-./ "
 	"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\n";
 
-/* 1 MiB text, 1 MiB gradient, 1 MiB random, 1 MiB untouched (zero) pages. */
+/*
+ * The gradient starts on a whole row of 1024 24-bit pixels (3072 bytes)
+ * from the area's start, so `memlens image` of the area shows it as drawn:
+ * red growing right, green growing down, each pixel's bytes in place.
+ */
+#define GRADIENT (342 * 3072)	/* the first row boundary past 1 MiB */
+
+/*
+ * Text up to the gradient (a little over 1 MiB), the gradient up to 2 MiB,
+ * 1 MiB random, 1 MiB untouched (zero) pages.
+ */
 static void fill(unsigned char *a)
 {
-	for (size_t i = 0; i < MiB; i++)
+	for (size_t i = 0; i < GRADIENT; i++)
 		a[i] = (unsigned char)text[i % (sizeof text - 1)];
-	unsigned char *g = a + MiB;
+	unsigned char *g = a + GRADIENT;
 	/* As 24-bit pixels 1024 wide: red grows right, green grows down. */
-	for (size_t i = 0; i < MiB; i++) {
+	for (size_t i = 0; i < 2 * MiB - GRADIENT; i++) {
 		size_t px = i / 3, x = px % 1024, y = px / 1024;
 		unsigned c = (unsigned)(i % 3);
 		g[i] = (unsigned char)(c == 0 ? x / 4 : c == 1 ? (y * 255) / 341 : 128);

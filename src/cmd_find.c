@@ -30,8 +30,7 @@ const char cmd_find_help[] =
 	"                        encodings for --strings (default ascii) and --text\n"
 	"                        (default all)\n"
 	"  -i, --ignore-case     --text and --regex ignore ASCII case\n\n"
-	"Output:\n"
-	"  --json                one JSON document: source, matches, totals\n"
+	"Output (default: a table):\n"
 	"  --jsonl               one JSON object per match, a line each\n"
 	"  --limit N             stop after N matches\n\n";
 
@@ -44,9 +43,22 @@ enum {
 	OPT_YARA,
 	OPT_ENCODING,
 	OPT_ICASE,
-	OPT_JSON,
 	OPT_JSONL,
 	OPT_LIMIT,
+};
+
+const struct option cmd_find_opts[] = {
+	{ "strings", no_argument, NULL, OPT_STRINGS },
+	{ "min", required_argument, NULL, OPT_MIN },
+	{ "text", required_argument, NULL, OPT_TEXT },
+	{ "hex", required_argument, NULL, OPT_HEX },
+	{ "regex", required_argument, NULL, OPT_REGEX },
+	{ "yara", required_argument, NULL, OPT_YARA },
+	{ "encoding", required_argument, NULL, OPT_ENCODING },
+	{ "ignore-case", no_argument, NULL, OPT_ICASE },
+	{ "jsonl", no_argument, NULL, OPT_JSONL },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ NULL, 0, NULL, 0 },
 };
 
 enum out_mode { OUT_TABLE, OUT_JSON, OUT_JSONL };
@@ -76,18 +88,6 @@ struct job {
 static const char *const kind_names[] = { "string", "text", "hex", "regex", "yara" };
 static const char *const enc_names[] = { NULL, "ascii", "utf16le" };
 
-static json_t *source_json(const struct ml_space *s)
-{
-	json_t *src = json_object();
-	json_object_set_new(src, "kind", json_string(ml_src_name(s->kind)));
-	json_object_set_new(src, "name", ml_json_str(s->name));
-	if (s->pid)
-		json_object_set_new(src, "pid", json_integer(s->pid));
-	if (s->comm)
-		json_object_set_new(src, "comm", ml_json_str(s->comm));
-	return src;
-}
-
 static const struct ml_region *region_at(struct job *j, uint64_t addr)
 {
 	if (j->cur < 0 || (size_t)j->cur >= j->s->n || addr < j->s->r[j->cur].start ||
@@ -107,25 +107,6 @@ static json_t *region_json(const struct ml_region *r)
 	return o;
 }
 
-/* Matched bytes as a C string: a NUL (a regex may match one) becomes \x00. */
-static char *bytes_cstr(const uint8_t *t, size_t n)
-{
-	size_t nul = 0;
-	for (size_t i = 0; i < n; i++)
-		nul += !t[i];
-	char *s = ml_malloc(n + 3 * nul + 1), *o = s;
-	for (size_t i = 0; i < n; i++) {
-		if (t[i]) {
-			*o++ = (char)t[i];
-		} else {
-			memcpy(o, "\\x00", 4);
-			o += 4;
-		}
-	}
-	*o = '\0';
-	return s;
-}
-
 /* True when escaping would not change t: printable ASCII, no backslash. */
 static bool plain(const uint8_t *t, size_t n)
 {
@@ -137,10 +118,7 @@ static bool plain(const uint8_t *t, size_t n)
 
 static json_t *text_json(const uint8_t *t, size_t n)
 {
-	char *c = bytes_cstr(t, n);
-	json_t *v = ml_json_str(c);
-	free(c);
-	return v;
+	return ml_json_bytes(t, n);
 }
 
 /* What the match was found by: the pattern, the encoding, or rule:$id. */
@@ -239,8 +217,8 @@ static void put_text(const uint8_t *t, size_t n)
 		fwrite(t, 1, n, stdout);
 		return;
 	}
-	char *c = bytes_cstr(t, n);
-	ml_fputs_escaped(stdout, c);
+	char *c = ml_escape_n((const char *)t, n);
+	fputs(c, stdout);
 	free(c);
 }
 
@@ -408,22 +386,7 @@ static int parse_encoding(const char *arg, bool *ascii, bool *utf16)
 
 int cmd_find(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		ML_CLI_LONGOPTS,
-		{ "strings", no_argument, NULL, OPT_STRINGS },
-		{ "min", required_argument, NULL, OPT_MIN },
-		{ "text", required_argument, NULL, OPT_TEXT },
-		{ "hex", required_argument, NULL, OPT_HEX },
-		{ "regex", required_argument, NULL, OPT_REGEX },
-		{ "yara", required_argument, NULL, OPT_YARA },
-		{ "encoding", required_argument, NULL, OPT_ENCODING },
-		{ "ignore-case", no_argument, NULL, OPT_ICASE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "jsonl", no_argument, NULL, OPT_JSONL },
-		{ "limit", required_argument, NULL, OPT_LIMIT },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct ml_cli cli = { 0 };
+	struct ml_cli cli;
 	struct job j = { .cur = -1, .limit = UINT64_MAX };
 	bool strings = false, icase = false, enc_set = false, ascii = true, utf16 = true;
 	uint64_t min = 4;
@@ -433,15 +396,16 @@ int cmd_find(int argc, char **argv)
 	struct ml_space *s = NULL;
 	struct ml_selection sel = { 0 };
 	int c, ret = ML_EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING "i", opts, NULL)) != -1) {
+	ml_cli_init(&cli, argc, argv);
+	while ((c = ml_cli_next(&cli)) > 0) {
 		switch (c) {
-		case OPT_STRINGS: strings = true; continue;
+		case OPT_STRINGS: strings = true; break;
 		case OPT_MIN:
 			if (ml_parse_uint(optarg, 1, ML_FIND_TEXT_MAX, &min)) {
 				ml_usage_error("--min %s: expected a number from 1 to %zu", optarg, ML_FIND_TEXT_MAX);
 				goto out;
 			}
-			continue;
+			break;
 		case OPT_TEXT:
 			if (!*optarg || strlen(optarg) > ML_FIND_SPAN / 2) {
 				ml_usage_error("--text: expected 1 to %zu characters", ML_FIND_SPAN / 2);
@@ -449,48 +413,48 @@ int cmd_find(int argc, char **argv)
 			}
 			j.texts = ml_reallocarray(j.texts, j.ntexts + 1, sizeof *j.texts);
 			j.texts[j.ntexts++] = optarg;
-			continue;
+			break;
 		case OPT_HEX:
 			j.hexes = ml_reallocarray(j.hexes, j.nhexes + 1, sizeof *j.hexes);
 			j.hexes[j.nhexes++] = optarg;
-			continue;
+			break;
 		case OPT_REGEX:
 			j.regexes = ml_reallocarray(j.regexes, j.nregexes + 1, sizeof *j.regexes);
 			j.regexes[j.nregexes++] = optarg;
-			continue;
+			break;
 		case OPT_YARA:
 			if (yara) {
 				ml_usage_error("--yara is given once (name a directory for several files)");
 				goto out;
 			}
 			yara = optarg;
-			continue;
+			break;
 		case OPT_ENCODING:
 			if (parse_encoding(optarg, &ascii, &utf16)) {
 				ml_usage_error("--encoding %s: expected ascii, utf16le or all", optarg);
 				goto out;
 			}
 			enc_set = true;
-			continue;
+			break;
 		case 'i':
-		case OPT_ICASE: icase = true; continue;
-		case OPT_JSON: j.out = OUT_JSON; continue;
-		case OPT_JSONL: j.out = OUT_JSONL; continue;
+		case OPT_ICASE: icase = true; break;
+		case OPT_JSONL: j.out = OUT_JSONL; break;
 		case OPT_LIMIT:
 			if (ml_parse_uint(optarg, 1, UINT64_MAX, &j.limit)) {
 				ml_usage_error("--limit %s: expected a positive number", optarg);
 				goto out;
 			}
-			continue;
+			break;
 		}
-		int h = ml_cli_option(&cli, c, optarg);
-		if (h == 0)
-			ml_cli_bad_option(c, argv);
-		if (h <= 0)
-			goto out;
 	}
-	if (ml_cli_source(&cli, argc, argv))
+	if (c < 0 || ml_cli_done(&cli))
 		goto out;
+	if (cli.json && j.out == OUT_JSONL) {
+		ml_usage_error("--json and --jsonl: choose one");
+		goto out;
+	}
+	if (cli.json)
+		j.out = OUT_JSON;
 	if (!strings && !j.ntexts && !j.nhexes && !j.nregexes && !yara) {
 		ml_usage_error("nothing to look for: give --strings, --text, --hex, --regex or --yara");
 		goto out;
@@ -519,14 +483,15 @@ int cmd_find(int argc, char **argv)
 	ret = ML_EXIT_FAIL;
 	if (yara && ml_yara_load(&y, yara))
 		goto out;
-	if (ml_cli_open(&cli, &s, &sel))
+	if ((ret = ml_cli_open(&cli, &s, &sel)))
 		goto out;
+	ret = ML_EXIT_FAIL;
 	j.s = s;
 	if (j.out == OUT_TABLE) {
 		printf("%-18s %8s %s %s  %s  %s\n", "ADDRESS", "LENGTH", "KIND", "MATCH", "REGION", "PREVIEW");
 	} else if (j.out == OUT_JSON) {
 		fputs("{\"source\": ", stdout);
-		dump(source_json(s), true);
+		dump(ml_json_source(s, NULL, NULL), true);
 		fputs(",\n \"matches\": [", stdout);
 	}
 	uint64_t holes = 0, searched = 0;

@@ -40,7 +40,16 @@ const char cmd_heap_help[] =
 	"  --color auto|always|never  colour in the terminal map (default auto)\n"
 	"  --glibc 2.NN          use this version's layout instead of detecting it\n\n";
 
-enum { OPT_JSON = ML_OPT_FIRST_CMD, OPT_CHUNKS, OPT_OUT, OPT_COLOR, OPT_GLIBC, OPT_WIDTH };
+enum { OPT_CHUNKS = ML_OPT_FIRST_CMD, OPT_COLOR, OPT_GLIBC, OPT_WIDTH };
+
+/* heap's own options; -o, --json and the source options are cli.c's. */
+const struct option cmd_heap_opts[] = {
+	{ "chunks", no_argument, NULL, OPT_CHUNKS },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "glibc", required_argument, NULL, OPT_GLIBC },
+	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ NULL, 0, NULL, 0 },
+};
 
 /* Picture palette: index → colour and name. */
 enum {
@@ -346,15 +355,12 @@ static json_t *arena_json(const struct job *j, const struct ml_harena *a)
 static json_t *root_json(const struct job *j)
 {
 	json_t *root = json_object();
+	json_object_set_new(root, "source", ml_json_source(j->s, NULL, j->h.version[0] ? j->h.version : NULL));
 	json_object_set_new(root, "glibc", j->h.version[0] ? json_string(j->h.version) : json_null());
 	json_object_set_new(root, "glibc_from", json_string(j->h.version_from));
 	char lay[16];
 	snprintf(lay, sizeof lay, "2.%u", j->h.L.minor);
 	json_object_set_new(root, "layout", json_string(lay));
-	if (j->s->kind == ML_SRC_LIVE)
-		json_object_set_new(root, "pid", json_integer(j->s->pid));
-	else
-		json_object_set_new(root, "source", ml_json_str(j->s->name));
 	json_object_set_new(root, "warnings", json_integer(j->h.warnings));
 	json_object_set_new(root, "main_arena_checked", json_boolean(j->h.main_checked));
 	json_object_set_new(root, "main_arena_ring", json_boolean(j->h.main_ring));
@@ -554,23 +560,11 @@ static int emit_png(struct job *j, struct ml_out *out)
 
 static int parse(struct job *j, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		ML_CLI_LONGOPTS,
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "chunks", no_argument, NULL, OPT_CHUNKS },
-		{ "output", required_argument, NULL, OPT_OUT },
-		{ "color", required_argument, NULL, OPT_COLOR },
-		{ "glibc", required_argument, NULL, OPT_GLIBC },
-		{ "width", required_argument, NULL, OPT_WIDTH },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, h;
-	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING "o:", opts, NULL)) != -1) {
+	int c;
+	ml_cli_init(&j->cli, argc, argv);
+	while ((c = ml_cli_next(&j->cli)) > 0) {
 		switch (c) {
-		case OPT_JSON: j->json = true; break;
 		case OPT_CHUNKS: j->chunks = true; break;
-		case 'o':
-		case OPT_OUT: j->out = optarg; break;
 		case OPT_GLIBC: j->glibc = optarg; break;
 		case OPT_COLOR:
 			if (ml_ansi_want_color(optarg, stdout) < 0)
@@ -581,22 +575,26 @@ static int parse(struct job *j, int argc, char **argv)
 			if (ml_parse_uint(optarg, 1, 65536, &j->width))
 				return ml_usage_error("--width %s: expected 1 to 65536", optarg), -1;
 			break;
-		default:
-			h = ml_cli_option(&j->cli, c, optarg);
-			if (h == 0)
-				ml_cli_bad_option(c, argv);
-			if (h <= 0)
-				return -1;
 		}
 	}
+	if (c < 0 || ml_cli_done(&j->cli))
+		return -1;
+	j->json = j->cli.json;
+	j->out = j->cli.out;
 	if (j->chunks && !j->json)
-		return ml_usage_error("--chunks goes with --json"), -1;
+		return ml_cli_refuse("--chunks", "it lists chunks in --json");
 	if (j->out && j->json)
 		return ml_usage_error("-o draws a picture; it does not go with --json"), -1;
-	if (j->out && strcmp(j->out, "-") && strcasecmp(ml_path_ext(j->out), "png"))
+	if (j->out && strcasecmp(ml_path_ext(j->out), "png") &&
+	    (*ml_path_ext(j->out) || !ml_out_is_stream(j->out)))
 		return ml_usage_error("%s: the picture is a PNG (name it .png)", j->out), -1;
-	if (j->cli.nspecs)
-		return ml_usage_error("heap finds its heaps itself; --region does not apply"), -1;
+	if (j->width && j->json)
+		return ml_cli_refuse("--width", "it shapes the map or the picture, not --json");
+	if (j->width > 1024 && !j->out)
+		return ml_usage_error("--width %llu: the terminal map takes 1 to 1024 cells a line",
+				      (unsigned long long)j->width), -1;
+	if (j->color_word && (j->out || j->json))
+		return ml_cli_refuse("--color", "it colours the terminal map; this run prints none");
 	if (j->glibc) {
 		struct ml_glibc_layout L;
 		unsigned long v;
@@ -605,7 +603,7 @@ static int parse(struct job *j, int argc, char **argv)
 		    ml_glibc_layout((unsigned)v, &L))
 			return ml_usage_error("--glibc %s: expected 2.26 to 2.41", j->glibc), -1;
 	}
-	return ml_cli_source(&j->cli, argc, argv);
+	return 0;
 }
 
 int cmd_heap(int argc, char **argv)
@@ -617,9 +615,9 @@ int cmd_heap(int argc, char **argv)
 	int ret = ML_EXIT_USAGE;
 	if (parse(&j, argc, argv))
 		goto done;
-	ret = ML_EXIT_FAIL;
-	if (ml_cli_open(&j.cli, &j.s, &sel))
+	if ((ret = ml_cli_open(&j.cli, &j.s, &sel)))
 		goto done;
+	ret = ML_EXIT_FAIL;
 	if (j.s->kind == ML_SRC_LIME || j.s->kind == ML_SRC_RAW)
 		ml_warn("%s is a %s dump: without mappings and paths, libc is hard to find", j.s->name,
 			ml_src_name(j.s->kind));
@@ -628,16 +626,13 @@ int cmd_heap(int argc, char **argv)
 		goto done;
 	if (!j.width)
 		j.width = j.out ? 256 : 80;
-	if (!j.out && j.width > 1024)
-		j.width = 1024;
 	j.color = ml_ansi_want_color(j.color_word, stdout) > 0;
 	if (j.out) {
 		if (ml_out_open(&out, j.out, j.s))
 			goto done;
 		out_open = true;
-		if (emit_png(&j, &out) || ml_out_commit(&out))
+		if (emit_png(&j, &out))
 			goto done;
-		out_open = false;
 	} else if (j.json) {
 		if (emit_json(&j))
 			goto done;
@@ -647,7 +642,11 @@ int cmd_heap(int argc, char **argv)
 	if (ml_stdout_done()) {
 		goto done;
 	}
+	/* Decided before the commit: a run that exits 1 leaves no file. */
 	ret = ml_cli_finish(&j.cli, j.s->exited || j.s->truncated);
+	if (ret == ML_EXIT_OK && out_open && ml_out_commit(&out))
+		ret = ML_EXIT_FAIL;
+	out_open = false;
 done:
 	ml_png_abort(j.png);
 	if (out_open)

@@ -25,6 +25,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 const char cmd_hilbert_help[] =
@@ -51,7 +52,14 @@ const char cmd_hilbert_help[] =
 	"  --system              all processes instead of one SOURCE\n"
 	"  --by vsz|rss          --system: size by virtual size (default) or resident\n\n";
 
-enum { OPT_OUT = ML_OPT_FIRST_CMD, OPT_HTML, OPT_MAP, OPT_SYSTEM, OPT_BY };
+enum { OPT_SYSTEM = ML_OPT_FIRST_CMD, OPT_BY };
+
+/* hilbert's own options; -o, --html, --map and the source options are cli.c's. */
+const struct option cmd_hilbert_opts[] = {
+	{ "system", no_argument, NULL, OPT_SYSTEM },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ NULL, 0, NULL, 0 },
+};
 
 /* Cells the curve may have: 1024 × 1024. */
 #define MAX_ORDER 10
@@ -457,21 +465,12 @@ static int build_system(struct ml_hmap *m, bool by_rss)
 	return 0;
 }
 
-/* Writes bytes to path through ml_out; -1 after a diagnostic. */
-static int write_file(const char *path, const struct ml_space *input, const void *buf, size_t len)
-{
-	struct ml_out o;
-	if (ml_out_open(&o, path, input))
-		return -1;
-	if (fwrite(buf, 1, len, o.f) != len) {
-		ml_err("%s: write failed", path);
-		ml_out_abort(&o);
-		return -1;
-	}
-	return ml_out_commit(&o);
-}
-
-static int write_outputs(const struct job *j, const struct ml_hmap *m, const struct ml_space *s)
+/*
+ * The picture, and the page and the map when asked, into outputs opened
+ * before: the caller commits them together, so none is left when one fails.
+ */
+static int write_outputs(const struct job *j, const struct ml_hmap *m, const struct ml_space *s,
+			 struct ml_out *const outs[3])
 {
 	char *png = NULL;
 	size_t len = 0;
@@ -485,65 +484,39 @@ static int write_outputs(const struct job *j, const struct ml_hmap *m, const str
 		free(png);
 		return -1;
 	}
-	r = write_file(j->out, s, png, len);
+	const char *name = j->out;
+	errno = 0;
+	r = fwrite(png, 1, len, outs[0]->f) == len ? 0 : -1;
 	if (!r && j->html) {
-		struct ml_out o;
-		if (ml_out_open(&o, j->html, s)) {
-			r = -1;
-		} else if (ml_hmap_html(m, o.f, (const uint8_t *)png, len)) {
-			ml_err("%s: write failed", j->html);
-			ml_out_abort(&o);
-			r = -1;
-		} else {
-			r = ml_out_commit(&o);
-		}
+		name = j->html;
+		r = ml_hmap_html(m, outs[1]->f, (const uint8_t *)png, len);
 	}
 	if (!r && j->map) {
-		struct ml_out o;
-		if (ml_out_open(&o, j->map, s)) {
-			r = -1;
-		} else if (ml_hmap_json(m, o.f)) {
-			ml_err("%s: write failed", j->map);
-			ml_out_abort(&o);
-			r = -1;
-		} else {
-			r = ml_out_commit(&o);
-		}
+		name = j->map;
+		json_t *src = s ? ml_json_source(s, NULL, NULL) : ml_json_source(NULL, "system", NULL);
+		r = ml_hmap_json(m, src, outs[2]->f);
 	}
+	if (r)
+		ml_err("%s: write failed: %s", name, strerror(errno ? errno : EIO));
 	free(png);
 	return r;
 }
 
 int cmd_hilbert(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		ML_CLI_LONGOPTS,
-		{ "output", required_argument, NULL, OPT_OUT },
-		{ "html", required_argument, NULL, OPT_HTML },
-		{ "map", required_argument, NULL, OPT_MAP },
-		{ "system", no_argument, NULL, OPT_SYSTEM },
-		{ "by", required_argument, NULL, OPT_BY },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct job j = { 0 };
-	struct ml_cli cli = { 0 };
+	struct ml_cli cli;
 	struct ml_space *s = NULL;
 	struct ml_selection sel = { 0 };
 	struct ml_hmap m = { 0 };
+	struct ml_out png, html, map;
+	struct ml_out *const outs[3] = { &png, &html, &map };
 	bool by_set = false;
-	int c, p, ret = ML_EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING "o:", opts, NULL)) != -1) {
+	int c, ret = ML_EXIT_USAGE;
+	png.open = html.open = map.open = false;
+	ml_cli_init(&cli, argc, argv);
+	while ((c = ml_cli_next(&cli)) > 0) {
 		switch (c) {
-		case 'o':
-		case OPT_OUT:
-			j.out = optarg;
-			break;
-		case OPT_HTML:
-			j.html = optarg;
-			break;
-		case OPT_MAP:
-			j.map = optarg;
-			break;
 		case OPT_SYSTEM:
 			j.system = true;
 			break;
@@ -555,41 +528,23 @@ int cmd_hilbert(int argc, char **argv)
 			j.by_rss = !strcmp(optarg, "rss");
 			by_set = true;
 			break;
-		default:
-			p = ml_cli_option(&cli, c, optarg);
-			if (p == 0)
-				ml_cli_bad_option(c, argv);
-			if (p <= 0)
-				goto done;
 		}
 	}
-	if (j.system) {
-		if (optind < argc) {
-			ml_usage_error("--system takes no SOURCE (got %s)", argv[optind]);
-			goto done;
-		}
-		if (cli.nspecs) {
-			ml_usage_error("--region does not apply to --system");
-			goto done;
-		}
-	} else {
-		if (by_set) {
-			ml_usage_error("--by applies to --system only");
-			goto done;
-		}
-		if (ml_cli_source(&cli, argc, argv))
-			goto done;
-	}
-	if (!j.out) {
-		ml_usage_error("missing -o MAP.png");
+	if (c < 0)
+		goto done;
+	if (j.system)
+		ml_cli_mode(&cli, "--system");
+	if (ml_cli_done(&cli))
+		goto done;
+	j.out = cli.out;
+	j.html = cli.html;
+	j.map = cli.map;
+	if (by_set && !j.system) {
+		ml_cli_refuse("--by", "it sizes the processes of --system");
 		goto done;
 	}
-	if (strcmp(ml_path_ext(j.out), "png")) {
+	if (strcasecmp(ml_path_ext(j.out), "png") && (*ml_path_ext(j.out) || !ml_out_is_stream(j.out))) {
 		ml_usage_error("%s: the map is a PNG: name it .png", j.out);
-		goto done;
-	}
-	if (!strcmp(j.out, "-") || (j.html && !strcmp(j.html, "-")) || (j.map && !strcmp(j.map, "-"))) {
-		ml_usage_error("write the map to files, not standard output");
 		goto done;
 	}
 	ret = ML_EXIT_FAIL;
@@ -597,8 +552,9 @@ int cmd_hilbert(int argc, char **argv)
 		if (build_system(&m, j.by_rss))
 			goto done;
 	} else {
-		if (ml_cli_open(&cli, &s, &sel))
+		if ((ret = ml_cli_open(&cli, &s, &sel)))
 			goto done;
+		ret = ML_EXIT_FAIL;
 		if (!sel.n) {
 			ml_err("%s: no mapping to draw", s->name);
 			goto done;
@@ -606,10 +562,18 @@ int cmd_hilbert(int argc, char **argv)
 		if (build_source(&m, s, &sel))
 			goto done;
 	}
-	if (write_outputs(&j, &m, s))
+	if (ml_out_open(&png, j.out, s) || (j.html && ml_out_open(&html, j.html, s)) ||
+	    (j.map && ml_out_open(&map, j.map, s)))
 		goto done;
+	if (write_outputs(&j, &m, s, outs))
+		goto done;
+	/* Decided before the commit: all three files, or none. */
 	ret = ml_cli_finish(&cli, false);
+	if (ret == ML_EXIT_OK && ml_out_commit_all(outs, 3))
+		ret = ML_EXIT_FAIL;
 done:
+	for (size_t i = 0; i < 3; i++)
+		ml_out_abort(outs[i]);
 	ml_hmap_free(&m);
 	ml_selection_free(&sel);
 	ml_space_close(s);

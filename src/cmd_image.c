@@ -18,6 +18,7 @@
 #include "bmp.h"
 #include "pngwrite.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,27 @@ const char cmd_image_help[] =
 	"  --map FILE.json       write which pixels each region covers\n\n";
 
 enum {
-	OPT_OUT = ML_OPT_FIRST_CMD, OPT_BPP, OPT_WIDTH, OPT_ORDER, OPT_PALETTE, OPT_ALPHA,
-	OPT_HOLES, OPT_BOTTOM_UP, OPT_SCALE, OPT_FIT, OPT_DPI, OPT_LEVEL, OPT_THREADS, OPT_MAP,
+	OPT_BPP = ML_OPT_FIRST_CMD, OPT_WIDTH, OPT_ORDER, OPT_PALETTE, OPT_ALPHA,
+	OPT_HOLES, OPT_BOTTOM_UP, OPT_SCALE, OPT_FIT, OPT_DPI, OPT_LEVEL, OPT_THREADS,
 	OPT_LAYOUT,
+};
+
+/* image's own options; -o and --map, like the source options, are cli.c's. */
+const struct option cmd_image_opts[] = {
+	{ "bpp", required_argument, NULL, OPT_BPP },
+	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ "order", required_argument, NULL, OPT_ORDER },
+	{ "palette", required_argument, NULL, OPT_PALETTE },
+	{ "alpha", no_argument, NULL, OPT_ALPHA },
+	{ "holes", required_argument, NULL, OPT_HOLES },
+	{ "bottom-up", no_argument, NULL, OPT_BOTTOM_UP },
+	{ "scale", required_argument, NULL, OPT_SCALE },
+	{ "fit", required_argument, NULL, OPT_FIT },
+	{ "dpi", required_argument, NULL, OPT_DPI },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "layout", required_argument, NULL, OPT_LAYOUT },
+	{ NULL, 0, NULL, 0 },
 };
 
 #define MAX_WIDTH (1u << 24)
@@ -109,7 +128,7 @@ struct job {
 	/* progress */
 	uint64_t done;
 	struct timespec t0, last;
-	bool progress, shown;
+	bool progress;
 };
 
 static int parse_wxh(const char *s, uint64_t *w, uint64_t *h)
@@ -144,17 +163,15 @@ static void progress(struct job *j, bool final)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (final) {
-		if (j->shown)
-			fputs("\r\033[K", stderr);
+		ml_progress_end(stderr);
 		return;
 	}
 	if (elapsed(&j->t0, &now) < 1.0 || elapsed(&j->last, &now) < 0.25)
 		return;
 	char a[32], b[32];
-	fprintf(stderr, "\rmemlens: image: %3.0f%% (%s of %s)", 100.0 * (double)j->done / (double)j->bytes,
-		ml_human_size(j->done, a, sizeof a), ml_human_size(j->bytes, b, sizeof b));
+	ml_progress(stderr, "memlens: image: %3.0f%% (%s of %s)", 100.0 * (double)j->done / (double)j->bytes,
+		    ml_human_size(j->done, a, sizeof a), ml_human_size(j->bytes, b, sizeof b));
 	j->last = now;
-	j->shown = true;
 }
 
 static int write_out_row(struct job *j, const uint8_t *row)
@@ -292,14 +309,12 @@ static int finish_rows(struct job *j)
 	return 0;
 }
 
+/* Writes the --map JSON into o, which the caller commits with the picture. */
 static int write_map(struct job *j, const struct ml_space *s, const struct ml_selection *sel,
-		     struct ml_space *input)
+		     struct ml_out *o)
 {
-	struct ml_out o;
-	if (ml_out_open(&o, j->map, input))
-		return -1;
 	json_t *root = json_object(), *arr = json_array();
-	json_object_set_new(root, "source", ml_json_str(s->name));
+	json_object_set_new(root, "source", ml_json_source(s, NULL, NULL));
 	json_object_set_new(root, "bpp", json_integer(j->fmt.bpp));
 	json_object_set_new(root, "width", json_integer((json_int_t)j->out_w));
 	json_object_set_new(root, "height", json_integer((json_int_t)j->out_h));
@@ -335,43 +350,21 @@ static int write_map(struct job *j, const struct ml_space *s, const struct ml_se
 		off += len;
 	}
 	json_object_set_new(root, "regions", arr);
-	if (ml_json_print(root, o.f)) {
-		ml_err("%s: cannot write the map", j->map);
-		ml_out_abort(&o);
+	if (ml_json_print(root, o->f)) {
+		ml_err("%s: write failed: %s", j->map, strerror(errno ? errno : EIO));
 		return -1;
 	}
-	return ml_out_commit(&o);
+	return 0;
 }
 
 static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		ML_CLI_LONGOPTS,
-		{ "output", required_argument, NULL, OPT_OUT },
-		{ "bpp", required_argument, NULL, OPT_BPP },
-		{ "width", required_argument, NULL, OPT_WIDTH },
-		{ "order", required_argument, NULL, OPT_ORDER },
-		{ "palette", required_argument, NULL, OPT_PALETTE },
-		{ "alpha", no_argument, NULL, OPT_ALPHA },
-		{ "holes", required_argument, NULL, OPT_HOLES },
-		{ "bottom-up", no_argument, NULL, OPT_BOTTOM_UP },
-		{ "scale", required_argument, NULL, OPT_SCALE },
-		{ "fit", required_argument, NULL, OPT_FIT },
-		{ "dpi", required_argument, NULL, OPT_DPI },
-		{ "level", required_argument, NULL, OPT_LEVEL },
-		{ "threads", required_argument, NULL, OPT_THREADS },
-		{ "map", required_argument, NULL, OPT_MAP },
-		{ "layout", required_argument, NULL, OPT_LAYOUT },
-		{ NULL, 0, NULL, 0 },
-	};
 	uint64_t v;
 	int c, p;
-	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING "o:", opts, NULL)) != -1) {
+	bool order_set = false, level_set = false;
+	ml_cli_init(cli, argc, argv);
+	while ((c = ml_cli_next(cli)) > 0) {
 		switch (c) {
-		case 'o':
-		case OPT_OUT:
-			j->out = optarg;
-			break;
 		case OPT_BPP:
 			if (ml_parse_uint(optarg, 8, 32, &v) || v % 8)
 				return ml_usage_error("--bpp %s: expected 8, 16, 24 or 32", optarg), -1;
@@ -397,6 +390,7 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 			if (strcmp(optarg, "rgb") && strcmp(optarg, "bgr"))
 				return ml_usage_error("--order %s: expected rgb or bgr", optarg), -1;
 			j->fmt.bgr = !strcmp(optarg, "bgr");
+			order_set = true;
 			break;
 		case OPT_PALETTE:
 			if ((p = ml_palette_parse(optarg)) < 0)
@@ -432,29 +426,22 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 			if (ml_parse_uint(optarg, 0, 9, &v))
 				return ml_usage_error("--level %s: expected 0 to 9", optarg), -1;
 			j->level = (int)v;
+			level_set = true;
 			break;
 		case OPT_THREADS:
 			if (ml_parse_uint(optarg, 1, 256, &v))
 				return ml_usage_error("--threads %s: expected 1 to 256", optarg), -1;
 			j->threads = (unsigned)v;
 			break;
-		case OPT_MAP:
-			j->map = optarg;
-			break;
-		default:
-			p = ml_cli_option(cli, c, optarg);
-			if (p == 0)
-				ml_cli_bad_option(c, argv);
-			if (p <= 0)
-				return -1;
 		}
 	}
-	if (ml_cli_source(cli, argc, argv))
+	if (c < 0 || ml_cli_done(cli))
 		return -1;
-	if (!j->out)
-		return ml_usage_error("missing -o OUT (a .png or .bmp file, or - for PNG on stdout)"), -1;
+	j->out = cli->out;
+	j->map = cli->map;
+	/* The extension names the format; "-", a device or a FIFO without one get PNG. */
 	const char *ext = ml_path_ext(j->out);
-	if (!strcmp(j->out, "-") || !strcasecmp(ext, "png"))
+	if (!strcasecmp(ext, "png") || (!*ext && ml_out_is_stream(j->out)))
 		j->is_png = true;
 	else if (strcasecmp(ext, "bmp"))
 		return ml_usage_error("%s: unknown picture format (use .png or .bmp)", j->out), -1;
@@ -465,7 +452,14 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 	if (j->fmt.palette != ML_PAL_GRAY && j->fmt.bpp != 8)
 		return ml_usage_error("--palette needs --bpp 8"), -1;
 	if (j->bottom_up && j->is_png)
-		return ml_usage_error("--bottom-up applies to BMP only"), -1;
+		return ml_cli_refuse("--bottom-up", "it orders BMP rows; %s is a PNG", j->out);
+	if (!j->is_png && level_set)
+		return ml_cli_refuse("--level", "it is PNG's compression; %s is a BMP", j->out);
+	if (!j->is_png && j->threads)
+		return ml_cli_refuse("--threads", "they compress PNG; %s is a BMP", j->out);
+	if (order_set && j->fmt.bpp < 24)
+		return ml_cli_refuse("--order", "it orders the bytes of 24 and 32 bpp pixels, not %u bpp",
+				     j->fmt.bpp);
 	if (j->hilbert) {
 		if (!j->is_png)
 			return ml_usage_error("--layout hilbert writes PNG only"), -1;
@@ -658,23 +652,24 @@ int cmd_image(int argc, char **argv)
 	struct ml_space *s = NULL;
 	struct ml_selection sel = { 0 };
 	struct ml_stream *st = NULL;
-	struct ml_out out;
-	bool out_open = false;
+	struct ml_out out, map;
+	bool out_open = false, map_open = false;
 	int ret = ML_EXIT_USAGE;
 
 	if (parse_opts(&j, &cli, argc, argv))
 		goto done;
-	ret = ML_EXIT_FAIL;
-	if (ml_cli_open(&cli, &s, &sel))
+	if ((ret = ml_cli_open(&cli, &s, &sel)))
 		goto done;
+	ret = ML_EXIT_FAIL;
 	if (plan(&j, s, &sel))
 		goto done;
 	if (ml_out_open(&out, j.out, s))
 		goto done;
 	out_open = true;
-	if (j.is_png && out.is_stdout && ml_isatty(STDOUT_FILENO)) {
-		ml_err("refusing to write a PNG to a terminal; redirect it or give -o FILE");
-		goto done;
+	if (j.map) {
+		if (ml_out_open(&map, j.map, s))
+			goto done;
+		map_open = true;
 	}
 	if (open_writer(&j, out.f, s, &sel, &cli))
 		goto done;
@@ -718,6 +713,8 @@ int cmd_image(int argc, char **argv)
 		}
 		j.done += c.len;
 		progress(&j, false);
+		if (ml_out_check(&out))	/* a full disk or a closed pipe: stop now */
+			goto done;
 	}
 	if (j.ent && feed_runs(&j, j.eval, j.ehole, ml_entropy_finish(j.ent, j.eval, j.ehole)))
 		goto done;
@@ -731,10 +728,7 @@ int cmd_image(int argc, char **argv)
 	}
 	j.png = NULL;
 	j.bmp = NULL;
-	if (ml_out_commit(&out))
-		goto done;
-	out_open = false;
-	if (j.map && write_map(&j, s, &sel, s))
+	if (j.map && write_map(&j, s, &sel, &map))
 		goto done;
 
 	uint64_t holes = ml_stream_hole_bytes(st);
@@ -745,13 +739,22 @@ int cmd_image(int argc, char **argv)
 						  : "left out (--holes skip)")
 			       : "drawn in the hole colour");
 	}
+	/* The exit status is decided before anything is committed: 1 leaves no file. */
 	ret = ml_cli_finish(&cli, holes != 0);
+	if (ret == ML_EXIT_OK) {
+		struct ml_out *outs[] = { &out, &map };
+		if (ml_out_commit_all(outs, map_open ? 2 : 1))
+			ret = ML_EXIT_FAIL;
+		out_open = map_open = false;
+	}
 done:
 	if (j.png)
 		ml_png_abort(j.png);
 	ml_bmp_abort(j.bmp);
 	if (out_open)
 		ml_out_abort(&out);
+	if (map_open)
+		ml_out_abort(&map);
 	ml_stream_free(st);
 	free(j.raw);
 	free(j.hole);

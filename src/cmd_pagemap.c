@@ -45,8 +45,20 @@ const char cmd_pagemap_help[] =
 	"  --layout hilbert|linear  --physical picture layout (default hilbert)\n\n";
 
 enum {
-	OPT_JSON = ML_OPT_FIRST_CMD, OPT_CSV, OPT_PAGES, OPT_OUT, OPT_WIDTH, OPT_COLOR,
+	OPT_CSV = ML_OPT_FIRST_CMD, OPT_PAGES, OPT_WIDTH, OPT_COLOR,
 	OPT_NOSCAN, OPT_PHYSICAL, OPT_LAYOUT,
+};
+
+/* pagemap's own options; -o, --json and the source options are cli.c's. */
+const struct option cmd_pagemap_opts[] = {
+	{ "csv", no_argument, NULL, OPT_CSV },
+	{ "pages", no_argument, NULL, OPT_PAGES },
+	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "no-scan", no_argument, NULL, OPT_NOSCAN },
+	{ "physical", no_argument, NULL, OPT_PHYSICAL },
+	{ "layout", required_argument, NULL, OPT_LAYOUT },
+	{ NULL, 0, NULL, 0 },
 };
 
 #define BATCH ((size_t)1 << 16)	/* pages per read */
@@ -494,10 +506,7 @@ static int run(struct job *j, const struct ml_selection *sel)
 	}
 	if (j->json) {
 		json_t *root = json_object();
-		if (j->live)
-			json_object_set_new(root, "pid", json_integer(j->s->pid));
-		else
-			json_object_set_new(root, "source", ml_json_str(j->s->name));
+		json_object_set_new(root, "source", ml_json_source(j->s, NULL, NULL));
 		json_object_set_new(root, "page_size", json_integer(j->ps));
 		if (j->live) {
 			json_object_set_new(root, "scan", json_boolean(j->scan && ml_pagemap_has_scan(j->pm)));
@@ -688,6 +697,7 @@ static int physical(struct job *j)
 	if (!ret) {
 		if (j->json) {
 			json_t *root = json_object(), *c = json_object(), *rs = json_array();
+			json_object_set_new(root, "source", ml_json_source(NULL, "physical", NULL));
 			json_object_set_new(root, "page_size", json_integer(ps));
 			json_object_set_new(root, "pages", json_integer((json_int_t)total));
 			for (size_t i = 0; i < nr; i++) {
@@ -701,7 +711,7 @@ static int physical(struct job *j)
 				json_object_set_new(c, phys_class[k].name, json_integer((json_int_t)counts[k]));
 			json_object_set_new(root, "counts", c);
 			ret = ml_json_print(root, stdout);
-		} else {
+		} else if (!j->out || strcmp(j->out, "-")) {	/* not onto the picture on stdout */
 			char h[32];
 			printf("System RAM: %" PRIu64 " pages (%s) in %zu ranges\n", total,
 			       ml_human_size(total * ps, h, sizeof h), nr);
@@ -716,28 +726,14 @@ static int physical(struct job *j)
 
 static int parse(struct job *j, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		ML_CLI_LONGOPTS,
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "csv", no_argument, NULL, OPT_CSV },
-		{ "pages", no_argument, NULL, OPT_PAGES },
-		{ "output", required_argument, NULL, OPT_OUT },
-		{ "width", required_argument, NULL, OPT_WIDTH },
-		{ "color", required_argument, NULL, OPT_COLOR },
-		{ "no-scan", no_argument, NULL, OPT_NOSCAN },
-		{ "physical", no_argument, NULL, OPT_PHYSICAL },
-		{ "layout", required_argument, NULL, OPT_LAYOUT },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, h;
-	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING "o:", opts, NULL)) != -1) {
+	bool layout_set = false, noscan_set = false;
+	int c;
+	ml_cli_init(&j->cli, argc, argv);
+	while ((c = ml_cli_next(&j->cli)) > 0) {
 		switch (c) {
-		case OPT_JSON: j->json = true; break;
 		case OPT_CSV: j->csv = true; break;
 		case OPT_PAGES: j->pages = true; break;
-		case 'o':
-		case OPT_OUT: j->out = optarg; break;
-		case OPT_NOSCAN: j->scan = false; break;
+		case OPT_NOSCAN: j->scan = false; noscan_set = true; break;
 		case OPT_PHYSICAL: j->physical = true; break;
 		case OPT_WIDTH:
 			if (ml_parse_uint(optarg, 1, 65536, &j->width))
@@ -752,29 +748,46 @@ static int parse(struct job *j, int argc, char **argv)
 			if (strcmp(optarg, "hilbert") && strcmp(optarg, "linear"))
 				return ml_usage_error("--layout %s: expected hilbert or linear", optarg), -1;
 			j->hilbert = !strcmp(optarg, "hilbert");
+			layout_set = true;
 			break;
-		default:
-			h = ml_cli_option(&j->cli, c, optarg);
-			if (h == 0)
-				ml_cli_bad_option(c, argv);
-			if (h <= 0)
-				return -1;
 		}
 	}
+	if (c < 0)
+		return -1;
+	if (j->physical)
+		ml_cli_mode(&j->cli, "--physical");
+	if (ml_cli_done(&j->cli))
+		return -1;
+	j->json = j->cli.json;
+	j->out = j->cli.out;
 	if (j->json && j->csv)
 		return ml_usage_error("--json and --csv exclude each other"), -1;
 	if (j->pages && !j->csv)
-		return ml_usage_error("--pages goes with --csv"), -1;
+		return ml_cli_refuse("--pages", "it is a form of --csv");
+	if (j->physical && j->csv)
+		return ml_cli_refuse("--csv", "--physical reports counts (--json) or a picture (-o)");
 	if (j->out && (j->csv || (j->json && !j->physical)))
 		return ml_usage_error("-o draws a picture; it does not go with --json or --csv"), -1;
-	if (j->out && strcmp(j->out, "-") && strcasecmp(ml_path_ext(j->out), "png"))
+	if (j->out && strcasecmp(ml_path_ext(j->out), "png") &&
+	    (*ml_path_ext(j->out) || !ml_out_is_stream(j->out)))
 		return ml_usage_error("%s: the picture is a PNG (name it .png)", j->out), -1;
-	if (j->physical) {
-		if (optind < argc)
-			return ml_usage_error("--physical takes no SOURCE"), -1;
-		return 0;
+	if (layout_set && !(j->physical && j->out))
+		return ml_cli_refuse("--layout", "it lays out the --physical picture (-o OUT.png)");
+	bool term_map = !j->physical && !j->out && !j->json && !j->csv;
+	if (j->width) {
+		if (j->physical && (!j->out || j->hilbert))
+			return ml_cli_refuse("--width", "the --physical picture has it only in --layout linear");
+		if (!j->physical && !j->out && !term_map)
+			return ml_cli_refuse("--width", "it shapes the map or the picture, not --json or --csv");
+		if (term_map && j->width > 256)
+			return ml_usage_error("--width %llu: the terminal map takes 1 to 256 pages a line",
+					      (unsigned long long)j->width), -1;
 	}
-	return ml_cli_source(&j->cli, argc, argv);
+	if (j->color_word && !term_map)
+		return ml_cli_refuse("--color", "it colours the terminal map; this run prints none");
+	if (noscan_set && (j->physical || !j->cli.live))
+		return ml_cli_refuse("--no-scan", "PAGEMAP_SCAN is read from a live process only");
+	return 0;
 }
 
 int cmd_pagemap(int argc, char **argv)
@@ -791,8 +804,9 @@ int cmd_pagemap(int argc, char **argv)
 		ret = physical(&j) ? ML_EXIT_FAIL : ML_EXIT_OK;
 		goto done;
 	}
-	if (ml_cli_open(&j.cli, &j.s, &sel))
+	if ((ret = ml_cli_open(&j.cli, &j.s, &sel)))
 		goto done;
+	ret = ML_EXIT_FAIL;
 	j.ps = j.s->page_size;
 	j.live = j.s->kind == ML_SRC_LIVE;
 	if (j.live) {
@@ -812,8 +826,6 @@ int cmd_pagemap(int argc, char **argv)
 	}
 	if (!j.width)
 		j.width = j.out ? 256 : 80;
-	if (!j.out && j.width > 256)
-		j.width = 256;
 	j.color = ml_ansi_want_color(j.color_word, stdout) > 0;
 	j.line = ml_malloc(2 * j.width);
 	if (j.out) {
@@ -847,14 +859,17 @@ int cmd_pagemap(int argc, char **argv)
 	if (j.png) {
 		struct ml_png *p = j.png;
 		j.png = NULL;
-		if (ml_png_end(p) || ml_out_commit(&out))
+		if (ml_png_end(p))
 			goto done;
-		out_open = false;
 	}
 	if (ml_stdout_done()) {
 		goto done;
 	}
+	/* Decided before the commit: a run that exits 1 leaves no file. */
 	ret = ml_cli_finish(&j.cli, j.exited);
+	if (ret == ML_EXIT_OK && out_open && ml_out_commit(&out))
+		ret = ML_EXIT_FAIL;
+	out_open = false;
 done:
 	ml_png_abort(j.png);
 	if (out_open)

@@ -17,31 +17,9 @@ const char cmd_regions_help[] =
 	"start, end, size, permissions, kind, captured bytes, file offset, path.\n\n"
 	"  --json                print JSON instead of a table\n\n";
 
-enum { OPT_JSON = ML_OPT_FIRST_CMD };
-
-static json_t *source_json(const struct ml_space *s)
-{
-	json_t *src = json_object();
-	json_object_set_new(src, "kind", json_string(ml_src_name(s->kind)));
-	json_object_set_new(src, "name", ml_json_str(s->name));
-	if (s->pid)
-		json_object_set_new(src, "pid", json_integer(s->pid));
-	if (s->comm)
-		json_object_set_new(src, "comm", ml_json_str(s->comm));
-	if (s->args)
-		json_object_set_new(src, "args", ml_json_str(s->args));
-	if (s->kind != ML_SRC_LIVE) {
-		json_object_set_new(src, "file_size", json_integer((json_int_t)s->file_size));
-		json_object_set_new(src, "truncated", json_boolean(s->truncated));
-		json_object_set_new(src, "missing", json_integer((json_int_t)s->missing));
-	}
-	if (s->kind == ML_SRC_CORE) {
-		json_object_set_new(src, "threads", json_integer(s->nthreads));
-		json_object_set_new(src, "nt_file_page_size",
-				    s->has_nt_file ? json_integer(s->nt_file_page_size) : json_null());
-	}
-	return src;
-}
+const struct option cmd_regions_opts[] = {
+	{ NULL, 0, NULL, 0 },
+};
 
 static json_t *piece_json(const struct ml_space *s, const struct ml_piece *p, uint64_t captured)
 {
@@ -74,11 +52,12 @@ static int dump(json_t *j, FILE *f)
 	return r;
 }
 
-static int print_json(const struct ml_space *s, const struct ml_selection *sel)
+static int print_json(const struct ml_space *s, const struct ml_selection *sel, uint64_t *size_out,
+		      uint64_t *cap_out)
 {
 	uint64_t size = 0, cap = 0;
 	fputs("{\"source\": ", stdout);
-	if (dump(source_json(s), stdout))
+	if (dump(ml_json_source(s, NULL, NULL), stdout))
 		return -1;
 	fputs(",\n \"regions\": [", stdout);
 	for (size_t i = 0; i < sel->n; i++) {
@@ -89,6 +68,8 @@ static int print_json(const struct ml_space *s, const struct ml_selection *sel)
 		size += sel->p[i].end - sel->p[i].start;
 		cap += c;
 	}
+	*size_out = size;
+	*cap_out = cap;
 	json_t *tot = json_object();
 	json_object_set_new(tot, "regions", json_integer((json_int_t)sel->n));
 	json_object_set_new(tot, "size", json_integer((json_int_t)size));
@@ -100,7 +81,15 @@ static int print_json(const struct ml_space *s, const struct ml_selection *sel)
 	return ferror(stdout) ? -1 : 0;
 }
 
-static void print_table(const struct ml_space *s, const struct ml_selection *sel)
+/* "0x1a2b": hex with 0x, also for 0 (which %#llx prints as plain "0"). */
+static const char *hex(uint64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "0x%llx", (unsigned long long)v);
+	return buf;
+}
+
+static void print_table(const struct ml_space *s, const struct ml_selection *sel, uint64_t *size_out,
+			uint64_t *cap_out)
 {
 	char h1[32], h2[32];
 	printf("# %s source ", ml_src_name(s->kind));
@@ -121,14 +110,14 @@ static void print_table(const struct ml_space *s, const struct ml_selection *sel
 	for (size_t i = 0; i < sel->n; i++) {
 		const struct ml_piece *p = &sel->p[i];
 		const struct ml_region *r = &s->r[p->region];
-		char perms[5];
+		char perms[5], off[24];
 		uint64_t c = ml_piece_captured(s, p);
 		ml_perms_str(r->prot, perms);
-		printf("%#018llx %#018llx %10s %-5s %-8s %10s %#10llx  ",
+		/* "0x%016llx", not "%#018llx": # drops the 0x of a zero address */
+		printf("0x%016llx 0x%016llx %10s %-5s %-8s %10s %10s  ",
 		       (unsigned long long)p->start, (unsigned long long)p->end,
 		       ml_human_size(p->end - p->start, h1, sizeof h1), perms, ml_kind_name(r->kind),
-		       ml_human_size(c, h2, sizeof h2),
-		       (unsigned long long)(r->file_offset + (p->start - r->start)));
+		       ml_human_size(c, h2, sizeof h2), hex(r->file_offset + (p->start - r->start), off, sizeof off));
 		if (r->path)
 			ml_fputs_escaped(stdout, r->path);
 		if (r->deleted)
@@ -137,51 +126,41 @@ static void print_table(const struct ml_space *s, const struct ml_selection *sel
 		size += p->end - p->start;
 		cap += c;
 	}
-	printf("# %zu regions, %s, %s captured", sel->n, ml_human_size(size, h1, sizeof h1),
+	printf("# %zu region%s, %s, %s captured", sel->n, sel->n == 1 ? "" : "s", ml_human_size(size, h1, sizeof h1),
 	       ml_human_size(cap, h2, sizeof h2));
 	if (size)
 		printf(" (%.1f%%)", 100.0 * (double)cap / (double)size);
 	putchar('\n');
+	*size_out = size;
+	*cap_out = cap;
 }
 
 int cmd_regions(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		ML_CLI_LONGOPTS,
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct ml_cli cli = { 0 };
-	bool json = false;
+	struct ml_cli cli;
 	int c, ret = ML_EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING, opts, NULL)) != -1) {
-		if (c == OPT_JSON) {
-			json = true;
-			continue;
-		}
-		int h = ml_cli_option(&cli, c, optarg);
-		if (h == 0)
-			ml_cli_bad_option(c, argv);
-		if (h <= 0)
-			goto out;
-	}
-	if (ml_cli_source(&cli, argc, argv))
+	ml_cli_init(&cli, argc, argv);
+	while ((c = ml_cli_next(&cli)) > 0)
+		;	/* regions has no options of its own */
+	if (c < 0 || ml_cli_done(&cli))
 		goto out;
 	struct ml_space *s;
 	struct ml_selection sel;
-	ret = ML_EXIT_FAIL;
-	if (ml_cli_open(&cli, &s, &sel))
+	if ((ret = ml_cli_open(&cli, &s, &sel)))
 		goto out;
-	if (json) {
+	ret = ML_EXIT_FAIL;
+	uint64_t size = 0, cap = 0;
+	if (cli.json) {
 		/* It only fails writing: ml_stdout_done() below says why. */
-		(void)print_json(s, &sel);
+		(void)print_json(s, &sel, &size, &cap);
 	} else {
-		print_table(s, &sel);
+		print_table(s, &sel, &size, &cap);
 	}
 	if (ml_stdout_done()) {
 		goto close;
 	}
-	ret = ml_cli_finish(&cli, s->truncated);
+	/* --strict: a selection the source could not deliver in full is incomplete. */
+	ret = ml_cli_finish(&cli, s->truncated || cap < size);
 close:
 	ml_selection_free(&sel);
 	ml_space_close(s);

@@ -42,13 +42,23 @@ const char cmd_sound_help[] =
 	"bytes do not fill is completed with silence (and said so on stderr).\n\n";
 
 enum {
-	OPT_OUTPUT = ML_OPT_FIRST_CMD,
-	OPT_RATE,
+	OPT_RATE = ML_OPT_FIRST_CMD,
 	OPT_ENCODING,
 	OPT_CHANNELS,
 	OPT_PRESET,
 	OPT_HOLES,
 	OPT_SECONDS,
+};
+
+/* sound's own options; -o and the source options are cli.c's. */
+const struct option cmd_sound_opts[] = {
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "encoding", required_argument, NULL, OPT_ENCODING },
+	{ "channels", required_argument, NULL, OPT_CHANNELS },
+	{ "preset", required_argument, NULL, OPT_PRESET },
+	{ "holes", required_argument, NULL, OPT_HOLES },
+	{ "seconds", required_argument, NULL, OPT_SECONDS },
+	{ NULL, 0, NULL, 0 },
 };
 
 #define RATE_MAX 1000000
@@ -81,10 +91,6 @@ static int sound_option(struct sound_opts *so, int c, const char *arg)
 {
 	uint64_t v;
 	switch (c) {
-	case 'o':
-	case OPT_OUTPUT:
-		so->out = arg;
-		return 1;
 	case OPT_RATE:
 		if (ml_parse_uint(arg, 1, RATE_MAX, &v)) {
 			ml_usage_error("--rate %s: expected a sample rate from 1 to %d Hz", arg, RATE_MAX);
@@ -191,14 +197,6 @@ static int put(struct job *j, const uint8_t *data, uint8_t silence, uint64_t n)
 	return 0;
 }
 
-/* Is stdout something libsndfile can seek (a regular file)? */
-static bool stdout_seekable(void)
-{
-	struct stat st;
-	return fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
-	       lseek(STDOUT_FILENO, 0, SEEK_CUR) != (off_t)-1;
-}
-
 /* Says why silence was added at the end; not a warning: no data is missing. */
 static void note_padding(uint64_t pad, uint64_t partial, uint64_t frame)
 {
@@ -219,9 +217,10 @@ static int run(struct ml_cli *cli, const struct sound_opts *so, enum ml_containe
 {
 	struct ml_space *s;
 	struct ml_selection sel;
-	if (ml_cli_open(cli, &s, &sel))
-		return ML_EXIT_FAIL;
-	int ret = ML_EXIT_FAIL;
+	int ret = ml_cli_open(cli, &s, &sel);
+	if (ret)
+		return ret;
+	ret = ML_EXIT_FAIL;
 	const struct ml_enc_info *ei = ml_enc_get(so->enc);
 	uint64_t frame = (uint64_t)ei->bytes * so->channels;
 	uint64_t kh = known_holes(s, &sel);
@@ -246,7 +245,8 @@ static int run(struct ml_cli *cli, const struct sound_opts *so, enum ml_containe
 	struct ml_out o;
 	if (ml_out_open(&o, so->out, s))
 		goto out;
-	bool stream = o.is_stdout && !stdout_seekable();
+	/* libsndfile seeks back to fix sizes only where it can: a regular file */
+	bool stream = !o.seekable;
 	const char *why, *name = o.is_stdout ? "standard output" : so->out;
 	struct job j = { .out_name = name };
 	struct ml_stream *st = NULL;
@@ -294,8 +294,6 @@ static int run(struct ml_cli *cli, const struct sound_opts *so, enum ml_containe
 		ml_err("%s: write failed: %s", name, why);
 		goto abort;
 	}
-	if (ml_out_commit(&o))
-		goto out_buf;
 	note_padding(pad, taken % frame, frame);
 	if (holes) {
 		char h[32];
@@ -305,7 +303,12 @@ static int run(struct ml_cli *cli, const struct sound_opts *so, enum ml_containe
 	if (tail)
 		ml_warn("%llu byte(s) of silence appended: the WAV header sent to the pipe promised them",
 			(unsigned long long)tail);
-	ret = ml_cli_finish(cli, holes || s->truncated || tail);
+	/* Decided before the commit: a run that exits 1 leaves no file. */
+	ret = ml_cli_finish(cli, holes || s->truncated || s->exited || tail);
+	if (ret != ML_EXIT_OK)
+		goto abort;
+	if (ml_out_commit(&o))
+		ret = ML_EXIT_FAIL;
 	goto out_buf;
 abort:
 	if (j.w)
@@ -322,22 +325,12 @@ out:
 
 int cmd_sound(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		ML_CLI_LONGOPTS,
-		{ "output", required_argument, NULL, OPT_OUTPUT },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "encoding", required_argument, NULL, OPT_ENCODING },
-		{ "channels", required_argument, NULL, OPT_CHANNELS },
-		{ "preset", required_argument, NULL, OPT_PRESET },
-		{ "holes", required_argument, NULL, OPT_HOLES },
-		{ "seconds", required_argument, NULL, OPT_SECONDS },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct ml_cli cli = { 0 };
+	struct ml_cli cli;
 	struct sound_opts so = { .enc = ML_ENC_U8, .rate = 8000, .channels = 1 };
 	const char *preset = "memgaze";
 	int c, ret = ML_EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING "o:", opts, NULL)) != -1) {
+	ml_cli_init(&cli, argc, argv);
+	while ((c = ml_cli_next(&cli)) > 0) {
 		if (c == OPT_PRESET) {
 			if (strcmp(optarg, "memgaze") && strcmp(optarg, "dump2wave")) {
 				ml_usage_error("--preset %s: expected memgaze or dump2wave", optarg);
@@ -346,14 +339,12 @@ int cmd_sound(int argc, char **argv)
 			preset = optarg;
 			continue;
 		}
-		int h = sound_option(&so, c, optarg);
-		if (h == 0)
-			h = ml_cli_option(&cli, c, optarg);
-		if (h == 0)
-			ml_cli_bad_option(c, argv);
-		if (h <= 0)
+		if (sound_option(&so, c, optarg) < 0)
 			goto out;
 	}
+	if (c < 0 || ml_cli_done(&cli))
+		goto out;
+	so.out = cli.out;
 	if (!strcmp(preset, "dump2wave")) {
 		/* Dump2Wave's header: 44.1 kHz, 16-bit, stereo */
 		if (!so.enc_set)
@@ -363,14 +354,9 @@ int cmd_sound(int argc, char **argv)
 		if (!so.channels_set)
 			so.channels = 2;
 	}
-	if (ml_cli_source(&cli, argc, argv))
-		goto out;
-	if (!so.out) {
-		ml_usage_error("missing -o OUT (an audio file, or - for WAV on standard output)");
-		goto out;
-	}
+	/* The extension names the container; "-", a device or a FIFO without one get WAV. */
 	enum ml_container cont = ML_CONT_WAV;
-	if (strcmp(so.out, "-")) {
+	if (*ml_path_ext(so.out) || !ml_out_is_stream(so.out)) {
 		const char *ext = ml_path_ext(so.out);
 		char low[16];
 		size_t n = strlen(ext);
@@ -384,9 +370,6 @@ int cmd_sound(int argc, char **argv)
 				       so.out, ext, ml_container_exts);
 			goto out;
 		}
-	} else if (ml_isatty(STDOUT_FILENO)) {
-		ml_usage_error("-o -: standard output is a terminal; pipe it (e.g. to aplay) or name a file");
-		goto out;
 	}
 	if (so.seconds > 0 && floor(so.seconds * so.rate) < 1) {
 		ml_usage_error("--seconds %g at %u Hz is less than one frame", so.seconds, so.rate);

@@ -29,15 +29,21 @@ const char cmd_triage_help[] =
 	"  --system              every readable process\n"
 	"  --yara RULES          also report YARA matches (a file or a directory)\n"
 	"  --severity LEVEL      only findings at or above info, low, medium or high\n"
-	"  --json                one JSON document\n"
-	"  --jsonl               one JSON object per finding, a line each\n\n";
+	"  --jsonl               one JSON object per finding, a line each (with its source)\n\n";
 
 enum {
 	OPT_SYSTEM = ML_OPT_FIRST_CMD,
 	OPT_YARA,
 	OPT_SEVERITY,
-	OPT_JSON,
 	OPT_JSONL,
+};
+
+const struct option cmd_triage_opts[] = {
+	{ "system", no_argument, NULL, OPT_SYSTEM },
+	{ "yara", required_argument, NULL, OPT_YARA },
+	{ "severity", required_argument, NULL, OPT_SEVERITY },
+	{ "jsonl", no_argument, NULL, OPT_JSONL },
+	{ NULL, 0, NULL, 0 },
 };
 
 enum out_mode { OUT_TABLE, OUT_JSON, OUT_JSONL };
@@ -98,18 +104,6 @@ static void proc_free(struct proc *p)
 	}
 	free(p->f);
 	memset(p, 0, sizeof *p);
-}
-
-static json_t *source_json(const struct ml_space *s)
-{
-	json_t *src = json_object();
-	json_object_set_new(src, "kind", json_string(ml_src_name(s->kind)));
-	json_object_set_new(src, "name", ml_json_str(s->name));
-	if (s->pid)
-		json_object_set_new(src, "pid", json_integer(s->pid));
-	if (s->comm)
-		json_object_set_new(src, "comm", ml_json_str(s->comm));
-	return src;
 }
 
 static json_t *finding_json(const struct ml_space *s, const struct found *f)
@@ -214,7 +208,7 @@ static void print_proc(struct job *j, const struct ml_space *s, const struct pro
 	if (j->out == OUT_JSONL) {
 		for (size_t i = 0; i < p->n; i++) {
 			json_t *o = finding_json(s, &p->f[i]);
-			json_object_set_new(o, "source", source_json(s));
+			json_object_set_new(o, "source", ml_json_source(s, NULL, NULL));
 			json_object_set_new(o, "schema", json_integer(ML_TRIAGE_SCHEMA));
 			dump(o);
 			putchar('\n');
@@ -226,7 +220,7 @@ static void print_proc(struct job *j, const struct ml_space *s, const struct pro
 			fputs(j->first_json ? "\n  " : ",\n  ", stdout);
 			j->first_json = false;
 			fputs("{\"source\": ", stdout);
-			dump(source_json(s));
+			dump(ml_json_source(s, NULL, NULL));
 			fputs(", \"findings\": [", stdout);
 		}
 		for (size_t i = 0; i < p->n; i++) {
@@ -317,8 +311,11 @@ static int run_system(struct job *j, const struct ml_open_opts *oo)
 		pids[np++] = (int)pid;
 	}
 	closedir(d);
-	if (j->out == OUT_JSON)
-		fputs("{\"system\": true, \"schema\": " ML_STR(ML_TRIAGE_SCHEMA) ", \"processes\": [", stdout);
+	if (j->out == OUT_JSON) {
+		fputs("{\"source\": ", stdout);
+		dump(ml_json_source(NULL, "system", NULL));
+		fputs(",\n \"schema\": " ML_STR(ML_TRIAGE_SCHEMA) ",\n \"processes\": [", stdout);
+	}
 	j->first_json = true;
 	for (size_t i = 0; i < np; i++) {
 		char name[32], why[512];
@@ -394,16 +391,7 @@ static int parse_sev(const char *a, enum ml_sev *s)
 
 int cmd_triage(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		ML_CLI_LONGOPTS,
-		{ "system", no_argument, NULL, OPT_SYSTEM },
-		{ "yara", required_argument, NULL, OPT_YARA },
-		{ "severity", required_argument, NULL, OPT_SEVERITY },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "jsonl", no_argument, NULL, OPT_JSONL },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct ml_cli cli = { 0 };
+	struct ml_cli cli;
 	struct job j = { .min = ML_SEV_INFO };
 	j.topts.entropy_bits = 7.8;
 	j.topts.entropy_min = 16 * 4096;
@@ -411,37 +399,32 @@ int cmd_triage(int argc, char **argv)
 	const char *yara = NULL;
 	struct ml_yara *y = NULL;
 	int c, ret = ML_EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ML_CLI_OPTSTRING, opts, NULL)) != -1) {
+	ml_cli_init(&cli, argc, argv);
+	while ((c = ml_cli_next(&cli)) > 0) {
 		switch (c) {
-		case OPT_SYSTEM: system = true; continue;
-		case OPT_YARA: yara = optarg; continue;
+		case OPT_SYSTEM: system = true; break;
+		case OPT_YARA: yara = optarg; break;
 		case OPT_SEVERITY:
 			if (parse_sev(optarg, &j.min)) {
 				ml_usage_error("--severity %s: expected info, low, medium or high", optarg);
 				goto out;
 			}
-			continue;
-		case OPT_JSON: j.out = OUT_JSON; continue;
-		case OPT_JSONL: j.out = OUT_JSONL; continue;
+			break;
+		case OPT_JSONL: j.out = OUT_JSONL; break;
 		}
-		int h = ml_cli_option(&cli, c, optarg);
-		if (h == 0)
-			ml_cli_bad_option(c, argv);
-		if (h <= 0)
-			goto out;
 	}
-	if (system) {
-		if (optind < argc) {
-			ml_usage_error("--system takes no SOURCE (got '%s')", argv[optind]);
-			goto out;
-		}
-		if (cli.nspecs || cli.open.freeze || cli.open.as != ML_SRC_AUTO || cli.base_set) {
-			ml_usage_error("--system reads every process whole: --region, --freeze, --as and --base do not apply");
-			goto out;
-		}
-	} else if (ml_cli_source(&cli, argc, argv)) {
+	if (c < 0)
+		goto out;
+	if (system)
+		ml_cli_mode(&cli, "--system");
+	if (ml_cli_done(&cli))
+		goto out;
+	if (cli.json && j.out == OUT_JSONL) {
+		ml_usage_error("--json and --jsonl: choose one");
 		goto out;
 	}
+	if (cli.json)
+		j.out = OUT_JSON;
 	ret = ML_EXIT_FAIL;
 	if (yara && ml_yara_load(&y, yara))
 		goto out;
@@ -454,12 +437,12 @@ int cmd_triage(int argc, char **argv)
 	}
 	struct ml_space *s;
 	struct ml_selection sel;
-	if (ml_cli_open(&cli, &s, &sel))
+	if ((ret = ml_cli_open(&cli, &s, &sel)))
 		goto out;
 	ml_selection_free(&sel);
 	if (j.out == OUT_JSON) {
 		fputs("{\"source\": ", stdout);
-		dump(source_json(s));
+		dump(ml_json_source(s, NULL, NULL));
 		fputs(",\n \"schema\": " ML_STR(ML_TRIAGE_SCHEMA) ",\n \"findings\": [", stdout);
 	}
 	triage_one(&j, s, false);

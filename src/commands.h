@@ -1,24 +1,18 @@
 /*
- * commands: the table of subcommands.  Each lives in its own cmd_NAME.c,
- * exporting cmd_NAME() and its help text cmd_NAME_help[]; main.c lists them.
+ * commands: the subcommands.  Each lives in its own cmd_NAME.c, exporting
+ * cmd_NAME(), its help text cmd_NAME_help[] and its own options
+ * cmd_NAME_opts[]; main.c lists them in the command table (struct
+ * ml_command, cli.h), whose flags say what each takes.
  */
 #ifndef ML_COMMANDS_H
 #define ML_COMMANDS_H
 
-struct ml_command {
-	const char *name;
-	int (*run)(int argc, char **argv);	/* argv[0] is the command name */
-	const char *summary;
-	const char *help;
-	int source_opts;	/* reads a SOURCE: its help ends with ml_cli_help */
-};
-
-extern const struct ml_command ml_commands[];
-const struct ml_command *ml_find_command(const char *name);
+#include "cli.h"
 
 #define ML_DECLARE_CMD(n)                    \
 	int cmd_##n(int argc, char **argv);   \
-	extern const char cmd_##n##_help[]
+	extern const char cmd_##n##_help[];   \
+	extern const struct option cmd_##n##_opts[]
 
 ML_DECLARE_CMD(regions);
 ML_DECLARE_CMD(image);

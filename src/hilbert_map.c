@@ -221,9 +221,12 @@ static json_t *head_json(const struct ml_hmap *m)
 	return o;
 }
 
-int ml_hmap_json(const struct ml_hmap *m, FILE *f)
+int ml_hmap_json(const struct ml_hmap *m, json_t *source, FILE *f)
 {
-	json_t *o = head_json(m);
+	json_t *o = json_object(), *head = head_json(m);
+	json_object_set_new(o, "source", source);
+	json_object_update(o, head);
+	json_decref(head);
 	json_object_set_new(o, "runs", runs_json(m, 0));
 	return ml_json_print(o, f);
 }

@@ -42,8 +42,8 @@ void ml_hmap_free(struct ml_hmap *m);
 
 /* The PNG; -1 after a diagnostic. */
 int ml_hmap_png(const struct ml_hmap *m, FILE *f);
-/* The --map JSON (steals nothing); -1 after a diagnostic. */
-int ml_hmap_json(const struct ml_hmap *m, FILE *f);
+/* The --map JSON, opened by source (memlens(1)'s "source" object, taken); -1 on a write error. */
+int ml_hmap_json(const struct ml_hmap *m, json_t *source, FILE *f);
 /* The HTML page around png (the PNG's bytes); -1 on a write error. */
 int ml_hmap_html(const struct ml_hmap *m, FILE *f, const uint8_t *png, size_t len);
 

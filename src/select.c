@@ -6,6 +6,9 @@
 #include "select.h"
 #include "util.h"
 
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,33 +21,82 @@ static const struct {
 	{ "vsyscall", ML_KIND_VSYSCALL }, { "phys", ML_KIND_PHYS }, { "raw", ML_KIND_RAW },
 };
 
+/* Room for a reason that names the part of a spec that did not parse. */
+static char why_buf[256];
+
+__attribute__((format(printf, 2, 3)))
+static int bad(const char **why, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why_buf, sizeof why_buf, fmt, ap);
+	va_end(ap);
+	*why = why_buf;
+	return -1;
+}
+
+static bool all_hex(const char *s, size_t n)
+{
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		n -= 2;
+	}
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Does arg start like an address or a range?  It does when it starts with
+ * 0x or a decimal digit, or when the text before its first '-' or '+' is
+ * hex digits (7f00a000-7f00c000).  Such a spec must parse as a range: a
+ * typo is a usage error, not a search for a path nobody has.
+ */
+static bool looks_like_range(const char *arg)
+{
+	if (isdigit((unsigned char)arg[0]))
+		return true;
+	const char *op = strpbrk(arg, "-+");
+	return op && op > arg && all_hex(arg, (size_t)(op - arg));
+}
+
 /* "A-B" or "A+LEN" with hex A, B (0x optional) and LEN (or decimal+K/M/G). */
 static int parse_range(const char *arg, struct ml_spec *out, const char **why)
 {
 	const char *op = strpbrk(arg, "-+");
-	if (!op || op == arg)
-		return 1;
+	if (!op) {
+		if (ml_parse_addr(arg, &out->start))
+			return bad(why, "'%s' is not a hex address (for a path containing it, write path:TEXT)", arg);
+		return bad(why, "'%s' is one address, not a range: write START-END or START+LEN", arg);
+	}
 	char *a = ml_strndup(arg, (size_t)(op - arg));
 	uint64_t start, x;
-	int bad = ml_parse_addr(a, &start);
+	int r = ml_parse_addr(a, &start);
+	if (r)
+		bad(why, "the start address '%s' is not hex", a);
 	free(a);
-	if (bad)
-		return 1;
+	if (r)
+		return -1;
+	const char *rest = op + 1;
+	if (!*rest)
+		return bad(why, "the %s is missing", *op == '-' ? "end address" : "length");
 	if (*op == '-') {
-		if (ml_parse_addr(op + 1, &x))
-			return 1;
+		if (ml_parse_addr(rest, &x))
+			return bad(why, "the end address '%s' is not hex", rest);
 		if (x <= start) {
 			*why = "the range ends before it starts";
 			return -1;
 		}
 		out->end = x;
 	} else {
-		/* Plain digits are hex, like addresses; a K/M/G suffix means a size. */
-		const char *l = op + 1;
-		size_t n = strlen(l);
-		int r = n && strchr("kKmMgGtT", l[n - 1]) ? ml_parse_size(l, &x) : ml_parse_addr(l, &x);
-		if (r)
-			return 1;
+		/* Plain digits are hex, like addresses; a K/M/G/T suffix means a size. */
+		size_t n = strlen(rest);
+		bool sized = strchr("kKmMgGtT", rest[n - 1]) != NULL;
+		if (sized ? ml_parse_size(rest, &x) : ml_parse_addr(rest, &x))
+			return bad(why, "the length '%s' is not a hex number or a size like 4K, 2M or 1G", rest);
 		if (x == 0) {
 			*why = "the range is empty";
 			return -1;
@@ -77,18 +129,27 @@ int ml_spec_parse(const char *arg, struct ml_spec *out, const char **why)
 		return 0;
 	}
 	if (!strncmp(arg, "path:", 5)) {
-		if (!arg[5])
+		if (!arg[5]) {
+			*why = "path: needs the text to look for";
 			return -1;
+		}
 		out->type = ML_SPEC_PATH;
 		out->text = ml_strdup(arg + 5);
 		return 0;
 	}
-	int r = parse_range(arg, out, why);
-	if (r <= 0)
-		return r;
+	if (looks_like_range(arg))
+		return parse_range(arg, out, why);
 	out->type = ML_SPEC_PATH;
 	out->text = ml_strdup(arg);
 	return 0;
+}
+
+const char *ml_spec_kind_word(enum ml_kind k)
+{
+	for (size_t i = 0; i < ML_ARRAY_SIZE(kind_words); i++)
+		if (kind_words[i].kind == k)
+			return kind_words[i].name;
+	return NULL;
 }
 
 void ml_spec_free(struct ml_spec *s)

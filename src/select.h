@@ -24,9 +24,16 @@ struct ml_spec {
 	uint64_t start, end;	/* ML_SPEC_RANGE: [start, end) */
 };
 
-/* Parses one SPEC; on error returns -1 and sets *why. */
+/*
+ * Parses one SPEC; on error returns -1 and sets *why (valid until the next
+ * call), which names the part that did not parse.  A spec that starts like
+ * an address or a range (0x..., a digit, or hex digits before '-' or '+')
+ * must be a well-formed range; other words are kinds or path substrings.
+ */
 int ml_spec_parse(const char *arg, struct ml_spec *out, const char **why);
 void ml_spec_free(struct ml_spec *s);
+/* The --region word for regions of kind k, or NULL when there is none. */
+const char *ml_spec_kind_word(enum ml_kind k);
 
 /* One selected piece: [start, end) inside region `region`. */
 struct ml_piece {

@@ -28,8 +28,7 @@ const char *ml_src_name(enum ml_src s)
 	}
 }
 
-/* "1234", "pid:1234" or "self" give a pid; anything else is a path. */
-static int source_pid(const char *src, int *pid)
+int ml_source_pid(const char *src, int *pid)
 {
 	uint64_t v;
 	if (!strcmp(src, "self")) {
@@ -101,7 +100,7 @@ int ml_space_open(struct ml_space **out, const char *source, const struct ml_ope
 	s->fd = -1;
 	s->page_size = (unsigned)sysconf(_SC_PAGESIZE);
 
-	int isp = source_pid(source, &pid);
+	int isp = ml_source_pid(source, &pid);
 	if (isp < 0) {
 		ml_err("%s: not a valid pid", source);
 		r = -1;

@@ -61,6 +61,12 @@ struct ml_space {
 
 const char *ml_src_name(enum ml_src s);
 
+/*
+ * "1234", "pid:1234" or "self": 1 with *pid set; any other text names a
+ * file: 0; "pid:abc", "0" or a number past the pid range: -1.
+ */
+int ml_source_pid(const char *src, int *pid);
+
 /* Opens SOURCE; on failure prints one diagnostic and returns -1. */
 int ml_space_open(struct ml_space **out, const char *source, const struct ml_open_opts *o);
 void ml_space_close(struct ml_space *s);

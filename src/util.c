@@ -28,6 +28,30 @@ void ml_diag_capture(char *buf, size_t len)
 		buf[0] = '\0';
 }
 
+static bool progress_shown;
+
+void ml_progress(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	fputc('\r', f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	/* Erase to the end of the line: a shorter line leaves nothing stale. */
+	fputs("\033[K", f);
+	fflush(f);
+	progress_shown = true;
+}
+
+void ml_progress_end(FILE *f)
+{
+	if (!progress_shown)
+		return;
+	fputs("\r\033[K", f);
+	fflush(f);
+	progress_shown = false;
+}
+
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
 	if (capture) {
@@ -36,6 +60,7 @@ static void vmsg(const char *kind, const char *fmt, va_list ap)
 			vsnprintf(capture, capture_len, fmt, ap);
 		return;
 	}
+	ml_progress_end(stderr);
 	fputs("memlens: ", stderr);
 	if (ml_cmd)
 		fprintf(stderr, "%s: ", ml_cmd);
@@ -186,14 +211,33 @@ int ml_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Length of a valid, printable UTF-8 sequence at s, or 0. */
-static size_t utf8_ok(const unsigned char *s)
+/*
+ * Code points that pass through as UTF-8 but must not reach a reader raw:
+ * C1 controls (U+0080-U+009F: some terminals obey them), the bidirectional
+ * formatting characters (U+061C, U+200E/F, U+202A-E, U+2066-9: they
+ * reorder what a responder reads) and the line and paragraph separators
+ * (U+2028/9: some viewers break lines on them).
+ */
+static bool cp_hidden(uint32_t cp)
+{
+	return (cp >= 0x80 && cp < 0xa0) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+	       cp == 0x2028 || cp == 0x2029;
+}
+
+/*
+ * Length of the UTF-8 sequence at s when it is valid and safe to show as
+ * it is, else 0.  ctl: whether ASCII control bytes (below 0x20) count as
+ * safe (JSON escapes those itself).  A backslash is never "safe": it is
+ * the escape character of the escaped form.
+ */
+static size_t utf8_ok(const unsigned char *s, bool ctl)
 {
 	unsigned c = s[0];
 	size_t n;
 	uint32_t cp;
 	if (c < 0x80)
-		return (c >= 0x20 && c != 0x7f) ? 1 : 0;
+		return (c >= 0x20 || ctl) && c != 0x7f && c != '\\' ? 1 : 0;
 	if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; }
 	else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; }
 	else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; }
@@ -203,31 +247,36 @@ static size_t utf8_ok(const unsigned char *s)
 			return 0;
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
-	/* Overlong forms, surrogates, C1 controls and beyond Unicode. */
+	/* Overlong forms, surrogates, beyond Unicode, and what must not show. */
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
-	    (cp >= 0x80 && cp < 0xa0))
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || cp_hidden(cp))
 		return 0;
 	return n;
 }
 
-/* Shared walk: keep=printable runs, the rest as \xNN or a short escape. */
-static char *escape(const char *s, bool only_invalid)
+/*
+ * The one escaped form of untrusted text (see util.h).  Every byte that is
+ * not kept as it is becomes \\ (the backslash), \n \t \r, or \xNN, so the
+ * text can always be turned back into the exact bytes.
+ */
+static char *escape(const char *s, size_t len, bool json)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t cap = strlen(s) * 4 + 1, o = 0;
+	/*
+	 * A NUL-terminated copy: the UTF-8 check reads ahead, and stops at a
+	 * NUL (never a continuation byte) instead of at the end of the bytes.
+	 */
+	char *copy = ml_malloc(len + 1);
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	const unsigned char *p = (const unsigned char *)copy, *end = p + len;
+	size_t cap = len * 4 + 1, o = 0;
 	char *out = ml_malloc(cap);
-	while (*p) {
-		size_t n = utf8_ok(p);
-		if (n && !(*p == '\\' && !only_invalid)) {
+	while (p < end) {
+		size_t n = *p ? utf8_ok(p, json) : 0;
+		if (n) {
 			memcpy(out + o, p, n);
 			o += n;
 			p += n;
-			continue;
-		}
-		if (only_invalid && *p < 0x80) {
-			/* JSON escapes controls itself; keep them as they are. */
-			out[o++] = (char)*p++;
 			continue;
 		}
 		const char *e = NULL;
@@ -246,17 +295,28 @@ static char *escape(const char *s, bool only_invalid)
 		p++;
 	}
 	out[o] = '\0';
+	free(copy);
 	return out;
 }
 
 char *ml_escape(const char *s)
 {
-	return escape(s, false);
+	return escape(s, strlen(s), false);
+}
+
+char *ml_escape_n(const char *s, size_t n)
+{
+	return escape(s, n, false);
 }
 
 char *ml_utf8_clean(const char *s)
 {
-	return escape(s, true);
+	return escape(s, strlen(s), true);
+}
+
+char *ml_utf8_clean_n(const char *s, size_t n)
+{
+	return escape(s, n, true);
 }
 
 void ml_fputs_escaped(FILE *f, const char *s)

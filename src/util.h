@@ -54,12 +54,34 @@ int ml_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int ml_parse_addr(const char *s, uint64_t *out);
 int ml_parse_size(const char *s, uint64_t *out);
 
-/* Writes s to f with control bytes, backslashes and invalid UTF-8 escaped. */
+/*
+ * Untrusted text (paths, process names, arguments from maps or cores) is
+ * shown in one escaped form that keeps what is printable, valid UTF-8 and
+ * turns everything else into backslash escapes: \\ for a backslash, \n \t
+ * \r, and \xNN for each other byte — ASCII controls, DEL, invalid UTF-8,
+ * and the UTF-8 bytes of C1 controls, bidirectional formatting characters
+ * (U+061C, U+200E/F, U+202A-E, U+2066-9) and U+2028/9.  Decoding the
+ * escapes gives back the exact bytes: no two inputs share an output.
+ *
+ * ml_escape: that form, for terminals, tables and PNG text.
+ * ml_utf8_clean: the same for JSON, where jansson escapes the ASCII
+ * controls itself: they are left as they are (and a JSON reader gets them
+ * back as the control characters they were).
+ */
 void ml_fputs_escaped(FILE *f, const char *s);
-/* Same escaping into a new string (for column widths and JSON). */
 char *ml_escape(const char *s);
-/* A copy that is valid UTF-8: invalid bytes become the text \xNN. */
 char *ml_utf8_clean(const char *s);
+/* The same for n bytes that may hold NULs (matched memory): a NUL is \x00. */
+char *ml_escape_n(const char *s, size_t n);
+char *ml_utf8_clean_n(const char *s, size_t n);
+
+/*
+ * A progress line on f (stderr, a terminal): each call rewrites the line
+ * and clears what a longer earlier one left; ml_progress_end() removes it.
+ * Diagnostics remove it before they print.
+ */
+void ml_progress(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ml_progress_end(FILE *f);
 
 /*
  * Reads a whole small text file (/proc's) into a NUL-terminated buffer;

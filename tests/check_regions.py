@@ -121,6 +121,10 @@ def compare(kind, snap_path, regions_path, read_at, source):
         fail(f"{kind}: only {len(want)} byte samples to check")
     out = subprocess.run([read_at, source] + args, check=True, capture_output=True,
                          text=True).stdout.split()
+    # zip() would stop at the shorter list: a reader that printed fewer
+    # lines than asked for must fail, not pass on what it did print.
+    if len(out) != len(want):
+        fail(f"{kind}: read_at printed {len(out)} samples for {len(want)} asked")
     for (addr, hexdata), line in zip(want, out):
         if line != hexdata:
             fail(f"{kind}: bytes at {addr:#x}: memlens {line} != /proc/PID/mem {hexdata}")

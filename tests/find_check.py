@@ -23,8 +23,31 @@ import sys
 MiB = 1 << 20
 
 
+def unescape(t):
+    """memlens's escaped form (memlens(1)) back to the bytes, as latin-1 text."""
+    out, i = bytearray(), 0
+    b = t.encode('utf-8')
+    while i < len(b):
+        if b[i] != 0x5c:
+            out.append(b[i])
+            i += 1
+            continue
+        c = b[i + 1:i + 2]
+        if c == b'x':
+            out.append(int(b[i + 2:i + 4], 16))
+            i += 4
+        else:
+            out += {b'\\': b'\\', b'n': b'\n', b't': b'\t', b'r': b'\r'}[c]
+            i += 2
+    return out.decode('latin-1')
+
+
 def load(path):
-    return [json.loads(line) for line in open(path) if line.strip()]
+    ms = [json.loads(line) for line in open(path) if line.strip()]
+    for m in ms:
+        if 'text' in m:
+            m['text'] = unescape(m['text'])
+    return ms
 
 
 def fail(msg):

@@ -18,7 +18,7 @@ head -c -4096 "$T/d.lime" >"$T/cut.lime"
 grep -q "could not be read" "$T/err" || fail "no warning about holes: $(cat "$T/err")"
 "$MEMLENS" image "$T/cut.lime" -o "$T/skip.png" --width 64 --holes skip 2>/dev/null || fail "holes skip"
 "$MEMLENS" image "$T/cut.lime" -o "$T/strict.png" --strict 2>/dev/null && fail "--strict accepted holes"
-[ ! -e "$T/strict.png" ] || true
+[ ! -e "$T/strict.png" ] || fail "--strict exited 1 but left $T/strict.png"
 $PY - "$T/cut.lime" "$T/mark.png" "$T/skip.png" "$T/map.json" <<'PY' || fail "hole pixels"
 import json, struct, sys
 from PIL import Image

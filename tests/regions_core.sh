@@ -66,7 +66,7 @@ python3 "$CHECK" compare gcore "$T/snap.json" "$T/g.json" "$READ_AT" "$G" || exi
 python3 - "$T/g.json" "$SPEC_PID" <<'PY' || fail "gcore source fields"
 import json, sys
 s = json.load(open(sys.argv[1]))['source']
-assert s['pid'] == int(sys.argv[2]) and s['comm'] == 'specimen', s
+assert s['pid'] == int(sys.argv[2]) and s['name'] == 'specimen', s
 assert s['nt_file_page_size'] == 1, s     # gdb's convention
 PY
 

@@ -56,6 +56,30 @@ static void test_parse_bad(void **st)
 	assert_int_equal(ml_spec_parse("0x2000-0x2000", &s, &why), -1);
 	assert_int_equal(ml_spec_parse("0x2000+0", &s, &why), -1);
 	assert_int_equal(ml_spec_parse("0xffffffffffffffff+2", &s, &why), -1);
+	/* a spec that starts like a range must be one, and the bad part is named */
+	assert_int_equal(ml_spec_parse("0x10+zz", &s, &why), -1);
+	assert_non_null(strstr(why, "'zz'"));
+	assert_int_equal(ml_spec_parse("0x7f+2X", &s, &why), -1);
+	assert_non_null(strstr(why, "'2X'"));
+	assert_int_equal(ml_spec_parse("0x1-", &s, &why), -1);
+	assert_non_null(strstr(why, "end address is missing"));
+	assert_int_equal(ml_spec_parse("0x1+", &s, &why), -1);
+	assert_non_null(strstr(why, "length is missing"));
+	assert_int_equal(ml_spec_parse("0xg0-0x100", &s, &why), -1);
+	assert_non_null(strstr(why, "'0xg0'"));
+	assert_int_equal(ml_spec_parse("0x10", &s, &why), -1);
+	assert_non_null(strstr(why, "one address"));
+	assert_int_equal(ml_spec_parse("7f00-xyz", &s, &why), -1);
+	assert_int_equal(ml_spec_parse("cafe-data", &s, &why), -1);	/* hex, then '-': a range */
+	/* words that merely contain - or + stay path searches */
+	assert_int_equal(ml_spec_parse("ld-linux", &s, &why), 0);
+	assert_int_equal(s.type, ML_SPEC_PATH);
+	ml_spec_free(&s);
+	assert_int_equal(ml_spec_parse("libstdc++", &s, &why), 0);
+	assert_int_equal(s.type, ML_SPEC_PATH);
+	ml_spec_free(&s);
+	assert_string_equal(ml_spec_kind_word(ML_KIND_HEAP), "heap");
+	assert_null(ml_spec_kind_word(ML_KIND_OTHER));
 }
 
 static struct ml_space *space(void)

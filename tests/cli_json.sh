@@ -1,0 +1,81 @@
+#!/bin/bash
+# Every command's JSON against doc/memlens.schema.json (python3-jsonschema),
+# "source" first and right by independent oracles (/proc, os.stat, the C
+# library's confstr, gdb's core of a known pid); and the escaped form of
+# untrusted text: a name holding the four characters \xff and one holding
+# the byte 0xff come out different, and each decodes back to its bytes.
+. "$TESTS_SRCDIR/lib.sh"
+PY=/usr/bin/python3
+SCHEMA="$TESTS_SRCDIR/../doc/memlens.schema.json"
+CHECK="$PY $TESTS_SRCDIR/cli_json.py $SCHEMA"
+head -c 40000 /dev/urandom >"$T/in.raw"
+start_specimen
+P=$SPEC_PID
+live="kind=live path=null pid=$P name=comm:$P page_size=pagesize glibc=null"
+raw="kind=raw path=$T/in.raw pid=null name=null page_size=pagesize glibc=null file_size=size:$T/in.raw"
+
+"$MEMLENS" regions "$P" --json >"$T/a.json" && $CHECK "$T/a.json" regions $live || fail "regions live"
+"$MEMLENS" regions "$T/in.raw" --json >"$T/a.json" && $CHECK "$T/a.json" regions $raw || fail "regions raw"
+"$MEMLENS" pagemap "$P" --json >"$T/a.json" 2>/dev/null && $CHECK "$T/a.json" report $live || fail "pagemap live"
+"$MEMLENS" pagemap "$T/in.raw" --json >"$T/a.json" && $CHECK "$T/a.json" report $raw || fail "pagemap raw"
+"$MEMLENS" pagemap --physical --json >"$T/a.json" &&
+	$CHECK "$T/a.json" report kind=physical path=null pid=null name=null page_size=pagesize || fail "pagemap --physical"
+"$MEMLENS" heap "$P" --json >"$T/a.json" &&
+	$CHECK "$T/a.json" report kind=live pid=$P name=comm:$P glibc=glibc || fail "heap live"
+"$MEMLENS" heap "$P" --json --chunks >"$T/a.json" && $CHECK "$T/a.json" report kind=live glibc=glibc ||
+	fail "heap --chunks"
+"$MEMLENS" hilbert "$P" -o "$T/h.png" --map "$T/a.json" && $CHECK "$T/a.json" report $live || fail "hilbert live"
+"$MEMLENS" hilbert "$T/in.raw" -o "$T/h.png" --map "$T/a.json" && $CHECK "$T/a.json" report $raw ||
+	fail "hilbert raw"
+"$MEMLENS" hilbert --system -o "$T/h.png" --map "$T/a.json" 2>/dev/null &&
+	$CHECK "$T/a.json" report kind=system pid=null || fail "hilbert --system"
+"$MEMLENS" image "$T/in.raw" -o "$T/i.png" --map "$T/a.json" && $CHECK "$T/a.json" report $raw || fail "image raw"
+"$MEMLENS" image "$P" --region heap -o "$T/i.png" --map "$T/a.json" && $CHECK "$T/a.json" report $live ||
+	fail "image live"
+# A LiME file and a gdb core of the specimen (its pid and name are in the notes).
+"$PY" - "$T/d.lime" <<'PY'
+import os, struct, sys
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IIQQ8x', 0x4C694D45, 1, 0x1000, 0x2fff) + os.urandom(0x2000))
+PY
+"$MEMLENS" regions "$T/d.lime" --json >"$T/a.json" &&
+	$CHECK "$T/a.json" regions kind=lime path="$T/d.lime" pid=null file_size=size:"$T/d.lime" || fail "regions lime"
+gcore -o "$T/core" "$P" >/dev/null 2>&1 || fail "gcore failed"
+"$MEMLENS" regions "$T/core.$P" --json >"$T/a.json" &&
+	$CHECK "$T/a.json" regions kind=core path="$T/core.$P" pid=$P name=specimen nt_file_page_size=1 \
+		file_size=size:"$T/core.$P" || fail "regions core"
+"$MEMLENS" heap "$T/core.$P" --json >"$T/a.json" && $CHECK "$T/a.json" report kind=core pid=$P glibc=glibc ||
+	fail "heap core"
+
+# Untrusted names: \xff as four characters, the byte 0xff, DEL, a backslash,
+# a newline and U+202E.  Each JSON path decodes back to its exact bytes, so
+# no two names share one; the table escapes them all.
+"$PY" - "$T" "$MEMLENS" <<'PY' || fail "escaping of untrusted names"
+import json, os, re, subprocess, sys
+t, memlens = sys.argv[1], sys.argv[2]
+names = [b'a\\xff', b'a\xff', b'del\x7f', b'back\\slash', b'new\nline', b'rlo\xe2\x80\xaeexe.gpj', b'caf\xc3\xa9']
+def decode(s):
+    out, i = bytearray(), 0
+    while i < len(s):
+        if s[i] == '\\' and s[i + 1] == '\\':
+            out += b'\\'; i += 2
+        elif s[i] == '\\' and s[i + 1] == 'x':
+            out.append(int(s[i + 2:i + 4], 16)); i += 4
+        else:
+            out += s[i].encode(); i += 1
+    return bytes(out)
+seen = {}
+for n in names:
+    p = os.path.join(os.fsencode(t), n)
+    open(p, 'wb').write(b'x' * 100)
+    j = subprocess.run([memlens, 'regions', p, '--json'], check=True, capture_output=True).stdout
+    path = json.loads(j)['source']['path']
+    assert decode(path) == p, (n, path)
+    assert path not in seen, (n, seen.get(path))
+    seen[path] = n
+    assert not re.search('[\x7f\x80-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]', path), path
+    table = subprocess.run([memlens, 'regions', p], check=True, capture_output=True).stdout
+    assert not re.search(rb'[\x00-\x09\x0b-\x1f\x7f]|\xe2\x80\xae|\xc2[\x80-\x9f]', table), table
+assert len(seen) == len(names)
+PY
+echo "json OK"

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Every command x every option of memlens, against a table written here
+from the man pages and issue 11 item 18 (not from memlens's code):
+
+- an option a command takes is accepted (exit 0, or 1 where the table says
+  the run itself may fail, never 2);
+- every other option is refused: exit 2 and exactly one stderr line,
+  "memlens: CMD: ...", that names the option;
+- `memlens CMD --help` lists exactly the options the table says it takes.
+
+  cli_matrix.py MEMLENS TMPDIR PID PATTERN_START
+"""
+import os
+import re
+import subprocess
+import sys
+
+MEMLENS, T, PID, PAT = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+RAW = os.path.join(T, 'in.raw')
+with open(RAW, 'wb') as f:
+    f.write(os.urandom(65536))
+LIVE_SEL = ['--region', f'{PAT}+64K']   # a small live selection: fast runs
+
+# A value for every option memlens has, valid wherever the option applies.
+VALUE = {
+    '--as': 'raw', '--base': '1000', '--region': 'raw', '--output': None, '--map': None,
+    '--html': None, '--bpp': '24', '--width': '16', '--order': 'bgr', '--palette': 'gray',
+    '--holes': 'skip', '--scale': '2', '--fit': '100x100', '--dpi': '72', '--level': '1',
+    '--threads': '1', '--layout': 'hilbert', '--rate': '8000', '--encoding': 'u8',
+    '--channels': '1', '--preset': 'memgaze', '--seconds': '1', '--color': 'never',
+    '--glibc': '2.36', '--by': 'rss',
+}
+FLAGS = ['--freeze', '--strict', '--quiet', '--json', '--alpha', '--bottom-up', '--csv',
+         '--pages', '--no-scan', '--physical', '--chunks', '--system']
+ALL = sorted(set(VALUE) | set(FLAGS))
+
+
+def out(name):
+    return os.path.join(T, name)
+
+
+# What each command takes.  Each option: (source, extra arguments that make
+# it apply, allowed exit codes).  'live' is the running specimen, 'file' a
+# raw file; the option itself is added with its VALUE.
+def src_opts(live_sel):
+    return {
+        '--as': ('file', [], {0}),
+        '--base': ('file', [], {0}),
+        '--strict': ('file', [], {0}),
+        '--quiet': ('file', [], {0}),
+        '--freeze': ('live', live_sel, {0}),
+    }
+
+
+TABLE = {
+    'regions': dict(base=[], opts={**src_opts([]), '--region': ('file', [], {0}), '--json': ('file', [], {0})}),
+    'image': dict(base=['-o', out('i.png')], live_sel=LIVE_SEL, opts={
+        **src_opts(LIVE_SEL), '--region': ('file', [], {0}), '--output': ('file', [], {0}),
+        '--map': ('file', [], {0}), '--bpp': ('file', [], {0}), '--width': ('file', [], {0}),
+        '--order': ('file', [], {0}), '--palette': ('file', ['--bpp', '8'], {0}),
+        '--alpha': ('file', ['--bpp', '32'], {0}), '--holes': ('file', [], {0}),
+        '--bottom-up': ('file', ['-o', out('i.bmp')], {0}), '--scale': ('file', [], {0}),
+        '--fit': ('file', [], {0}), '--dpi': ('file', [], {0}), '--level': ('file', [], {0}),
+        '--threads': ('file', [], {0}), '--layout': ('file', [], {0})}),
+    'sound': dict(base=['-o', out('s.wav')], live_sel=LIVE_SEL, opts={
+        **src_opts(LIVE_SEL), '--region': ('file', [], {0}), '--output': ('file', [], {0}),
+        '--rate': ('file', [], {0}), '--encoding': ('file', [], {0}), '--channels': ('file', [], {0}),
+        '--preset': ('file', [], {0}), '--holes': ('file', [], {0}), '--seconds': ('file', [], {0})}),
+    'pagemap': dict(base=[], opts={
+        **src_opts([]), '--region': ('file', [], {0}), '--output': ('file', [], {0}),
+        '--json': ('file', [], {0}), '--csv': ('file', [], {0}), '--pages': ('file', ['--csv'], {0}),
+        '--width': ('file', [], {0}), '--color': ('file', [], {0}), '--no-scan': ('live', [], {0}),
+        '--physical': (None, [], {0}), '--layout': (None, ['--physical', '-o', out('p.png')], {0})}),
+    'heap': dict(base=[], opts={
+        **src_opts([]), '--output': ('live', [], {0}), '--json': ('live', [], {0}),
+        '--chunks': ('live', ['--json'], {0}), '--width': ('live', [], {0}), '--color': ('live', [], {0}),
+        '--glibc': ('live', [], {0})}),
+    'hilbert': dict(base=['-o', out('h.png')], opts={
+        **src_opts([]), '--region': ('file', [], {0}), '--output': ('file', [], {0}),
+        '--html': ('file', [], {0}), '--map': ('file', [], {0}), '--system': (None, [], {0}),
+        '--by': (None, ['--system'], {0})}),
+}
+# heap on a raw file finds no glibc heap: that run may fail, but not as a usage error
+for o in ('--as', '--base', '--strict', '--quiet'):
+    TABLE['heap']['opts'][o] = ('file', [], {1})
+
+# Options refused only in some modes or combinations (issue 11 item 18).
+REFUSED_COMBOS = [
+    ('pagemap', ['self', '--layout', 'hilbert'], '--layout'),
+    ('pagemap', ['--physical', '--region', 'heap'], '--region'),
+    ('pagemap', ['--physical', '--freeze'], '--freeze'),
+    ('pagemap', [RAW, '--no-scan'], '--no-scan'),
+    ('pagemap', ['self', '--json', '--color', 'never'], '--color'),
+    ('pagemap', ['self', '--json', '--width', '10'], '--width'),
+    ('pagemap', ['self', '--width', '1000'], '--width'),
+    ('hilbert', ['--system', '--freeze', '-o', out('x.png')], '--freeze'),
+    ('hilbert', ['--system', '--region', 'heap', '-o', out('x.png')], '--region'),
+    ('hilbert', ['self', '--by', 'rss', '-o', out('x.png')], '--by'),
+    ('regions', [RAW, '--freeze'], '--freeze'),
+    ('regions', ['self', '--as', 'raw'], '--as'),
+    ('regions', ['self', '--base', '1000'], '--base'),
+    ('regions', [RAW, '--as', 'lime', '--base', '1000'], '--base'),
+    ('heap', ['self', '--width', '2000'], '--width'),
+    ('heap', ['self', '--region', 'heap'], '--region'),
+    ('heap', ['self', '--json', '--width', '10'], '--width'),
+    ('heap', ['self', '-o', out('x.png'), '--color', 'never'], '--color'),
+    ('heap', ['self', '--chunks'], '--chunks'),
+    ('image', [RAW, '-o', out('x.bmp'), '--level', '3'], '--level'),
+    ('image', [RAW, '-o', out('x.png'), '--bottom-up'], '--bottom-up'),
+    ('image', [RAW, '-o', out('x.png'), '--bpp', '8', '--order', 'bgr'], '--order'),
+]
+
+failures = []
+
+
+def run(args):
+    p = subprocess.run([MEMLENS] + args, capture_output=True, text=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    return p.returncode, p.stderr
+
+
+def with_opt(opt):
+    return ['-o' if opt == '--output' else opt] + \
+        ([VALUE[opt]] if VALUE.get(opt) else [])
+
+
+def value_for(cmd, opt):
+    if opt == '--output':
+        return {'image': out('v.png'), 'sound': out('v.wav'), 'pagemap': out('v.png'),
+                'heap': out('v.png'), 'hilbert': out('v.png')}.get(cmd, out('v.png'))
+    if opt == '--map':
+        return out('v.json')
+    if opt == '--html':
+        return out('v.html')
+    return VALUE.get(opt)
+
+
+def cmdline(cmd, opt, source, extra):
+    t = TABLE[cmd]
+    src = {'live': [PID], 'file': [RAW], None: []}[source]
+    base = list(t['base'])
+    if opt == '--output':
+        base = []      # the -o under test replaces the base's
+    v = value_for(cmd, opt)
+    o = ['-o' if opt == '--output' else opt] + ([v] if v else [])
+    return [cmd] + src + base + extra + o
+
+
+def refused(cmd, args, opt, why):
+    rc, err = run([cmd] + args)
+    lines = err.splitlines()
+    shown = '-o' if opt == '--output' else opt
+    if rc != 2 or len(lines) != 1 or not lines[0].startswith(f'memlens: {cmd}: ') or shown not in lines[0]:
+        failures.append(f'{why}: memlens {cmd} {" ".join(args)}: exit {rc}, stderr {err!r}')
+
+
+# 1. what each command takes is accepted
+for cmd, t in TABLE.items():
+    for opt, (source, extra, codes) in t['opts'].items():
+        args = cmdline(cmd, opt, source, extra)
+        if source is None:     # a mode that reads no SOURCE
+            args = [cmd] + extra + list(t['base']) + with_opt(opt)
+        rc, err = run(args)
+        if rc not in codes:
+            failures.append(f'accepted: memlens {" ".join(args)}: exit {rc}, wanted {codes}: {err.strip()}')
+
+# 2. every other option is refused, naming it
+for cmd, t in TABLE.items():
+    for opt in ALL:
+        if opt in t['opts']:
+            continue
+        v = value_for(cmd, opt)
+        args = [RAW] + list(t['base']) + ['-o' if opt == '--output' else opt] + ([v] if v else [])
+        refused(cmd, args, opt, 'not taken')
+
+# 3. combinations that cannot apply
+for cmd, args, opt in REFUSED_COMBOS:
+    refused(cmd, args, opt, 'combination')
+
+# 4. --help lists exactly what the command takes
+OPT = re.compile(r'^ {2}(?:-(\w), )?(--[a-z][\w-]*)', re.M)
+for cmd, t in TABLE.items():
+    rc, _ = run([cmd, '--help'])
+    text = subprocess.run([MEMLENS, cmd, '--help'], capture_output=True, text=True).stdout
+    rc2 = subprocess.run([MEMLENS, cmd, '-h'], capture_output=True, text=True)
+    if rc2.stdout != text or rc2.returncode != 0:
+        failures.append(f'{cmd}: -h differs from --help')
+    listed = {m.group(2) for m in OPT.finditer(text)} - {'--help'}
+    want = set(t['opts'])
+    if listed != want:
+        failures.append(f'{cmd} --help lists {sorted(listed - want)} it does not take, '
+                        f'and not {sorted(want - listed)}')
+
+for f in failures:
+    print('FAIL:', f, file=sys.stderr)
+runs = sum(len(t['opts']) for t in TABLE.values()) + \
+    sum(len(ALL) - len(t['opts']) for t in TABLE.values()) + len(REFUSED_COMBOS)
+print(f'{runs} command lines, {len(failures)} failures')
+sys.exit(1 if failures else 0)
