@@ -120,8 +120,15 @@ static bool starts_with(const char *s, const char *p)
 	return s && !strncmp(s, p, strlen(p));
 }
 
+/*
+ * Memory no file backs: anonymous, heap, stack, other pseudo-mappings, and
+ * shared anonymous memory, which maps lists as "/dev/zero (deleted)" or
+ * "/SYSV<key> (deleted)" (System V shared memory).
+ */
 static bool no_file(const struct ml_region *r)
 {
+	if (r->kind == ML_KIND_FILE)
+		return r->deleted && r->path && (!strcmp(r->path, "/dev/zero") || starts_with(r->path, "/SYSV"));
 	return r->kind == ML_KIND_ANON || r->kind == ML_KIND_HEAP || r->kind == ML_KIND_STACK ||
 	       r->kind == ML_KIND_OTHER;
 }
@@ -142,7 +149,7 @@ static void check_regions(struct tj *t)
 		if (starts_with(r->path, "/memfd:"))
 			emit(t, "memfd-exec", ML_SEV_HIGH, true, r->start, r->end, (long)i,
 			     head_json(t, r->start, true), "executable mapping of a memfd (a file only in memory)");
-		else if (r->kind == ML_KIND_FILE && r->deleted)
+		else if (r->kind == ML_KIND_FILE && r->deleted && !no_file(r))
 			emit(t, "deleted-exec", ML_SEV_HIGH, true, r->start, r->end, (long)i,
 			     head_json(t, r->start, true), "executable mapping of a deleted file");
 		if (starts_with(r->path, "/tmp/") || starts_with(r->path, "/dev/shm/") ||
@@ -304,6 +311,19 @@ static void page_done(struct scan *sc)
 	sc->have = 0;
 }
 
+static bool zero_page(const uint8_t *d)
+{
+	uint64_t acc = 0;
+	for (size_t i = 0; i < PAGE; i += 64) {
+		uint64_t w[8];
+		memcpy(w, d + i, sizeof w);
+		acc |= w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7];
+		if (acc)
+			return false;
+	}
+	return true;
+}
+
 static void scan_bytes(struct scan *sc, uint64_t addr, const uint8_t *d, size_t n)
 {
 	while (n) {
@@ -323,8 +343,13 @@ static void scan_bytes(struct scan *sc, uint64_t addr, const uint8_t *d, size_t 
 		size_t k = ML_MIN(n, PAGE - sc->have);
 		if (sc->have < sizeof sc->head)
 			memcpy(sc->head + sc->have, d, ML_MIN(k, sizeof sc->head - sc->have));
-		for (size_t i = 0; i < k; i++)
-			sc->hist[d[i]]++;
+		if (k == PAGE && zero_page(d)) {
+			/* Most of a big process: nothing to count, nothing to find. */
+			sc->hist[0] = PAGE;
+		} else {
+			for (size_t i = 0; i < k; i++)
+				sc->hist[d[i]]++;
+		}
 		sc->have += k;
 		addr += k;
 		d += k;
@@ -599,7 +624,7 @@ static void check_code(struct tj *t)
 	uint8_t *mb = ml_malloc(CMP_BLOCK), *fb = ml_malloc(CMP_BLOCK);
 	for (size_t i = 0; i < t->s->n; i++) {
 		const struct ml_region *r = &t->s->r[i];
-		if (r->kind != ML_KIND_FILE || !(r->prot & ML_PROT_X) || r->prot & ML_PROT_UNKNOWN ||
+		if (r->kind != ML_KIND_FILE || no_file(r) || !(r->prot & ML_PROT_X) || r->prot & ML_PROT_UNKNOWN ||
 		    r->deleted || !r->path || r->path[0] != '/' || starts_with(r->path, "/memfd:") ||
 		    !ml_region_captured_in(r, r->start, r->end))
 			continue;
