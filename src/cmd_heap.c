@@ -552,6 +552,28 @@ static int emit_png(struct job *j, struct ml_out *out)
 	return ml_png_end(p);
 }
 
+/*
+ * Nothing to show is a failure (exit 1) that says why: glibc malloc never
+ * ran, or main_arena's top could not be read.
+ */
+static int no_heap(struct job *j)
+{
+	size_t heaps = 0;
+	for (size_t i = 0; i < j->h.narenas; i++)
+		heaps += j->h.arenas[i].nheaps;
+	if (heaps || j->h.nmmapped)
+		return 0;
+	const struct ml_harena *a = &j->h.arenas[0];
+	if (!j->h.narenas)
+		ml_err("no glibc heap: main_arena could not be read");
+	else if (a->top)
+		ml_err("no glibc heap: main_arena 0x%" PRIx64 " has its top chunk at 0x%" PRIx64 ", which cannot be read",
+		       a->addr, a->top);
+	else
+		ml_err("no glibc heap: glibc malloc has not made one (main_arena 0x%" PRIx64 " has no top chunk)", a->addr);
+	return -1;
+}
+
 static int parse(struct job *j, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -597,14 +619,9 @@ static int parse(struct job *j, int argc, char **argv)
 		return ml_usage_error("%s: the picture is a PNG (name it .png)", j->out), -1;
 	if (j->cli.nspecs)
 		return ml_usage_error("heap finds its heaps itself; --region does not apply"), -1;
-	if (j->glibc) {
-		struct ml_glibc_layout L;
-		unsigned long v;
-		char *e;
-		if (strncmp(j->glibc, "2.", 2) || (v = strtoul(j->glibc + 2, &e, 10), *e) ||
-		    ml_glibc_layout((unsigned)v, &L))
-			return ml_usage_error("--glibc %s: expected 2.26 to 2.41", j->glibc), -1;
-	}
+	unsigned minor;
+	if (j->glibc && ml_glibc_version_parse(j->glibc, &minor))
+		return ml_usage_error("--glibc %s: expected 2.26 to 2.41", j->glibc), -1;
 	return ml_cli_source(&j->cli, argc, argv);
 }
 
@@ -624,7 +641,7 @@ int cmd_heap(int argc, char **argv)
 		ml_warn("%s is a %s dump: without mappings and paths, libc is hard to find", j.s->name,
 			ml_src_name(j.s->kind));
 	j.m = (struct ml_hmem){ .read = space_read, .ctx = j.s, .r = j.s->r, .nr = j.s->n };
-	if (ml_heap_analyse(&j.m, j.glibc, &j.h))
+	if (ml_heap_analyse(&j.m, j.glibc, &j.h) || no_heap(&j))
 		goto done;
 	if (!j.width)
 		j.width = j.out ? 256 : 80;

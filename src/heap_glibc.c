@@ -28,6 +28,8 @@
 #define MAX_HEAPS 4096			/* per arena */
 #define MAX_ARENAS 4096
 #define SCAN_MAX ((uint64_t)64 << 20)	/* largest writable mapping scanned for main_arena */
+#define VERSION_SCAN_MAX ((uint64_t)64 << 20)	/* bytes of one mapping or file searched for the version */
+#define VERSION_BUDGET ((uint64_t)256 << 20)	/* ... of all of them together */
 
 /* ---- the block cache ---- */
 
@@ -149,7 +151,7 @@ const char *ml_hbin_name(enum ml_hbin b)
 	return (unsigned)b < ML_HB__COUNT ? n[b] : NULL;
 }
 
-static int parse_minor(const char *p, const char *end, unsigned *minor)
+static const char *parse_minor(const char *p, const char *end, unsigned *minor)
 {
 	unsigned v = 0, d = 0;
 	while (p < end && *p >= '0' && *p <= '9' && d < 3) {
@@ -157,6 +159,17 @@ static int parse_minor(const char *p, const char *end, unsigned *minor)
 		d++;
 	}
 	if (!d || (p < end && *p >= '0' && *p <= '9'))
+		return NULL;
+	*minor = v;
+	return p;
+}
+
+int ml_glibc_version_parse(const char *s, unsigned *minor)
+{
+	struct ml_glibc_layout L;
+	size_t n = strlen(s);
+	unsigned v;
+	if (strncmp(s, "2.", 2) || parse_minor(s + 2, s + n, &v) != s + n || ml_glibc_layout(v, &L))
 		return -1;
 	*minor = v;
 	return 0;
@@ -172,7 +185,7 @@ int ml_glibc_version_in(const char *text, size_t n, unsigned *minor)
 			const char *f = memmem(p, (size_t)(end - p), keys[k], kl);
 			if (!f)
 				break;
-			if (!parse_minor(f + kl, end, minor))
+			if (parse_minor(f + kl, end, minor))
 				return 0;
 			p = f + 1;
 		}
@@ -180,73 +193,161 @@ int ml_glibc_version_in(const char *text, size_t n, unsigned *minor)
 	return -1;
 }
 
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b ? b + 1 : path;
+}
+
 static bool is_libc_path(const char *path)
 {
 	if (!path)
 		return false;
-	const char *b = strrchr(path, '/');
-	b = b ? b + 1 : path;
+	const char *b = base_name(path);
 	if (!strncmp(b, "libc.so", 7) && (b[7] == '\0' || b[7] == '.'))
 		return true;
 	return !strncmp(b, "libc-", 5) && b[5] >= '0' && b[5] <= '9';
 }
 
-/* "2.NN" from libc's name, else from its read-only mappings. */
+static bool has_libc(const struct ml_hmem *m)
+{
+	for (size_t i = 0; i < m->nr; i++)
+		if (is_libc_path(m->r[i].path))
+			return true;
+	return false;
+}
+
+/* The executable: the lowest mapping of a file at offset 0 (not a [pseudo] path). */
+static const char *exe_path(const struct ml_region *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].path && r[i].path[0] == '/' && r[i].file_offset == 0)
+			return r[i].path;
+	return NULL;
+}
+
+/*
+ * The file glibc's own bytes come from: libc, or for a static program,
+ * which maps no libc, the executable (exe non-NULL).
+ */
+static bool glibc_file(const struct ml_region *r, const char *exe)
+{
+	return exe ? r->path && !strcmp(r->path, exe) : is_libc_path(r->path);
+}
+
+static bool writable(const struct ml_region *r)
+{
+	return (r->prot & (ML_PROT_W | ML_PROT_UNKNOWN)) != 0;
+}
+
+/*
+ * Finds the version string in up to `limit` bytes from `get` (memory or a
+ * file), in 1 MiB blocks that overlap by 64 bytes so a string across two
+ * is found; *budget bounds all searches together.
+ */
+typedef size_t (*vget_fn)(void *ctx, uint64_t off, size_t n, uint8_t *buf);
+
+static int version_scan(vget_fn get, void *ctx, uint64_t limit, uint8_t *buf, uint64_t *budget, unsigned *minor)
+{
+	const size_t blk = (size_t)1 << 20, over = 64;
+	for (uint64_t o = 0; o < limit && *budget; o += blk - over) {
+		size_t want = (size_t)ML_MIN((uint64_t)blk, limit - o), n;
+		*budget -= ML_MIN(*budget, (uint64_t)want);
+		n = get(ctx, o, want, buf);
+		if (n && !ml_glibc_version_in((const char *)buf, n, minor))
+			return 0;
+		if (n < want || want < blk)
+			break;
+	}
+	return -1;
+}
+
+struct vmem {
+	struct ml_hmem *m;
+	uint64_t start;
+};
+
+/* Holes read as zeros, which hold no version: only a file ends early. */
+static size_t vget_mem(void *ctx, uint64_t off, size_t n, uint8_t *buf)
+{
+	struct vmem *v = ctx;
+	read_span(v->m, v->start + off, n, buf);
+	return n;
+}
+
+static size_t vget_file(void *ctx, uint64_t off, size_t n, uint8_t *buf)
+{
+	ssize_t k = pread(*(int *)ctx, buf, n, (off_t)off);
+	return k > 0 ? (size_t)k : 0;
+}
+
+/* A regular file, opened without side effects (no FIFO wait, no terminal); -1 otherwise. */
+static int open_regular(const char *path, struct stat *st)
+{
+	if (stat(path, st) || !S_ISREG(st->st_mode))
+		return -1;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, st) || !S_ISREG(st->st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * "2.NN" from libc's name, else from glibc's version string ("GNU C
+ * Library ... release version 2.NN") in the read-only mappings of libc or,
+ * for a static program, of the executable, else in that file on disk when
+ * its first page equals the one captured.  Hostile sources cannot make
+ * this long: only captured bytes are read, at most VERSION_SCAN_MAX of
+ * each mapping or file and VERSION_BUDGET in all; the first answer ends it.
+ */
 static int find_version(struct ml_hmem *m, unsigned *minor, const char **from)
 {
-	for (size_t i = 0; i < m->nr; i++) {
+	const char *exe = has_libc(m) ? NULL : exe_path(m->r, m->nr);
+	for (size_t i = 0; !exe && i < m->nr; i++) {
 		if (!is_libc_path(m->r[i].path))
 			continue;
-		const char *b = strrchr(m->r[i].path, '/');
-		b = b ? b + 1 : m->r[i].path;
+		const char *b = base_name(m->r[i].path);
 		if (!ml_glibc_version_in(b, strlen(b), minor)) {
 			*from = "libc file name";
 			return 0;
 		}
 	}
-	const size_t blk = (size_t)1 << 20, over = 64;
-	uint8_t *buf = ml_malloc(blk);
+	uint8_t *buf = ml_malloc((size_t)1 << 20);
+	uint64_t budget = VERSION_BUDGET;
 	int ret = -1;
-	for (size_t i = 0; i < m->nr && ret; i++) {
+	for (size_t i = 0; i < m->nr && ret && budget; i++) {
 		const struct ml_region *r = &m->r[i];
-		if (!is_libc_path(r->path) || ((r->prot & ML_PROT_W) && !(r->prot & ML_PROT_UNKNOWN)))
+		if (!glibc_file(r, exe) || (r->prot & ML_PROT_W))
 			continue;
-		/* Blocks overlap by `over` bytes so a string across two is found. */
-		for (uint64_t a = r->start; a < r->end && ret; a += blk - over) {
-			size_t n = (size_t)ML_MIN((uint64_t)blk, r->end - a);
-			if (read_span(m, a, n, buf) && !ml_glibc_version_in((const char *)buf, n, minor)) {
-				*from = "libc's version string";
-				ret = 0;
-			}
-			if (n < blk)
-				break;
+		struct vmem v = { m, r->start };
+		uint64_t n = ML_MIN(ml_region_cap_end(r) - r->start, VERSION_SCAN_MAX);
+		if (!version_scan(vget_mem, &v, n, buf, &budget, minor)) {
+			*from = exe ? "the executable's glibc version string" : "libc's version string";
+			ret = 0;
 		}
 	}
 	/*
-	 * Cores rarely hold libc's read-only data.  The file it was mapped
-	 * from still may: trusted only when its first page equals the one
-	 * the core captured.
+	 * Cores rarely hold read-only file data.  The file it was mapped from
+	 * still may: trusted only when its first page equals the one the core
+	 * captured.
 	 */
-	for (size_t i = 0; i < m->nr && ret; i++) {
+	for (size_t i = 0; i < m->nr && ret && budget; i++) {
 		const struct ml_region *r = &m->r[i];
-		if (!is_libc_path(r->path) || r->file_offset != 0 || r->captured < 4096)
-			continue;
-		int fd = open(r->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		uint8_t page[4096];
 		struct stat st;
+		if (!glibc_file(r, exe) || r->file_offset != 0 || ml_region_captured_in(r, r->start, r->end) < 4096)
+			continue;
+		int fd = open_regular(r->path, &st);
 		if (fd < 0)
 			continue;
-		uint8_t page[4096];
-		if (!fstat(fd, &st) && S_ISREG(st.st_mode) && pread(fd, buf, 4096, 0) == 4096 &&
-		    read_span(m, r->start, 4096, page) == 4096 && !memcmp(buf, page, 4096)) {
-			for (off_t o = 0; o < st.st_size && ret; o += (off_t)(blk - over)) {
-				ssize_t n = pread(fd, buf, blk, o);
-				if (n <= 0)
-					break;
-				if (!ml_glibc_version_in((const char *)buf, (size_t)n, minor)) {
-					*from = "the mapped libc file (its first page matches)";
-					ret = 0;
-				}
-			}
+		if (pread(fd, buf, 4096, 0) == 4096 && read_span(m, r->start, 4096, page) == 4096 &&
+		    !memcmp(buf, page, 4096) &&
+		    !version_scan(vget_file, &fd, ML_MIN((uint64_t)st.st_size, VERSION_SCAN_MAX), buf, &budget, minor)) {
+			*from = exe ? "the executable file (its first page matches)" :
+				      "the mapped libc file (its first page matches)";
+			ret = 0;
 		}
 		close(fd);
 	}
@@ -298,25 +399,30 @@ static int state_shape(const uint64_t *w, uint64_t addr, const struct ml_glibc_l
 	return empty;
 }
 
+/*
+ * Where main_arena can be: libc's writable data and the anonymous mapping
+ * right after it (the rest of its .bss); with no libc mapped (a static
+ * program), any file's writable data and the anonymous mapping after it.
+ * Paths, not kinds: a core's heap label is a guess.
+ */
+static bool arena_home(const struct ml_hmem *m, size_t i, bool libc)
+{
+	const struct ml_region *r = &m->r[i], *p = i ? &m->r[i - 1] : NULL;
+	bool file = libc ? is_libc_path(r->path) : r->path && r->path[0] == '/';
+	bool after = p && !r->path && p->end == r->start &&
+		     (libc ? is_libc_path(p->path) : p->path && p->path[0] == '/');
+	return writable(r) && (file || after) && r->end - r->start <= SCAN_MAX;
+}
+
 static size_t scan_candidates(struct ml_hmem *m, const struct ml_glibc_layout *forced,
 			      struct cand **out)
 {
 	size_t n = 0;
 	*out = NULL;
-	bool have_libc = false;
-	for (size_t i = 0; i < m->nr; i++)
-		if (is_libc_path(m->r[i].path))
-			have_libc = true;
+	bool libc = has_libc(m);
 	for (size_t i = 0; i < m->nr; i++) {
 		const struct ml_region *r = &m->r[i];
-		bool w = (r->prot & (ML_PROT_W | ML_PROT_UNKNOWN)) != 0;
-		bool ok;
-		if (have_libc)
-			ok = is_libc_path(r->path) ||
-			     (i > 0 && is_libc_path(m->r[i - 1].path) && !r->path && m->r[i - 1].end == r->start);
-		else
-			ok = r->path || (i > 0 && m->r[i - 1].path && !r->path && m->r[i - 1].end == r->start);
-		if (!w || !ok || r->kind == ML_KIND_HEAP || r->end - r->start > SCAN_MAX)
+		if (!arena_home(m, i, libc))
 			continue;
 		size_t len;
 		uint8_t *buf = read_region(m, r, &len);
@@ -351,10 +457,10 @@ static size_t scan_candidates(struct ml_hmem *m, const struct ml_glibc_layout *f
  */
 static bool pristine_arena(struct ml_hmem *m, const struct ml_glibc_layout *L, struct ml_heapinfo *h)
 {
+	bool libc = has_libc(m);
 	for (size_t i = 0; i < m->nr; i++) {
 		const struct ml_region *r = &m->r[i];
-		if (!is_libc_path(r->path) || !(r->prot & (ML_PROT_W | ML_PROT_UNKNOWN)) ||
-		    r->end - r->start > SCAN_MAX)
+		if (!arena_home(m, i, libc))
 			continue;
 		size_t len;
 		uint8_t *buf = read_region(m, r, &len);
@@ -934,35 +1040,59 @@ static void find_mmapped(struct ml_hmem *m, struct ml_heapinfo *h)
 
 /* ---- putting it together ---- */
 
+/*
+ * The first chunk glibc put in a heap, where the tcache struct is: the
+ * main heap's start, else the chunk after a thread arena's malloc_state.
+ * 0 when no arena has a heap (a main_arena whose top is unreadable).
+ */
+static uint64_t first_chunk(const struct ml_heapinfo *h)
+{
+	for (size_t i = 0; i < h->narenas; i++) {
+		const struct ml_harena *a = &h->arenas[i];
+		uint64_t own = (a->addr + h->L.state_size + 15) & ~(uint64_t)15;
+		for (size_t k = 0; k < a->nheaps; k++)
+			if (a->main || a->heaps[k].start == own)
+				return a->heaps[k].start;
+	}
+	return 0;
+}
+
+/*
+ * Safe-linking, told by a vote of the tcache heads' next fields: stored
+ * plain, a next is 0 or an aligned chunk's user pointer in a heap; stored
+ * mangled (2.32+), the same holds once revealed.  Every decoded pointer
+ * must be 16-byte aligned: a mangled list end (pos >> 12) or a mangled
+ * pointer read plain lands in the heap more often than one would think,
+ * but rarely aligned.  True when the plain reading wins.
+ */
+static bool tcache_plain(struct ml_hmem *m, const struct ml_heapinfo *h, uint64_t tcache)
+{
+	uint64_t e[TCACHE_BINS];
+	unsigned plain = 0, mangled = 0;
+	if (!hread(m, tcache + 16 + 2 * TCACHE_BINS, sizeof e, e))
+		return false;
+	for (unsigned i = 0; i < TCACHE_BINS; i++) {
+		uint64_t nx, d;
+		if (!e[i] || (e[i] & 15) || !in_heaps(h, e[i] - 16, NULL) || !rd64(m, e[i], &nx))
+			continue;
+		d = ml_reveal_ptr(e[i], nx);
+		bool p_ok = !nx || (!(nx & 15) && in_heaps(h, nx - 16, NULL));
+		bool m_ok = !d || (!(d & 15) && in_heaps(h, d - 16, NULL));
+		plain += p_ok && !m_ok;
+		mangled += m_ok && !p_ok;
+	}
+	return plain > mangled;
+}
+
 /* Which family the memory says, when no version string was found. */
 static void infer_layout(struct ml_hmem *m, struct ml_heapinfo *h, unsigned variant)
 {
 	unsigned minor = variant == 26 ? 26 : 36;
-	struct ml_harena *a = &h->arenas[0];
-	uint64_t sz;
-	if (a->nheaps && rd64(m, a->heaps[0].start + 8, &sz)) {
-		sz &= ~(uint64_t)SIZE_BITS;
-		if (sz == 0x250 && minor != 26)
-			minor = 29;
-	}
+	uint64_t tc = first_chunk(h), sz;
+	if (tc && rd64(m, tc + 8, &sz) && (sz & ~(uint64_t)SIZE_BITS) == 0x250 && minor != 26)
+		minor = 29;
 	if (minor >= 30) {
-		/* Safe-linking: a stored list end is pos >> 12, never 0. */
-		uint64_t tc = a->heaps[0].start + 16, e[TCACHE_BINS];
-		bool mangled = true, decided = false;
-		if (hread(m, tc + 2 * TCACHE_BINS, sizeof e, e)) {
-			for (unsigned i = 0; i < TCACHE_BINS && !decided; i++) {
-				uint64_t nx;
-				if (!e[i] || !rd64(m, e[i], &nx))
-					continue;
-				if (nx == 0 || in_heaps(h, nx - 16, NULL)) {
-					mangled = false;
-					decided = true;
-				} else if (in_heaps(h, ml_reveal_ptr(e[i], nx) - 16, NULL) || ml_reveal_ptr(e[i], nx) == 0) {
-					decided = true;
-				}
-			}
-		}
-		if (!mangled)
+		if (tc && tcache_plain(m, h, tc))
 			minor = 30;
 		else if (h->narenas > 1) {
 			uint64_t hi = h->arenas[1].addr & ~(HEAP_MAX - 1);
@@ -983,11 +1113,11 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 	bool known = false;
 	h->version_from = "unknown";
 	if (version) {
-		if (strncmp(version, "2.", 2) || parse_minor(version + 2, version + strlen(version), &minor) ||
-		    ml_glibc_layout(minor, &h->L)) {
+		if (ml_glibc_version_parse(version, &minor)) {
 			ml_err("glibc %s: only 2.26 to 2.41 are understood", version);
 			return -1;
 		}
+		ml_glibc_layout(minor, &h->L);
 		known = true;
 		h->version_from = "given";
 	} else if (!find_version(m, &minor, &h->version_from)) {

@@ -33,6 +33,11 @@ struct ml_glibc_layout {
 
 /* The layout of glibc 2.<minor>; -1 outside 2.26-2.41. */
 int ml_glibc_layout(unsigned minor, struct ml_glibc_layout *l);
+/*
+ * "2.NN" with a layout above: 0 and *minor, else -1.  The one check of a
+ * version given by the user (--glibc) or to ml_heap_analyse().
+ */
+int ml_glibc_version_parse(const char *s, unsigned *minor);
 
 /* The free lists a chunk can be in, or what else it is. */
 enum ml_hbin {

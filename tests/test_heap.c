@@ -20,14 +20,19 @@
 
 #define LIBC_RO 0x7f0000000000ull
 #define LIBC_RW 0x7f0000010000ull
-#define HEAP 0x555555559000ull
+#define HEAP heap_base
 #define HEAP_SIZE 0x21000ull
 #define THEAP 0x7f1004000000ull	/* 64 MiB aligned */
+#define MAXR 8
+
+/* Where build() puts the main heap: PIE-like by default, low as in a static program when moved. */
+static uint64_t heap_base = 0x555555559000ull;
 
 struct syn {
-	struct ml_region r[4];
-	uint8_t *mem[4];
+	struct ml_region r[MAXR];
+	uint8_t *mem[MAXR];	/* NULL: a region that reads as zeros, never allocated */
 	size_t nr;
+	uint64_t asked;		/* bytes the analysis read from regions without memory */
 	struct ml_glibc_layout L;
 	uint64_t A, T;			/* arenas */
 	uint64_t c[16];			/* main heap chunks */
@@ -61,9 +66,17 @@ static size_t syn_read(void *ctx, uint64_t addr, size_t n, void *buf, bool *hole
 	struct syn *s = ctx;
 	for (size_t i = 0; i < s->nr; i++) {
 		if (addr >= s->r[i].start && addr < s->r[i].end) {
-			size_t k = (size_t)ML_MIN((uint64_t)n, s->r[i].end - addr);
-			memcpy(buf, s->mem[i] + (addr - s->r[i].start), k);
-			*hole = false;
+			uint64_t cap = s->r[i].start + s->r[i].captured;
+			size_t k = (size_t)ML_MIN((uint64_t)n, (addr < cap ? cap : s->r[i].end) - addr);
+			*hole = addr >= cap;
+			if (*hole)
+				return k;
+			if (s->mem[i]) {
+				memcpy(buf, s->mem[i] + (addr - s->r[i].start), k);
+			} else {
+				memset(buf, 0, k);
+				s->asked += k;
+			}
 			return k;
 		}
 	}
@@ -92,6 +105,7 @@ static void put(struct syn *s, uint64_t addr, uint64_t v)
 static void region(struct syn *s, uint64_t start, uint64_t size, unsigned prot, enum ml_kind kind,
 		   const char *path)
 {
+	assert_true(s->nr < MAXR);
 	struct ml_region *r = &s->r[s->nr];
 	memset(r, 0, sizeof *r);
 	r->start = start;
@@ -101,6 +115,20 @@ static void region(struct syn *s, uint64_t start, uint64_t size, unsigned prot, 
 	r->path = path ? strdup(path) : NULL;
 	r->captured = size;
 	s->mem[s->nr++] = calloc(1, size);
+}
+
+/* The regions in address order, as a source gives them. */
+static void syn_sort(struct syn *s)
+{
+	for (size_t i = 1; i < s->nr; i++)
+		for (size_t k = i; k > 0 && s->r[k].start < s->r[k - 1].start; k--) {
+			struct ml_region tr = s->r[k];
+			uint8_t *tm = s->mem[k];
+			s->r[k] = s->r[k - 1];
+			s->mem[k] = s->mem[k - 1];
+			s->r[k - 1] = tr;
+			s->mem[k - 1] = tm;
+		}
 }
 
 static void chunk(struct syn *s, uint64_t c, uint64_t size, unsigned flags)
@@ -173,13 +201,7 @@ static void build(struct syn *s, unsigned minor, const char *libc_name, const ch
 	region(s, LIBC_RW, 0x2000, ML_PROT_R | ML_PROT_W, ML_KIND_FILE, libc_name);
 	region(s, THEAP, 0x21000, ML_PROT_R | ML_PROT_W, ML_KIND_ANON, NULL);
 	region(s, HEAP, HEAP_SIZE, ML_PROT_R | ML_PROT_W, ML_KIND_HEAP, "[heap]");
-	/* the region list must be sorted */
-	struct ml_region tr = s->r[2];
-	uint8_t *tm = s->mem[2];
-	s->r[2] = s->r[3];
-	s->mem[2] = s->mem[3];
-	s->r[3] = tr;
-	s->mem[3] = tm;
+	syn_sort(s);
 
 	const struct ml_glibc_layout *L = &s->L;
 	s->A = LIBC_RW + 0x120;
@@ -532,6 +554,136 @@ static void test_no_glibc(void **st)
 	syn_free(&s);
 }
 
+/* --glibc and the analysis accept exactly "2.26" to "2.41". */
+static void test_version_parse(void **st)
+{
+	(void)st;
+	static const char *const bad[] = { "", "2", "2.", "2.25", "2.42", "2.36x", "2.36.1", "3.36", "2.0x1a",
+					   " 2.36", "2.-36", "2.1000" };
+	unsigned minor = 0;
+	for (unsigned mi = 26; mi <= 41; mi++) {
+		char v[8];
+		snprintf(v, sizeof v, "2.%u", mi);
+		assert_int_equal(ml_glibc_version_parse(v, &minor), 0);
+		assert_int_equal(minor, mi);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(ml_glibc_version_parse(bad[i], &minor), -1);
+		struct ml_hmem m = { 0 };
+		struct ml_heapinfo h;
+		assert_int_equal(ml_heap_analyse(&m, bad[i], &h), -1);
+		ml_heap_free(&m, &h);
+	}
+}
+
+/* A static program: no libc mapped; the version is in the executable's read-only data. */
+static void test_static_version(void **st)
+{
+	(void)st;
+	check_healthy(36, "/usr/local/bin/prog",
+		      "GNU C Library (Debian GLIBC 2.36-9) stable release version 2.36.\n", NULL);
+	struct syn s;
+	struct ml_hmem m;
+	struct ml_heapinfo h;
+	build(&s, 33, "/usr/local/bin/prog", "GNU C Library (GNU libc) stable release version 2.33.\n");
+	analyse(&s, &m, &h, NULL);
+	assert_string_equal(h.version, "2.33");
+	assert_non_null(strstr(h.version_from, "executable"));
+	ml_heap_free(&m, &h);
+	syn_free(&s);
+}
+
+/*
+ * A heap low in memory, as a static non-PIE program's brk: a mangled next
+ * ((pos >> 12) ^ ptr, pos >> 12 small) read plain still lands in the heap,
+ * but not aligned.  The layout must come out safe-linked (issue 11 item 2).
+ */
+static void test_inferred_low_heap(void **st)
+{
+	(void)st;
+	heap_base = 0x7139000ull;
+	for (unsigned minor = 32; minor <= 36; minor += 4) {
+		struct syn s;
+		struct ml_hmem m;
+		struct ml_heapinfo h;
+		build(&s, minor, "/usr/local/bin/prog", NULL);
+		/* the plain reading of c2's next is inside the heap, misaligned */
+		uint64_t nx;
+		memcpy(&nx, at(&s, s.c[2] + 16), 8);
+		assert_true(nx - 16 >= HEAP && nx - 16 < HEAP + HEAP_SIZE && (nx & 15));
+		unsigned long w0 = ml_warnings;
+		analyse(&s, &m, &h, NULL);
+		assert_int_equal(ml_warnings, w0);
+		assert_true(h.L.safe_linking);
+		assert_int_equal(h.arenas[0].free[ML_HB_TCACHE].count, 2);
+		assert_int_equal(h.arenas[0].free[ML_HB_FASTBIN].count, 1);
+		ml_heap_free(&m, &h);
+		syn_free(&s);
+	}
+	heap_base = 0x555555559000ull;
+}
+
+/*
+ * Issue 19: main_arena accepted, then no heap (its top 0x10, or in a
+ * region of holes) with no version known: no crash, main without heaps.
+ */
+static void test_main_without_heap(void **st)
+{
+	(void)st;
+	for (int k = 0; k < 2; k++) {
+		struct syn s;
+		struct ml_hmem m;
+		struct ml_heapinfo h;
+		build(&s, 36, "/lib/x86_64-linux-gnu/libc.so.7", NULL);
+		if (k == 0) {
+			put(&s, s.A + s.L.top, 0x10);
+		} else {
+			for (size_t i = 0; i < s.nr; i++)
+				if (s.r[i].start == HEAP)
+					s.r[i].captured = 0;	/* the heap region: all holes */
+		}
+		analyse(&s, &m, &h, NULL);
+		assert_int_equal(h.arenas[0].addr, s.A);
+		assert_int_equal(h.arenas[0].nheaps, 0);
+		ml_heap_free(&m, &h);
+		syn_free(&s);
+	}
+}
+
+/*
+ * Issue 19: libc-named mappings that are huge cost a bounded read: one of
+ * 1 TiB with nothing captured is not read; one of 1 TiB that reads as
+ * zeros is read 64 MiB deep at most; one of 1 TiB named libc.so.6 on disk
+ * that does not exist is not opened.
+ */
+static void test_version_bounded(void **st)
+{
+	(void)st;
+	struct syn s;
+	struct ml_hmem m;
+	struct ml_heapinfo h;
+	build(&s, 36, "/nonexistent/libc.so.6", NULL);
+	assert_true(s.nr + 2 <= MAXR);
+	for (int i = 0; i < 2; i++) {
+		struct ml_region *r = &s.r[s.nr];
+		memset(r, 0, sizeof *r);
+		r->start = (uint64_t)(i + 1) << 44;
+		r->end = r->start + ((uint64_t)1 << 40);
+		r->prot = ML_PROT_R;
+		r->kind = ML_KIND_FILE;
+		r->path = strdup("/nonexistent/libc.so.6");
+		r->captured = i ? r->end - r->start : 0;
+		s.mem[s.nr++] = NULL;
+	}
+	syn_sort(&s);
+	analyse(&s, &m, &h, NULL);
+	assert_true(s.asked > 0 && s.asked <= ((uint64_t)64 << 20) + 65536);	/* blocks overlap by 64 bytes */
+	assert_string_equal(h.version, "");
+	assert_int_equal(h.arenas[0].addr, s.A);
+	ml_heap_free(&m, &h);
+	syn_free(&s);
+}
+
 int main(void)
 {
 	ml_quiet = true;
@@ -546,6 +698,11 @@ int main(void)
 		cmocka_unit_test(test_bad_arena_list),
 		cmocka_unit_test(test_pristine),
 		cmocka_unit_test(test_no_glibc),
+		cmocka_unit_test(test_version_parse),
+		cmocka_unit_test(test_static_version),
+		cmocka_unit_test(test_inferred_low_heap),
+		cmocka_unit_test(test_main_without_heap),
+		cmocka_unit_test(test_version_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
