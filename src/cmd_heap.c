@@ -358,10 +358,19 @@ static json_t *root_json(const struct job *j)
 	json_object_set_new(root, "warnings", json_integer(j->h.warnings));
 	json_object_set_new(root, "main_arena_checked", json_boolean(j->h.main_checked));
 	json_object_set_new(root, "main_arena_ring", json_boolean(j->h.main_ring));
-	json_t *tc = json_array();
-	for (size_t i = 0; i < j->h.ntcaches; i++)
-		json_array_append_new(tc, ml_json_hex(j->h.tcaches[i]));
+	json_t *tc = json_array(), *ttc = json_array();
+	for (size_t i = 0; i < j->h.ntcaches; i++) {
+		const struct ml_htcache *t = &j->h.tcaches[i];
+		json_t *o = json_object();
+		json_array_append_new(tc, ml_json_hex(t->chunk));
+		json_object_set_new(o, "address", ml_json_hex(t->chunk));
+		json_object_set_new(o, "arena", t->arena < j->h.narenas ? ml_json_hex(j->h.arenas[t->arena].addr) : json_null());
+		json_object_set_new(o, "count", json_integer((json_int_t)t->entries.count));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)t->entries.bytes));
+		json_array_append_new(ttc, o);
+	}
 	json_object_set_new(root, "tcaches", tc);
+	json_object_set_new(root, "thread_tcaches", ttc);
 	return root;
 }
 

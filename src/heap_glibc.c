@@ -735,7 +735,9 @@ static void tcache_lists(struct ml_hmem *m, struct ml_heapinfo *h, uint64_t tcac
 		return;
 	}
 	h->tcaches = ml_reallocarray(h->tcaches, h->ntcaches + 1, sizeof *h->tcaches);
-	h->tcaches[h->ntcaches++] = tcache;
+	struct ml_htcache *t = &h->tcaches[h->ntcaches++];
+	*t = (struct ml_htcache){ .chunk = tcache, .arena = SIZE_MAX };
+	in_heaps(h, tcache, &t->arena);
 	uint64_t bound = list_bound(h);
 	for (unsigned i = 0; i < TCACHE_BINS; i++) {
 		uint64_t want = MINSIZE + 16 * (uint64_t)i, e = entries[i], n = 0, sz;
@@ -752,6 +754,8 @@ static void tcache_lists(struct ml_hmem *m, struct ml_heapinfo *h, uint64_t tcac
 				break;
 			add_free(h, cap, e - 16, ML_HB_TCACHE);
 			n++;
+			t->entries.count++;
+			t->entries.bytes += sz;
 			uint64_t nx;
 			if (!rd64(m, e, &nx))
 				break;
@@ -863,7 +867,7 @@ static void more_tcaches(struct ml_hmem *m, struct ml_heapinfo *h, size_t *cap)
 				if (s == want && (nsz & PREV_INUSE) && c != a->tcache) {
 					bool known = false;
 					for (size_t t = 0; t < h->ntcaches; t++)
-						known |= h->tcaches[t] == c;
+						known |= h->tcaches[t].chunk == c;
 					if (!known && tcache_plausible(m, h, c))
 						tcache_lists(m, h, c, cap);
 				}

@@ -92,6 +92,18 @@ struct ml_harena {
 	uint64_t largest_free;
 };
 
+/*
+ * A tcache_perthread_struct: one per thread that has called malloc.  What
+ * its lists hold, wherever those chunks live (a thread may free another
+ * arena's chunks into its own tcache), and the arena whose heap holds the
+ * struct itself.
+ */
+struct ml_htcache {
+	uint64_t chunk;		/* the struct's chunk */
+	size_t arena;		/* index in arenas[], SIZE_MAX if in none */
+	struct ml_hcount entries;	/* chunks in its lists, and their sizes */
+};
+
 /* A free chunk from a list. */
 struct ml_hfree {
 	uint64_t chunk;
@@ -104,7 +116,7 @@ struct ml_heapinfo {
 	const char *version_from;	/* "libc path", "libc memory", "guessed" ... */
 	struct ml_harena *arenas;	/* main first, then the `next` order */
 	size_t narenas;
-	uint64_t *tcaches;	/* every tcache_perthread_struct chunk read */
+	struct ml_htcache *tcaches;	/* every tcache_perthread_struct read */
 	size_t ntcaches;
 	struct ml_hfree *freel;	/* every listed free chunk, by address */
 	size_t nfree;

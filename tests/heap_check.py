@@ -12,7 +12,11 @@ freed) and with glibc's malloc_info.
   "rest" total equals the bins plus the top chunk (malloc_info counts
   tcache chunks as in use, so tcache is compared only with the record);
 - malloc_info's mmap total equals the mmapped chunks found;
-- nothing is free but in no list, and no warning was given.
+- nothing is free but in no list, and no warning was given;
+- each thread's tcache (thread_tcaches in the JSON) holds as many chunks
+  and bytes as that thread freed into it (REC's .tcache file), and the
+  main thread's and the first thread's tcache structs live in their own
+  arenas.
 """
 import json
 import sys
@@ -107,6 +111,25 @@ def main():
     mine = (arenas[0]["mmapped"]["count"], arenas[0]["mmapped"]["bytes"])
     if mm != mine:
         fail("malloc_info mmap %s, memlens mmapped %s" % (mm, mine))
+    # Per-thread tcache: what each thread freed into its own tcache.
+    want = []
+    for line in open(rec_path[:-len(".rec")] + ".tcache"):
+        if line.startswith("#") or not line.strip():
+            continue
+        t, arena, count, nbytes = (int(x) for x in line.split())
+        want.append((count, nbytes, arena))
+    have = [(t["count"], t["bytes"], t["arena"]) for t in doc["thread_tcaches"] if t["count"]]
+    if sorted(c[:2] for c in have) != sorted(w[:2] for w in want if w[0]):
+        fail("per-thread tcache (count, bytes): memlens %s, the target %s" %
+             (sorted(c[:2] for c in have), sorted(w[:2] for w in want if w[0])))
+    for count, nbytes, arena in want:
+        if arena < 0 or not count:
+            continue
+        at = [h[2] for h in have if h[:2] == (count, nbytes)]
+        expect_arena = arenas[0]["address"] if arena == 0 else arenas[thread_arena]["address"]
+        if at != [expect_arena]:
+            fail("thread of arena %d: its tcache struct is in %s, not %s" % (arena, at, expect_arena))
+
     print("ok: %d recorded pointers (%s), %d arenas" % (
         len(recs), ", ".join("%s %d" % kv for kv in sorted(kinds.items())), len(arenas)))
 

@@ -12,7 +12,9 @@
  * is then not the first chunk of a heap.  It writes DIR/heap_target.rec
  * ("USER CHUNK_SIZE EXPECTED ARENA" a line: EXPECTED is used, mmapped,
  * tcache, fastbin, unsorted, small or large; ARENA 0 main, 1 the first
- * thread's, -1 whichever the third thread was given) and
+ * thread's, -1 whichever the third thread was given),
+ * DIR/heap_target.tcache ("THREAD ARENA COUNT BYTES" a line: what each
+ * thread freed into its own tcache; THREAD 0 main, 1, 2 as above) and
  * DIR/heap_target.xml (malloc_info), prints "ready PID" and waits.
  * No malloc or free happens after the record is written: stdio buffers
  * are allocated first.
@@ -33,13 +35,15 @@ struct rec {
 	size_t chunk;
 	const char *expect;
 	int arena;
+	int owner;		/* the thread that freed it (into its tcache) */
 };
 static struct rec recs[MAXREC];
 static int nrec;
+static __thread int me;		/* this thread: 0 main, 1, 2 */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int thread_done;
-static void *cross[3];		/* allocated by the thread, freed by main */
+static struct rec *cross[3];	/* allocated by the thread, freed by main */
 
 static struct rec *alloc(size_t n, const char *expect, int arena)
 {
@@ -55,6 +59,7 @@ static struct rec *alloc(size_t n, const char *expect, int arena)
 	r->chunk = u + (!strcmp(expect, "mmapped") ? 16 : 8);
 	r->expect = expect;
 	r->arena = arena;
+	r->owner = -1;
 	return r;
 }
 
@@ -68,8 +73,10 @@ static struct rec *guarded(size_t n, const char *expect, int arena)
 
 static void free_all(struct rec **v, int n)
 {
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		v[i]->owner = me;
 		free(v[i]->p);
+	}
 }
 
 /* n guarded chunks of size sz: the first 7 expected in tcache, the rest `rest`. */
@@ -105,7 +112,7 @@ static void pattern(int arena)
 		uns[i] = guarded(3000, "unsorted", arena);
 	if (arena == 1)
 		for (int i = 0; i < 3; i++)
-			cross[i] = guarded(0x48, "tcache", 1)->p;	/* freed by main */
+			cross[i] = guarded(0x48, "tcache", 1);	/* freed by main */
 
 	/* Into the unsorted bin, then sorted by a request none of them fits. */
 	free_all(smallv, 10);
@@ -138,6 +145,7 @@ static void set_stage(int stage)
 static void *thread_main(void *arg)
 {
 	(void)arg;
+	me = 1;
 	alloc(24, "used", 1);
 	set_stage(1);
 	wait_for(3);
@@ -156,6 +164,7 @@ static void *thread2_main(void *arg)
 {
 	struct rec *v[8];
 	(void)arg;
+	me = 2;
 	for (int i = 0; i < 8; i++)
 		v[i] = guarded(i < 5 ? 0x58 : 0x150, "tcache", -1);
 	free_all(v, 8);
@@ -172,16 +181,20 @@ int main(int argc, char **argv)
 	char path[4096];
 	snprintf(path, sizeof path, "%s/heap_target.rec", dir);
 	FILE *rec = fopen(path, "w");
+	snprintf(path, sizeof path, "%s/heap_target.tcache", dir);
+	FILE *tcf = fopen(path, "w");
 	snprintf(path, sizeof path, "%s/heap_target.xml", dir);
 	FILE *xml = fopen(path, "w");
-	if (!rec || !xml) {
+	if (!rec || !xml || !tcf) {
 		perror(dir);
 		return 1;
 	}
 	/* Allocate every stdio buffer now, before the heap is set up. */
 	fputs("# user chunk_size expected arena\n", rec);
 	fputs("<!-- malloc_info -->\n", xml);
+	fputs("# thread arena count bytes\n", tcf);
 	printf("start\n");
+	fflush(tcf);
 	fflush(rec);
 	fflush(xml);
 	fflush(stdout);
@@ -203,12 +216,24 @@ int main(int argc, char **argv)
 		if (!malloc(16 + 16 * (size_t)(i % 5)))
 			return 1;
 	pattern(0);
-	for (int i = 0; i < 3; i++)
-		free(cross[i]);		/* the thread's chunks into main's tcache */
+	for (int i = 0; i < 3; i++) {
+		cross[i]->owner = 0;
+		free(cross[i]->p);	/* the thread's chunks into main's tcache */
+	}
 
 	for (int i = 0; i < nrec; i++)
 		fprintf(rec, "%p %zu %s %d\n", recs[i].p, recs[i].chunk, recs[i].expect, recs[i].arena);
 	fflush(rec);
+	for (int th = 0; th < 3; th++) {
+		size_t count = 0, bytes = 0;
+		for (int i = 0; i < nrec; i++)
+			if (recs[i].owner == th && !strcmp(recs[i].expect, "tcache")) {
+				count++;
+				bytes += recs[i].chunk;
+			}
+		fprintf(tcf, "%d %d %zu %zu\n", th, th < 2 ? th : -1, count, bytes);
+	}
+	fflush(tcf);
 	malloc_info(0, xml);
 	fflush(xml);
 	printf("ready %d\n", (int)getpid());

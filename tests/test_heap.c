@@ -326,6 +326,15 @@ static void check_healthy(unsigned minor, const char *name, const char *ro, cons
 	assert_int_equal(a->free[ML_HB_FREE_UNLISTED].count, 0);
 	assert_int_equal(a->in_use.count, 7);	/* tcache struct + 6 */
 	assert_int_equal(a->largest_free, HEAP + HEAP_SIZE - s.top);
+	/* Each thread's tcache: main's holds c2 and c12; the thread's is empty. */
+	assert_int_equal(h.ntcaches, 2);
+	for (size_t i = 0; i < 2; i++) {
+		const struct ml_htcache *tc = &h.tcaches[i];
+		bool main_tc = tc->chunk == HEAP;
+		assert_int_equal(tc->arena, main_tc ? 0 : 1);
+		assert_int_equal(tc->entries.count, main_tc ? 2 : 0);
+		assert_int_equal(tc->entries.bytes, main_tc ? 0x60 : 0);
+	}
 
 	struct seen v = { .n = 0 };
 	assert_int_equal(ml_heap_walk(&m, &h, 0, 0, collect, &v), 0);
