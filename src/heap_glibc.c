@@ -30,6 +30,8 @@
 #define SCAN_MAX ((uint64_t)64 << 20)	/* largest writable mapping scanned for main_arena */
 #define VERSION_SCAN_MAX ((uint64_t)64 << 20)	/* bytes of one mapping or file searched for the version */
 #define VERSION_BUDGET ((uint64_t)256 << 20)	/* ... of all of them together */
+#define MMAP_SCAN_MAX ((uint64_t)64 << 30)	/* anonymous memory searched for mmapped chunks */
+#define MAX_MMAPPED (1u << 18)		/* mmapped chunks listed (glibc's default limit: 65536) */
 
 /* ---- the block cache ---- */
 
@@ -1010,36 +1012,148 @@ int ml_heap_walk(struct ml_hmem *m, const struct ml_heapinfo *h, size_t arena, s
 
 /* ---- mmapped chunks ---- */
 
+#define PAGE 4096u
+
+/*
+ * An mmapped chunk at c whose mapping starts pad bytes before it and is
+ * map bytes long (0: any length inside [c - pad, hi)): prev_size is the
+ * pad, the size bits IS_MMAPPED alone, pad + size whole pages.
+ */
+static bool mmapped_at(struct ml_hmem *m, uint64_t c, uint64_t pad, uint64_t map, uint64_t hi, uint64_t *size)
+{
+	uint64_t w[2];
+	if (c + 16 > hi || c + 16 < c || !hread(m, c, sizeof w, w) || w[0] != pad)
+		return false;
+	uint64_t s = w[1] & ~(uint64_t)SIZE_BITS;
+	if ((w[1] & SIZE_BITS) != IS_MMAPPED || s < MINSIZE || (s & 15) || ((pad + s) & (PAGE - 1)) ||
+	    s > hi - c || (map && pad + s != map))
+		return false;
+	*size = s;
+	return true;
+}
+
+/* False once MAX_MMAPPED are listed: hostile memory can look like a chunk on every page. */
+static bool add_mmapped(struct ml_heapinfo *h, uint64_t c, uint64_t size, uint64_t pad)
+{
+	size_t n = h->nmmapped;
+	if (n == MAX_MMAPPED) {
+		h->mmapped_cut = true;
+		return false;
+	}
+	if (n >= 16 && !(n & (n - 1))) {	/* capacity doubles at each power of two */
+		h->mmapped = ml_reallocarray(h->mmapped, 2 * n, sizeof *h->mmapped);
+		h->mmapped_size = ml_reallocarray(h->mmapped_size, 2 * n, sizeof *h->mmapped_size);
+		h->mmapped_pad = ml_reallocarray(h->mmapped_pad, 2 * n, sizeof *h->mmapped_pad);
+	} else if (!n) {
+		h->mmapped = ml_reallocarray(NULL, 16, sizeof *h->mmapped);
+		h->mmapped_size = ml_reallocarray(NULL, 16, sizeof *h->mmapped_size);
+		h->mmapped_pad = ml_reallocarray(NULL, 16, sizeof *h->mmapped_pad);
+	}
+	h->mmapped[h->nmmapped] = c;
+	h->mmapped_size[h->nmmapped] = size;
+	h->mmapped_pad[h->nmmapped++] = pad;
+	return true;
+}
+
+/*
+ * memalign's chunk inside the mapping [b, b + map): glibc leaves the
+ * mapping's own header at b and moves the chunk on so that chunk + 16 is
+ * aligned, keeping the pad in prev_size.  For alignments 32 to 2048 the
+ * pad is 0x30 to 0x7f0; for a page or more the chunk sits 16 bytes before
+ * the first boundary of that alignment past b + 16.  0 when none.
+ */
+static uint64_t memaligned(struct ml_hmem *m, uint64_t b, uint64_t map, uint64_t *size)
+{
+	static const uint64_t pads[] = { 0x30, 0x70, 0xf0, 0x1f0, 0x3f0, 0x7f0 };
+	for (size_t i = 0; i < ML_ARRAY_SIZE(pads); i++)
+		if (mmapped_at(m, b + pads[i], pads[i], map, b + map, size))
+			return b + pads[i];
+	for (uint64_t al = PAGE; al && al < map; al <<= 1) {
+		uint64_t c = ((b + 16 + al - 1) & ~(al - 1)) - 16;
+		if (c - b >= map)
+			break;
+		if (mmapped_at(m, c, c - b, map, b + map, size))
+			return c;
+	}
+	return 0;
+}
+
+/*
+ * Every page of [lo, hi) may begin a chunk's mapping: the kernel merges
+ * neighbouring anonymous mappings, so a chunk can sit anywhere in one
+ * (next to a pymalloc arena, say).  A mapping's header: prev_size 0, the
+ * size IS_MMAPPED alone, whole pages inside [lo, hi); its chunk is that
+ * header's, or memalign's inside it.  A mapping found is skipped whole.
+ * *budget: bytes of pages left to look at.
+ */
+static void scan_mmapped(struct ml_hmem *m, struct ml_heapinfo *h, uint64_t lo, uint64_t hi, uint64_t *budget)
+{
+	for (uint64_t p = lo; p < hi && hi - p >= 16;) {
+		uint64_t map, s, c;
+		if (!*budget || h->mmapped_cut) {
+			h->mmapped_cut = true;
+			return;
+		}
+		*budget -= ML_MIN(*budget, (uint64_t)PAGE);
+		if (!mmapped_at(m, p, 0, 0, hi, &map)) {
+			p += PAGE;
+			continue;
+		}
+		if ((c = memaligned(m, p, map, &s)) ? !add_mmapped(h, c, s, c - p) : !add_mmapped(h, p, map, 0))
+			return;
+		p += map;
+	}
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	const uint64_t *a = x, *b = y;
+	return *a < *b ? -1 : *a > *b;
+}
+
+/*
+ * mmapped chunks: searched for in every readable, writable, private
+ * anonymous mapping (glibc maps them MAP_PRIVATE; those a core calls heap
+ * or stack included: that is a guess), less the arenas' heaps (a thread
+ * heap's heap_info included).  Every page is looked at: about 0.45 s a GiB
+ * of such memory outside the heaps, live, on this kind of machine.
+ */
 static void find_mmapped(struct ml_hmem *m, struct ml_heapinfo *h)
 {
+	size_t nx = 0;
+	uint64_t *ex = NULL, budget = MMAP_SCAN_MAX;
+	for (size_t i = 0; i < h->narenas; i++)
+		for (size_t k = 0; k < h->arenas[i].nheaps; k++) {
+			const struct ml_hheap *hp = &h->arenas[i].heaps[k];
+			ex = ml_reallocarray(ex, nx + 1, 2 * sizeof *ex);
+			ex[2 * nx] = hp->info ? hp->info : hp->start;
+			ex[2 * nx++ + 1] = hp->end;
+		}
+	if (nx > 1)
+		qsort(ex, nx, 2 * sizeof *ex, cmp_u64);
 	for (size_t i = 0; i < m->nr; i++) {
 		const struct ml_region *r = &m->r[i];
-		if (r->path || r->kind != ML_KIND_ANON ||
-		    (r->prot & (ML_PROT_R | ML_PROT_W | ML_PROT_UNKNOWN)) == ML_PROT_R || r->end - r->start < 0x1000)
+		bool anon = r->kind == ML_KIND_ANON || ((r->kind == ML_KIND_HEAP || r->kind == ML_KIND_STACK) && !r->path);
+		if (!anon || (r->path && r->path[0] == '/') || !(r->prot & (ML_PROT_R | ML_PROT_UNKNOWN)) ||
+		    !writable(r) || (r->prot & ML_PROT_SHARED) || (r->start & (PAGE - 1)))
 			continue;
-		bool heap = false;
-		for (size_t k = 0; k < h->narenas && !heap; k++)
-			for (size_t j = 0; j < h->arenas[k].nheaps; j++)
-				if (h->arenas[k].heaps[j].start < r->end && h->arenas[k].heaps[j].end > r->start)
-					heap = true;
-		if (heap)
-			continue;
-		uint64_t c = r->start;
-		for (unsigned steps = 0; c + 16 <= r->end && steps < (1u << 20); steps++) {
-			uint64_t w[2];
-			if (!hread(m, c, sizeof w, w))
-				break;
-			uint64_t s = w[1] & ~(uint64_t)SIZE_BITS;
-			if (w[0] != 0 || (w[1] & SIZE_BITS) != IS_MMAPPED || s < 0x1000 || (s & 0xfff) ||
-			    s > r->end - c)
-				break;
-			h->mmapped = ml_reallocarray(h->mmapped, h->nmmapped + 1, sizeof *h->mmapped);
-			h->mmapped_size = ml_reallocarray(h->mmapped_size, h->nmmapped + 1, sizeof *h->mmapped_size);
-			h->mmapped[h->nmmapped] = c;
-			h->mmapped_size[h->nmmapped++] = s;
-			c += s;
+		/* The pieces of the region between heaps. */
+		uint64_t lo = r->start, hi = ml_region_cap_end(r);
+		for (size_t k = 0; k <= nx && lo < hi; k++) {
+			uint64_t end = k < nx ? ML_MIN(hi, ex[2 * k]) : hi;
+			if (k < nx && ex[2 * k + 1] <= lo)
+				continue;
+			if (end > lo)
+				scan_mmapped(m, h, lo, end, &budget);
+			if (k < nx)
+				lo = ML_MAX(lo, (ex[2 * k + 1] + PAGE - 1) & ~(uint64_t)(PAGE - 1));
 		}
 	}
+	free(ex);
+	if (h->mmapped_cut)
+		hwarn(h, "mmapped chunks: the search stopped after %zu chunks in %" PRIu64 " MiB of anonymous memory "
+		      "(its limits are %u chunks, %" PRIu64 " MiB); any beyond are not counted", h->nmmapped,
+		      (MMAP_SCAN_MAX - budget) >> 20, MAX_MMAPPED, MMAP_SCAN_MAX >> 20);
 }
 
 /* ---- putting it together ---- */
@@ -1284,9 +1398,10 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 			      a->addr, s.unlisted, s.first_unlisted);
 	}
 	find_mmapped(m, h);
+	/* Bytes as glibc counts them (mp_.mmapped_mem): whole mappings, pad included. */
 	for (size_t i = 0; i < h->nmmapped; i++) {
 		h->arenas[0].mmapped.count++;
-		h->arenas[0].mmapped.bytes += h->mmapped_size[i];
+		h->arenas[0].mmapped.bytes += h->mmapped_size[i] + h->mmapped_pad[i];
 	}
 	return 0;
 }
@@ -1300,6 +1415,7 @@ void ml_heap_free(struct ml_hmem *m, struct ml_heapinfo *h)
 	free(h->tcaches);
 	free(h->mmapped);
 	free(h->mmapped_size);
+	free(h->mmapped_pad);
 	memset(h, 0, sizeof *h);
 	if (m) {
 		free(m->cache);

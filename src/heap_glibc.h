@@ -121,8 +121,10 @@ struct ml_heapinfo {
 	struct ml_hfree *freel;	/* every listed free chunk, by address */
 	size_t nfree;
 	uint64_t *mmapped;	/* chunk addresses of mmapped chunks found */
-	uint64_t *mmapped_size;
+	uint64_t *mmapped_size;	/* their chunk sizes */
+	uint64_t *mmapped_pad;	/* bytes of their mapping before the chunk (memalign) */
 	size_t nmmapped;
+	bool mmapped_cut;	/* the search stopped at one of its limits */
 	unsigned warnings;
 	bool main_checked;	/* a clean chunk walk of the main heap ends at its top */
 	bool main_ring;		/* main_arena's next list is a ring back to it */

@@ -16,7 +16,10 @@ freed) and with glibc's malloc_info.
 - each thread's tcache (thread_tcaches in the JSON) holds as many chunks
   and bytes as that thread freed into it (REC's .tcache file), and the
   main thread's and the first thread's tcache structs live in their own
-  arenas.
+  arenas;
+- at least one mmapped chunk is not at the start of its mapping (the
+  target made sure of one: memalign, a merged mapping), so that case was
+  exercised.
 """
 import json
 import sys
@@ -129,6 +132,9 @@ def main():
         expect_arena = arenas[0]["address"] if arena == 0 else arenas[thread_arena]["address"]
         if at != [expect_arena]:
             fail("thread of arena %d: its tcache struct is in %s, not %s" % (arena, at, expect_arena))
+    bounds = [int(c["chunk"], 16) for c in arenas[0]["chunks"] if c["bin"] == "mmapped"]
+    if all(c % 4096 == 0 for c in bounds):
+        fail("every mmapped chunk starts a page: the memalign'd ones were not found")
 
     print("ok: %d recorded pointers (%s), %d arenas" % (
         len(recs), ", ".join("%s %d" % kv for kv in sorted(kinds.items())), len(arenas)))

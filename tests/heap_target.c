@@ -16,6 +16,9 @@
  * DIR/heap_target.tcache ("THREAD ARENA COUNT BYTES" a line: what each
  * thread freed into its own tcache; THREAD 0 main, 1, 2 as above) and
  * DIR/heap_target.xml (malloc_info), prints "ready PID" and waits.
+ * The main thread's mmapped chunks include memalign'd ones (their chunk
+ * is not at their mapping's start) and one whose mapping the kernel
+ * merged with an unrelated mapping made right below it.
  * No malloc or free happens after the record is written: stdio buffers
  * are allocated first.
  *   heap_target DIR [NCHUNKS]
@@ -23,6 +26,8 @@
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +68,45 @@ static struct rec *alloc(size_t n, const char *expect, int arena)
 	return r;
 }
 
+/* An mmapped chunk from posix_memalign: glibc moves it into its mapping and records the pad. */
+static void aligned(size_t align, size_t n)
+{
+	void *p;
+	if (nrec == MAXREC || posix_memalign(&p, align, n))
+		abort();
+	struct rec *r = &recs[nrec++];
+	r->p = p;
+	r->chunk = malloc_usable_size(p) + 16;
+	r->expect = "mmapped";
+	r->arena = 0;
+	r->owner = -1;
+}
+
+/*
+ * An mmapped chunk with an unrelated mapping of the same protection made
+ * right below (or above) its own: the kernel merges the two, so the chunk
+ * no longer starts its mapping.  Tried on a few chunks in case both
+ * neighbours of one are taken; each is recorded either way.
+ */
+static void merged_mmapped(void)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		struct rec *r = alloc(400000, "mmapped", 0);
+		uint8_t *chunk = (uint8_t *)r->p - 16, *end = chunk + r->chunk;
+		uint8_t *spots[2] = { chunk - 65536, end };
+		for (int i = 0; i < 2; i++) {
+			void *q = mmap(spots[i], 65536, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+			if (q == spots[i]) {
+				memset(q, 0xa5, 65536);
+				return;
+			}
+			if (q != MAP_FAILED)
+				munmap(q, 65536);
+		}
+	}
+}
+
 /* A chunk to be freed later, followed by a live guard so it cannot coalesce. */
 static struct rec *guarded(size_t n, const char *expect, int arena)
 {
@@ -94,8 +138,13 @@ static void pattern(int arena)
 	for (int i = 0; i < 60; i++)
 		alloc(live[i % 9], "used", arena);
 	alloc(300000, "mmapped", arena);
-	if (arena == 0)
+	if (arena == 0) {
 		alloc(1 << 20, "mmapped", arena);
+		aligned(64, 200000);		/* pad 0x30 in the first page */
+		aligned(4096, 300000);		/* 16 bytes before the second page */
+		aligned(1 << 21, 300000);	/* 16 bytes before a 2 MiB boundary */
+		merged_mmapped();
+	}
 	group(tiny, 10, 24, "fastbin", arena);			/* chunk 0x20 */
 	group(fast, 9, 0x68, "fastbin", arena);			/* chunk 0x70 */
 	group(smallv, 10, 200, "small", arena);			/* chunk 0xd0 */

@@ -693,6 +693,55 @@ static void test_version_bounded(void **st)
 	syn_free(&s);
 }
 
+/*
+ * mmapped chunks anywhere in an anonymous mapping (issue 11 item 1): after
+ * unrelated pages, back to back, memalign'd (glibc's mapping header left
+ * at the start, the chunk pad bytes on, pad in prev_size), and headers
+ * that must not count: PREV_INUSE set, a size not whole pages, a size past
+ * the mapping.
+ */
+static void test_mmapped_scan(void **st)
+{
+	(void)st;
+	const uint64_t M = 0x7f2000000000ull, MS = 0x40000;
+	struct syn s;
+	struct ml_hmem m;
+	struct ml_heapinfo h;
+	build(&s, 36, "/lib/libc-2.36.so", NULL);
+	region(&s, M, MS, ML_PROT_R | ML_PROT_W, ML_KIND_ANON, NULL);
+	for (uint64_t a = M; a < M + 0x2000; a += 8)
+		put(&s, a, 0x5a5a5a5a5a5a5a5aull);			/* someone else's pages */
+	put(&s, M + 0x2000 + 8, 0x3000 | 2);				/* a chunk: 0x2000-0x5000 */
+	put(&s, M + 0x5000 + 8, 0x5000 | 2);				/* memalign(64): header ... */
+	put(&s, M + 0x5030, 0x30);					/* ... and the chunk */
+	put(&s, M + 0x5030 + 8, (0x5000 - 0x30) | 2);
+	put(&s, M + 0xa000 + 8, 0x8000 | 2);				/* memalign(16 KiB) */
+	uint64_t c3 = ((M + 0xa000 + 16 + 0x3fff) & ~0x3fffull) - 16;
+	put(&s, c3, c3 - (M + 0xa000));
+	put(&s, c3 + 8, (M + 0x12000 - c3) | 2);
+	put(&s, M + 0x12000 + 8, 0x1000 | 3);				/* PREV_INUSE: not one */
+	put(&s, M + 0x13000 + 8, 0x1010 | 2);				/* not whole pages */
+	put(&s, M + 0x14000 + 8, 0x100000 | 2);				/* past the mapping */
+	put(&s, M + 0x20000 + 8, (MS - 0x20000) | 2);			/* the last, to the end */
+	syn_sort(&s);
+	analyse(&s, &m, &h, "2.36");
+	static const uint64_t want[][3] = {
+		{ 0x2000, 0x3000, 0 }, { 0x5030, 0x4fd0, 0x30 }, { 0, 0, 0 }, { 0x20000, MS - 0x20000, 0 },
+	};
+	assert_int_equal(h.nmmapped, 4);
+	for (size_t i = 0; i < 4; i++) {
+		uint64_t c = i == 2 ? c3 : M + want[i][0];
+		uint64_t size = i == 2 ? M + 0x12000 - c3 : want[i][1], pad = i == 2 ? c3 - (M + 0xa000) : want[i][2];
+		assert_int_equal(h.mmapped[i], c);
+		assert_int_equal(h.mmapped_size[i], size);
+		assert_int_equal(h.mmapped_pad[i], pad);
+	}
+	assert_int_equal(h.arenas[0].mmapped.count, 4);
+	assert_int_equal(h.arenas[0].mmapped.bytes, 0x3000 + 0x5000 + 0x8000 + MS - 0x20000);
+	ml_heap_free(&m, &h);
+	syn_free(&s);
+}
+
 int main(void)
 {
 	ml_quiet = true;
@@ -712,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_inferred_low_heap),
 		cmocka_unit_test(test_main_without_heap),
 		cmocka_unit_test(test_version_bounded),
+		cmocka_unit_test(test_mmapped_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
