@@ -18,6 +18,7 @@
 #include "pngwrite.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -76,6 +77,7 @@ struct job {
 	struct ml_cli cli;
 	bool json, chunks, color;
 	const char *out, *color_word, *glibc;
+	const char *other, *other_path;	/* another allocator the process maps, and its file */
 	uint64_t width;
 	struct ml_space *s;
 	struct ml_hmem m;
@@ -371,6 +373,8 @@ static json_t *root_json(const struct job *j)
 	}
 	json_object_set_new(root, "tcaches", tc);
 	json_object_set_new(root, "thread_tcaches", ttc);
+	json_object_set_new(root, "other_allocator", j->other ? json_string(j->other) : json_null());
+	json_object_set_new(root, "other_allocator_file", j->other ? ml_json_str(j->other_path) : json_null());
 	return root;
 }
 
@@ -563,23 +567,35 @@ static int emit_png(struct job *j, struct ml_out *out)
 
 /*
  * Nothing to show is a failure (exit 1) that says why: glibc malloc never
- * ran, or main_arena's top could not be read.
+ * ran, or main_arena's top could not be read; and when the process maps
+ * another allocator, which.  With a heap, that allocator is a warning:
+ * its memory is not in the picture.
  */
 static int no_heap(struct job *j)
 {
+	char note[PATH_MAX + 128];
 	size_t heaps = 0;
 	for (size_t i = 0; i < j->h.narenas; i++)
 		heaps += j->h.arenas[i].nheaps;
-	if (heaps || j->h.nmmapped)
+	ml_other_allocator_note(j->s->r, j->s->n, note, sizeof note);
+	j->other = ml_other_allocator(j->s->r, j->s->n, &j->other_path);
+	if (heaps || j->h.nmmapped) {
+		if (j->other) {
+			char *path = ml_escape(j->other_path);
+			ml_warn("the process also uses %s (%s): only glibc malloc's memory is shown", j->other, path);
+			free(path);
+		}
 		return 0;
+	}
 	const struct ml_harena *a = &j->h.arenas[0];
 	if (!j->h.narenas)
-		ml_err("no glibc heap: main_arena could not be read");
+		ml_err("no glibc heap: main_arena could not be read%s", note);
 	else if (a->top)
-		ml_err("no glibc heap: main_arena 0x%" PRIx64 " has its top chunk at 0x%" PRIx64 ", which cannot be read",
-		       a->addr, a->top);
+		ml_err("no glibc heap: main_arena 0x%" PRIx64 " has its top chunk at 0x%" PRIx64
+		       ", which cannot be read%s", a->addr, a->top, note);
 	else
-		ml_err("no glibc heap: glibc malloc has not made one (main_arena 0x%" PRIx64 " has no top chunk)", a->addr);
+		ml_err("no glibc heap: glibc malloc has not made one (main_arena 0x%" PRIx64 " has no top chunk)%s",
+		       a->addr, note);
 	return -1;
 }
 

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdarg.h>
@@ -1156,6 +1157,57 @@ static void find_mmapped(struct ml_hmem *m, struct ml_heapinfo *h)
 		      (MMAP_SCAN_MAX - budget) >> 20, MAX_MMAPPED, MMAP_SCAN_MAX >> 20);
 }
 
+/* ---- other allocators ---- */
+
+const char *ml_other_allocator(const struct ml_region *r, size_t n, const char **path)
+{
+	/* Library name prefixes (libjemalloc.so.2, libtcmalloc_minimal.so.4 ...). */
+	static const struct {
+		const char *prefix, *name;
+	} libs[] = {
+		{ "libjemalloc", "jemalloc" },
+		{ "libtcmalloc", "tcmalloc" },
+		{ "libmimalloc", "mimalloc" },
+		{ "libtbbmalloc", "TBB malloc" },
+		{ "libsnmalloc", "snmalloc" },
+		{ "libhoard", "Hoard" },
+		{ "librpmalloc", "rpmalloc" },
+	};
+	/* Executables that link PartitionAlloc in and route malloc to it. */
+	static const char *const chromium[] = { "chrome", "chromium", "chromium-browser", "chrome_crashpad_handler",
+						"msedge", "brave", "electron" };
+	for (size_t i = 0; i < n; i++) {
+		if (!r[i].path)
+			continue;
+		const char *b = base_name(r[i].path);
+		for (size_t k = 0; k < ML_ARRAY_SIZE(libs); k++)
+			if (!strncmp(b, libs[k].prefix, strlen(libs[k].prefix)) && strstr(b, ".so")) {
+				*path = r[i].path;
+				return libs[k].name;
+			}
+	}
+	const char *exe = exe_path(r, n);
+	for (size_t k = 0; exe && k < ML_ARRAY_SIZE(chromium); k++)
+		if (!strcmp(base_name(exe), chromium[k])) {
+			*path = exe;
+			return "Chromium's PartitionAlloc";
+		}
+	*path = NULL;
+	return NULL;
+}
+
+const char *ml_other_allocator_note(const struct ml_region *r, size_t n, char *buf, size_t len)
+{
+	const char *path, *name = ml_other_allocator(r, n, &path);
+	buf[0] = '\0';
+	if (name) {
+		char *p = ml_escape(path);
+		snprintf(buf, len, "; the process uses %s (%s), and only glibc malloc is walked", name, p);
+		free(p);
+	}
+	return buf;
+}
+
 /* ---- putting it together ---- */
 
 /*
@@ -1255,7 +1307,9 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 		return 0;
 	}
 	if (!nc) {
-		ml_err("no glibc main_arena found in libc's writable data (not a glibc process, or its libc data was not captured)");
+		char note[PATH_MAX + 128];
+		ml_err("no glibc main_arena found in libc's writable data (not a glibc process, or its libc data was "
+		       "not captured)%s", ml_other_allocator_note(m->r, m->nr, note, sizeof note));
 		free(c);
 		return -1;
 	}
@@ -1303,7 +1357,9 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 		}
 	}
 	if (best == nc) {
-		ml_err("no main_arena candidate has a top chunk that ends a heap walk");
+		char note[PATH_MAX + 128];
+		ml_err("no main_arena candidate has a top chunk that ends a heap walk%s",
+		       ml_other_allocator_note(m->r, m->nr, note, sizeof note));
 		free(c);
 		return -1;
 	}

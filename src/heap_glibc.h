@@ -165,4 +165,17 @@ static inline uint64_t ml_protect_ptr(uint64_t pos, uint64_t ptr)
 /* Exposed for tests: parses "…release version 2.NN…" or a libc-2.NN.so name. */
 int ml_glibc_version_in(const char *text, size_t n, unsigned *minor);
 
+/*
+ * Another allocator the process has mapped (jemalloc, tcmalloc, mimalloc
+ * ...), recognised by its library's name or, for Chromium's
+ * PartitionAlloc, by the executable's: its name, or NULL; *path: the file
+ * that told (untrusted text).
+ */
+const char *ml_other_allocator(const struct ml_region *r, size_t n, const char **path);
+/*
+ * The clause every "no glibc heap" message ends with: "; the process uses
+ * jemalloc (PATH), and only glibc malloc is walked", or "" (in buf).
+ */
+const char *ml_other_allocator_note(const struct ml_region *r, size_t n, char *buf, size_t len);
+
 #endif

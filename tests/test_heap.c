@@ -742,6 +742,29 @@ static void test_mmapped_scan(void **st)
 	syn_free(&s);
 }
 
+/* Other allocators by their library, Chromium by its executable. */
+static void test_other_allocator(void **st)
+{
+	(void)st;
+	struct ml_region r[3];
+	memset(r, 0, sizeof r);
+	r[0].path = (char *)"/usr/bin/python3.11";
+	r[1].path = (char *)"/usr/lib/x86_64-linux-gnu/libc.so.6";
+	r[2].path = (char *)"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+	const char *path;
+	assert_string_equal(ml_other_allocator(r, 3, &path), "jemalloc");
+	assert_string_equal(path, r[2].path);
+	r[2].path = (char *)"/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4.5.10";
+	assert_string_equal(ml_other_allocator(r, 3, &path), "tcmalloc");
+	assert_null(ml_other_allocator(r, 2, &path));
+	r[0].path = (char *)"/usr/lib/chromium/chromium";
+	assert_non_null(strstr(ml_other_allocator(r, 2, &path), "PartitionAlloc"));
+	char note[256];
+	assert_non_null(strstr(ml_other_allocator_note(r, 2, note, sizeof note), "only glibc malloc is walked"));
+	r[0].path = (char *)"/usr/bin/jemalloc-tool";	/* not a library */
+	assert_string_equal(ml_other_allocator_note(r, 2, note, sizeof note), "");
+}
+
 int main(void)
 {
 	ml_quiet = true;
@@ -762,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_main_without_heap),
 		cmocka_unit_test(test_version_bounded),
 		cmocka_unit_test(test_mmapped_scan),
+		cmocka_unit_test(test_other_allocator),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
