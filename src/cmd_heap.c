@@ -371,6 +371,14 @@ static json_t *root_json(const struct job *j)
 		json_object_set_new(o, "bytes", json_integer((json_int_t)t->entries.bytes));
 		json_array_append_new(ttc, o);
 	}
+	json_t *mp = json_null();
+	if (j->h.mp) {
+		mp = json_object();
+		json_object_set_new(mp, "address", ml_json_hex(j->h.mp));
+		json_object_set_new(mp, "n_mmaps", json_integer((json_int_t)j->h.mp_n_mmaps));
+		json_object_set_new(mp, "mmapped_mem", json_integer((json_int_t)j->h.mp_mmapped_mem));
+	}
+	json_object_set_new(root, "glibc_mp", mp);
 	json_object_set_new(root, "tcaches", tc);
 	json_object_set_new(root, "thread_tcaches", ttc);
 	json_object_set_new(root, "other_allocator", j->other ? json_string(j->other) : json_null());

@@ -1080,6 +1080,62 @@ static uint64_t memaligned(struct ml_hmem *m, uint64_t b, uint64_t map, uint64_t
 }
 
 /*
+ * glibc's own count of its mmapped chunks, without symbols: mp_ (struct
+ * malloc_par) lies in the writable data that holds main_arena.  Its
+ * sbrk_base is where the main heap starts (rounded up to 16); the tcache
+ * tunables follow it (bins <= 64, max bytes <= 1032, count <= 65535);
+ * before it, mmap_threshold (<= 32 MiB), n_mmaps, n_mmaps_max,
+ * max_n_mmaps, no_dyn_threshold, mmapped_mem and max_mmapped_mem, 4 bytes
+ * further back from 2.35 on (its huge page fields leave a hole).  Taken
+ * only when exactly one place fits every check and its counts agree with
+ * themselves (n_mmaps <= max_n_mmaps, mmapped_mem whole pages, at most
+ * max_mmapped_mem, zero exactly when n_mmaps is).
+ */
+static void find_mp(struct ml_hmem *m, struct ml_heapinfo *h)
+{
+	if (!h->narenas || !h->arenas[0].nheaps)
+		return;
+	const uint64_t heap = h->arenas[0].heaps[0].start;
+	const struct ml_region *r = region_of(m, h->arenas[0].addr);
+	size_t len, hits = 0;
+	uint8_t *buf;
+	if (!r || r->end - r->start > SCAN_MAX || !(buf = read_region(m, r, &len)))
+		return;
+	/* Where n_mmaps and the struct start, back from sbrk_base: 2.35+, older. */
+	static const unsigned back[2][2] = { { 36, 96 }, { 32, 72 } };
+	for (size_t o = 96; o + 32 <= len; o += 8) {
+		uint64_t w[4], mm[2], thr;
+		int32_t n[4];
+		memcpy(w, buf + o, sizeof w);	/* sbrk_base, tcache_bins, tcache_max_bytes, tcache_count */
+		if (w[0] > heap || heap - w[0] > 15 || w[1] > 64 || w[2] > 1032 || w[3] > 65535)
+			continue;
+		memcpy(mm, buf + o - 16, sizeof mm);	/* mmapped_mem, max_mmapped_mem */
+		for (unsigned v = 0; v < 2; v++) {
+			if (h->version[0] && (h->L.minor >= 35) != (v == 0))
+				continue;
+			memcpy(n, buf + o - back[v][0], sizeof n);
+			memcpy(&thr, buf + o - back[v][1] + 16, sizeof thr);
+			if (n[0] < 0 || n[0] > n[2] || (n[3] != 0 && n[3] != 1) || (mm[0] & (PAGE - 1)) || mm[0] > mm[1] ||
+			    !n[0] != !mm[0] || mm[0] < (uint64_t)n[0] * PAGE || thr > (HEAP_MAX >> 1))
+				continue;
+			hits++;
+			h->mp = r->start + o - back[v][1];
+			h->mp_n_mmaps = (uint64_t)n[0];
+			h->mp_mmapped_mem = mm[0];
+		}
+	}
+	free(buf);
+	if (hits != 1)
+		h->mp = h->mp_n_mmaps = h->mp_mmapped_mem = 0;
+}
+
+/* Done when mp_ says every chunk is found. */
+static bool mmapped_all(const struct ml_heapinfo *h)
+{
+	return h->mp && h->nmmapped >= h->mp_n_mmaps;
+}
+
+/*
  * Every page of [lo, hi) may begin a chunk's mapping: the kernel merges
  * neighbouring anonymous mappings, so a chunk can sit anywhere in one
  * (next to a pymalloc arena, say).  A mapping's header: prev_size 0, the
@@ -1091,6 +1147,8 @@ static void scan_mmapped(struct ml_hmem *m, struct ml_heapinfo *h, uint64_t lo, 
 {
 	for (uint64_t p = lo; p < hi && hi - p >= 16;) {
 		uint64_t map, s, c;
+		if (mmapped_all(h))
+			return;
 		if (!*budget || h->mmapped_cut) {
 			h->mmapped_cut = true;
 			return;
@@ -1116,13 +1174,16 @@ static int cmp_u64(const void *x, const void *y)
  * mmapped chunks: searched for in every readable, writable, private
  * anonymous mapping (glibc maps them MAP_PRIVATE; those a core calls heap
  * or stack included: that is a guess), less the arenas' heaps (a thread
- * heap's heap_info included).  Every page is looked at: about 0.45 s a GiB
- * of such memory outside the heaps, live, on this kind of machine.
+ * heap's heap_info included).  Every page is looked at, about 0.45 s a GiB
+ * of such memory outside the heaps, live, on this kind of machine — but
+ * once mp_ is found, the search ends when it has found as many chunks as
+ * glibc counts (none: no search), and a difference is a warning.
  */
 static void find_mmapped(struct ml_hmem *m, struct ml_heapinfo *h)
 {
 	size_t nx = 0;
 	uint64_t *ex = NULL, budget = MMAP_SCAN_MAX;
+	find_mp(m, h);
 	for (size_t i = 0; i < h->narenas; i++)
 		for (size_t k = 0; k < h->arenas[i].nheaps; k++) {
 			const struct ml_hheap *hp = &h->arenas[i].heaps[k];
@@ -1132,7 +1193,7 @@ static void find_mmapped(struct ml_hmem *m, struct ml_heapinfo *h)
 		}
 	if (nx > 1)
 		qsort(ex, nx, 2 * sizeof *ex, cmp_u64);
-	for (size_t i = 0; i < m->nr; i++) {
+	for (size_t i = 0; i < m->nr && !mmapped_all(h); i++) {
 		const struct ml_region *r = &m->r[i];
 		bool anon = r->kind == ML_KIND_ANON || ((r->kind == ML_KIND_HEAP || r->kind == ML_KIND_STACK) && !r->path);
 		if (!anon || (r->path && r->path[0] == '/') || !(r->prot & (ML_PROT_R | ML_PROT_UNKNOWN)) ||
@@ -1155,6 +1216,12 @@ static void find_mmapped(struct ml_hmem *m, struct ml_heapinfo *h)
 		hwarn(h, "mmapped chunks: the search stopped after %zu chunks in %" PRIu64 " MiB of anonymous memory "
 		      "(its limits are %u chunks, %" PRIu64 " MiB); any beyond are not counted", h->nmmapped,
 		      (MMAP_SCAN_MAX - budget) >> 20, MAX_MMAPPED, MMAP_SCAN_MAX >> 20);
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < h->nmmapped; i++)
+		bytes += h->mmapped_size[i] + h->mmapped_pad[i];
+	if (h->mp && (h->nmmapped != h->mp_n_mmaps || bytes != h->mp_mmapped_mem))
+		hwarn(h, "mmapped chunks: glibc counts %" PRIu64 " of %" PRIu64 " bytes (mp_ at 0x%" PRIx64 "), "
+		      "%zu of %" PRIu64 " bytes were found", h->mp_n_mmaps, h->mp_mmapped_mem, h->mp, h->nmmapped, bytes);
 }
 
 /* ---- other allocators ---- */

@@ -125,6 +125,9 @@ struct ml_heapinfo {
 	uint64_t *mmapped_pad;	/* bytes of their mapping before the chunk (memalign) */
 	size_t nmmapped;
 	bool mmapped_cut;	/* the search stopped at one of its limits */
+	/* glibc's own count of its mmapped chunks, from mp_ (0: mp_ not found) */
+	uint64_t mp;		/* mp_'s address */
+	uint64_t mp_n_mmaps, mp_mmapped_mem;
 	unsigned warnings;
 	bool main_checked;	/* a clean chunk walk of the main heap ends at its top */
 	bool main_ring;		/* main_arena's next list is a ring back to it */

@@ -11,7 +11,8 @@ freed) and with glibc's malloc_info.
 - per arena, malloc_info's "fast" total equals the fastbin counts and its
   "rest" total equals the bins plus the top chunk (malloc_info counts
   tcache chunks as in use, so tcache is compared only with the record);
-- malloc_info's mmap total equals the mmapped chunks found;
+- malloc_info's mmap total equals the mmapped chunks found, and glibc's
+  own counters (mp_) as memlens found them without symbols;
 - nothing is free but in no list, and no warning was given;
 - each thread's tcache (thread_tcaches in the JSON) holds as many chunks
   and bytes as that thread freed into it (REC's .tcache file), and the
@@ -114,6 +115,9 @@ def main():
     mine = (arenas[0]["mmapped"]["count"], arenas[0]["mmapped"]["bytes"])
     if mm != mine:
         fail("malloc_info mmap %s, memlens mmapped %s" % (mm, mine))
+    mp = doc["glibc_mp"]
+    if not mp or (mp["n_mmaps"], mp["mmapped_mem"]) != mm:
+        fail("glibc's mp_ counters as memlens read them: %s; malloc_info says %s" % (mp, mm))
     # Per-thread tcache: what each thread freed into its own tcache.
     want = []
     for line in open(rec_path[:-len(".rec")] + ".tcache"):

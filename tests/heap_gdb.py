@@ -8,6 +8,7 @@ libc6-dbg).  Run inside gdb:
 Prints
   main_arena ADDR
   mmapped N_MMAPS MMAPPED_MEM
+  mp ADDR
   tcache ADDR COUNT BYTES      (one line per thread whose tcache is set)
 where a tcache's COUNT is the sum of its counts[] and BYTES that of
 counts[i] * (i * 16 + 32), the chunk size of bin i (glibc's tidx2usize).
@@ -25,6 +26,7 @@ inf = gdb.selected_inferior()
 print("main_arena 0x%x" % num("(long)&main_arena"))
 print("mmapped %d %d" % (num("*(int *)((char *)&mp_ + $nmmaps_off)"),
                          num("*(long *)((char *)&mp_ + $mmem_off)")))
+print("mp 0x%x" % num("(long)&mp_"))
 n, sz = num("$ncounts"), num("$countsz")
 for th in inf.threads():
     th.switch()

@@ -23,20 +23,24 @@ PY
 SPECIMEN_CMD="$PY $T/hold.py" start_specimen
 kill -STOP "$SPEC_PID"
 
-read -r n_mmaps mmapped_mem < <(gdb_values -p "$SPEC_PID" -ex 'p mp_.n_mmaps' -ex 'p mp_.mmapped_mem')
+read -r n_mmaps mmapped_mem mp_addr < <(gdb_values -p "$SPEC_PID" -ex 'p mp_.n_mmaps' -ex 'p mp_.mmapped_mem' \
+	-ex 'p/x (long)&mp_')
 kill -STOP "$SPEC_PID"
 [ -n "$mmapped_mem" ] || fail "gdb could not read mp_ (is libc6-dbg installed?)"
 [ "$n_mmaps" -ge 10 ] || fail "gdb counts $n_mmaps mmapped chunks: the specimen did not set up"
 
 check() {	# check JSON WHAT
-	python3 - "$1" "$n_mmaps" "$mmapped_mem" "$2" <<'PY' || exit 1
+	python3 - "$1" "$n_mmaps" "$mmapped_mem" "$2" "$mp_addr" <<'PY' || exit 1
 import json, sys
 d = json.load(open(sys.argv[1]))
-n, b, what = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+n, b, what, mp_addr = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5], 16)
 mm = d["arenas"][0]["mmapped"]
 if (mm["count"], mm["bytes"]) != (n, b):
     sys.exit("FAIL: %s: memlens mmapped %d chunks / %d bytes, glibc (gdb) %d / %d"
              % (what, mm["count"], mm["bytes"], n, b))
+mp = d["glibc_mp"]
+if not mp or (int(mp["address"], 16), mp["n_mmaps"], mp["mmapped_mem"]) != (mp_addr, n, b):
+    sys.exit("FAIL: %s: memlens read mp_ as %s; gdb: at 0x%x, %d / %d" % (what, mp, mp_addr, n, b))
 print("ok: %s: %d mmapped chunks, %d bytes, as gdb says" % (what, n, b))
 PY
 }

@@ -2,7 +2,8 @@
 # Static glibc programs (issue 11 item 2): `gcc -static -pthread`
 # binaries map no libc; main_arena is in the executable.  gdb, with the
 # binary's own symbols, is the oracle: main_arena's address, glibc's
-# mmapped-chunk counters (mp_) and every thread's tcache (its counts[]),
+# mmapped-chunk counters and mp_'s own address (memlens finds mp_ without
+# symbols) and every thread's tcache (its counts[]),
 # with the offsets of those structures read off libc6-dbg's types.  memlens
 # must agree on all of them, with no warning: per thread (thread_tcaches),
 # in total (the arenas' free.tcache), and for mmapped chunks, live and from
@@ -26,7 +27,7 @@ GLIBC=$(ldd --version | awk 'NR == 1 { print $NF }')
 oracle() {	# oracle PID OUT
 	gdb -batch -nx -p "$1" -ex "set \$ncounts = $NCOUNTS" -ex "set \$countsz = $COUNTSZ" \
 		-ex "set \$nmmaps_off = $NMMAPS_OFF" -ex "set \$mmem_off = $MMEM_OFF" \
-		-x "$TESTS_SRCDIR/heap_gdb.py" 2>/dev/null | grep -E '^(main_arena|mmapped|tcache) ' >"$2"
+		-x "$TESTS_SRCDIR/heap_gdb.py" 2>/dev/null | grep -E '^(main_arena|mmapped|mp|tcache) ' >"$2"
 	kill -STOP "$1"
 	[ "$(grep -c '^tcache ' "$2")" -eq 4 ] || fail "gdb saw $(grep -c '^tcache ' "$2") tcaches, not 4: $(cat "$2")"
 }
@@ -57,6 +58,9 @@ if int(doc["arenas"][0]["address"], 16) != o["main_arena"][0]:
 mm = doc["arenas"][0]["mmapped"]
 if [mm["count"], mm["bytes"]] != o["mmapped"]:
     bad("mmapped %s, gdb (mp_) %s" % (mm, o["mmapped"]))
+mp = doc["glibc_mp"]
+if not mp or [int(mp["address"], 16), mp["n_mmaps"], mp["mmapped_mem"]] != o["mp"] + o["mmapped"]:
+    bad("mp_ as memlens found it: %s; gdb: at 0x%x, %s" % (mp, o["mp"][0], o["mmapped"]))
 mine = sorted((int(t["address"], 16) + 16, t["count"], t["bytes"]) for t in doc["thread_tcaches"] if t["count"])
 if mine != sorted(o["tcache"]):
     bad("per-thread tcache (user address, count, bytes): memlens %s, gdb %s" % (mine, sorted(o["tcache"])))

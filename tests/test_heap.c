@@ -694,21 +694,51 @@ static void test_version_bounded(void **st)
 }
 
 /*
+ * glibc's mp_ at addr, as glibc lays it out from 2.35 (hp: huge page
+ * fields, a 4-byte hole before mmapped_mem) or before: sbrk_base, the
+ * tcache tunables after it, n_mmaps and mmapped_mem before.
+ */
+static void put_mp(struct syn *s, uint64_t addr, bool hp, uint64_t sbrk, int32_t n, uint64_t mem)
+{
+	uint64_t sb = addr + (hp ? 96 : 72);
+	int32_t ints[4] = { n, 65536, n, 0 };	/* n_mmaps, n_mmaps_max, max_n_mmaps, no_dyn_threshold */
+	put(s, addr, 128 << 10);		/* trim_threshold, top_pad, mmap_threshold, arena_test */
+	put(s, addr + 8, 128 << 10);
+	put(s, addr + 16, 128 << 10);
+	put(s, addr + 24, 8);
+	memcpy(at(s, sb - (hp ? 36 : 32)), ints, sizeof ints);
+	put(s, sb - 16, mem);
+	put(s, sb - 8, mem);
+	put(s, sb, sbrk);
+	put(s, sb + 8, 64);
+	put(s, sb + 16, 1032);
+	put(s, sb + 24, 7);
+}
+
+/*
  * mmapped chunks anywhere in an anonymous mapping (issue 11 item 1): after
  * unrelated pages, back to back, memalign'd (glibc's mapping header left
  * at the start, the chunk pad bytes on, pad in prev_size), and headers
  * that must not count: PREV_INUSE set, a size not whole pages, a size past
- * the mapping.
+ * the mapping.  Above it, 64 MiB of zeros.  mp_: -1 none; else glibc's
+ * count of chunks (4 is right).
  */
-static void test_mmapped_scan(void **st)
+static void mmapped_case(unsigned minor, int mp_count, unsigned long want_warnings, bool zeros_read)
 {
-	(void)st;
-	const uint64_t M = 0x7f2000000000ull, MS = 0x40000;
+	const uint64_t M = 0x7f2000000000ull, MS = 0x40000, Z = 0x7f3000000000ull, ZS = (uint64_t)64 << 20;
 	struct syn s;
 	struct ml_hmem m;
 	struct ml_heapinfo h;
-	build(&s, 36, "/lib/libc-2.36.so", NULL);
+	char version[8];
+	build(&s, minor, "/lib/libc.so.6", NULL);
 	region(&s, M, MS, ML_PROT_R | ML_PROT_W, ML_KIND_ANON, NULL);
+	struct ml_region *z = &s.r[s.nr];
+	memset(z, 0, sizeof *z);
+	z->start = Z;
+	z->end = Z + ZS;
+	z->captured = ZS;
+	z->prot = ML_PROT_R | ML_PROT_W;
+	s.mem[s.nr++] = NULL;
 	for (uint64_t a = M; a < M + 0x2000; a += 8)
 		put(&s, a, 0x5a5a5a5a5a5a5a5aull);			/* someone else's pages */
 	put(&s, M + 0x2000 + 8, 0x3000 | 2);				/* a chunk: 0x2000-0x5000 */
@@ -723,23 +753,52 @@ static void test_mmapped_scan(void **st)
 	put(&s, M + 0x13000 + 8, 0x1010 | 2);				/* not whole pages */
 	put(&s, M + 0x14000 + 8, 0x100000 | 2);				/* past the mapping */
 	put(&s, M + 0x20000 + 8, (MS - 0x20000) | 2);			/* the last, to the end */
+	const uint64_t total = 0x3000 + 0x5000 + 0x8000 + MS - 0x20000;
+	if (mp_count >= 0)
+		put_mp(&s, LIBC_RW + 0x20, minor >= 35, HEAP, mp_count, mp_count ? total : 0);
 	syn_sort(&s);
-	analyse(&s, &m, &h, "2.36");
-	static const uint64_t want[][3] = {
-		{ 0x2000, 0x3000, 0 }, { 0x5030, 0x4fd0, 0x30 }, { 0, 0, 0 }, { 0x20000, MS - 0x20000, 0 },
-	};
-	assert_int_equal(h.nmmapped, 4);
-	for (size_t i = 0; i < 4; i++) {
-		uint64_t c = i == 2 ? c3 : M + want[i][0];
-		uint64_t size = i == 2 ? M + 0x12000 - c3 : want[i][1], pad = i == 2 ? c3 - (M + 0xa000) : want[i][2];
-		assert_int_equal(h.mmapped[i], c);
-		assert_int_equal(h.mmapped_size[i], size);
-		assert_int_equal(h.mmapped_pad[i], pad);
+	snprintf(version, sizeof version, "2.%u", minor);
+	unsigned long w0 = ml_warnings;
+	analyse(&s, &m, &h, version);
+	assert_int_equal(ml_warnings - w0, want_warnings);
+	assert_int_equal(h.mp, mp_count >= 0 ? LIBC_RW + 0x20 : 0);
+	assert_int_equal(h.mp_n_mmaps, mp_count >= 0 ? (uint64_t)mp_count : 0);
+	assert_true(zeros_read ? s.asked >= ZS : s.asked == 0);
+	if (mp_count == 0) {	/* glibc has none: nothing is searched, nothing found */
+		assert_int_equal(h.nmmapped, 0);
+	} else {
+		static const uint64_t want[][3] = {
+			{ 0x2000, 0x3000, 0 }, { 0x5030, 0x4fd0, 0x30 }, { 0, 0, 0 }, { 0x20000, MS - 0x20000, 0 },
+		};
+		assert_int_equal(h.nmmapped, 4);
+		for (size_t i = 0; i < 4; i++) {
+			uint64_t c = i == 2 ? c3 : M + want[i][0];
+			uint64_t size = i == 2 ? M + 0x12000 - c3 : want[i][1];
+			uint64_t pad = i == 2 ? c3 - (M + 0xa000) : want[i][2];
+			assert_int_equal(h.mmapped[i], c);
+			assert_int_equal(h.mmapped_size[i], size);
+			assert_int_equal(h.mmapped_pad[i], pad);
+		}
+		assert_int_equal(h.arenas[0].mmapped.count, 4);
+		assert_int_equal(h.arenas[0].mmapped.bytes, total);
 	}
-	assert_int_equal(h.arenas[0].mmapped.count, 4);
-	assert_int_equal(h.arenas[0].mmapped.bytes, 0x3000 + 0x5000 + 0x8000 + MS - 0x20000);
 	ml_heap_free(&m, &h);
 	syn_free(&s);
+}
+
+/*
+ * The scan; with glibc's count (mp_, both layouts) it stops once all are
+ * found (the zeros above are not read), skips the search when glibc has
+ * none, and warns when it finds fewer than glibc counts.
+ */
+static void test_mmapped_scan(void **st)
+{
+	(void)st;
+	mmapped_case(36, -1, 0, true);
+	mmapped_case(36, 4, 0, false);
+	mmapped_case(30, 4, 0, false);
+	mmapped_case(36, 0, 0, false);
+	mmapped_case(36, 5, 1, true);
 }
 
 /* Other allocators by their library, Chromium by its executable. */
