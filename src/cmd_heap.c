@@ -18,6 +18,7 @@
 #include "pngwrite.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -85,6 +86,7 @@ struct job {
 	struct ml_cli cli;
 	bool json, chunks, color;
 	const char *out, *color_word, *glibc;
+	const char *other, *other_path;	/* another allocator the process maps, and its file */
 	uint64_t width;
 	struct ml_space *s;
 	struct ml_hmem m;
@@ -364,10 +366,29 @@ static json_t *root_json(const struct job *j)
 	json_object_set_new(root, "warnings", json_integer(j->h.warnings));
 	json_object_set_new(root, "main_arena_checked", json_boolean(j->h.main_checked));
 	json_object_set_new(root, "main_arena_ring", json_boolean(j->h.main_ring));
-	json_t *tc = json_array();
-	for (size_t i = 0; i < j->h.ntcaches; i++)
-		json_array_append_new(tc, ml_json_hex(j->h.tcaches[i]));
+	json_t *tc = json_array(), *ttc = json_array();
+	for (size_t i = 0; i < j->h.ntcaches; i++) {
+		const struct ml_htcache *t = &j->h.tcaches[i];
+		json_t *o = json_object();
+		json_array_append_new(tc, ml_json_hex(t->chunk));
+		json_object_set_new(o, "address", ml_json_hex(t->chunk));
+		json_object_set_new(o, "arena", t->arena < j->h.narenas ? ml_json_hex(j->h.arenas[t->arena].addr) : json_null());
+		json_object_set_new(o, "count", json_integer((json_int_t)t->entries.count));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)t->entries.bytes));
+		json_array_append_new(ttc, o);
+	}
+	json_t *mp = json_null();
+	if (j->h.mp) {
+		mp = json_object();
+		json_object_set_new(mp, "address", ml_json_hex(j->h.mp));
+		json_object_set_new(mp, "n_mmaps", json_integer((json_int_t)j->h.mp_n_mmaps));
+		json_object_set_new(mp, "mmapped_mem", json_integer((json_int_t)j->h.mp_mmapped_mem));
+	}
+	json_object_set_new(root, "glibc_mp", mp);
 	json_object_set_new(root, "tcaches", tc);
+	json_object_set_new(root, "thread_tcaches", ttc);
+	json_object_set_new(root, "other_allocator", j->other ? json_string(j->other) : json_null());
+	json_object_set_new(root, "other_allocator_file", j->other ? ml_json_str(j->other_path) : json_null());
 	return root;
 }
 
@@ -558,6 +579,40 @@ static int emit_png(struct job *j, struct ml_out *out)
 	return ml_png_end(p);
 }
 
+/*
+ * Nothing to show is a failure (exit 1) that says why: glibc malloc never
+ * ran, or main_arena's top could not be read; and when the process maps
+ * another allocator, which.  With a heap, that allocator is a warning:
+ * its memory is not in the picture.
+ */
+static int no_heap(struct job *j)
+{
+	char note[PATH_MAX + 128];
+	size_t heaps = 0;
+	for (size_t i = 0; i < j->h.narenas; i++)
+		heaps += j->h.arenas[i].nheaps;
+	ml_other_allocator_note(j->s->r, j->s->n, note, sizeof note);
+	j->other = ml_other_allocator(j->s->r, j->s->n, &j->other_path);
+	if (heaps || j->h.nmmapped) {
+		if (j->other) {
+			char *path = ml_escape(j->other_path);
+			ml_warn("the process also uses %s (%s): only glibc malloc's memory is shown", j->other, path);
+			free(path);
+		}
+		return 0;
+	}
+	const struct ml_harena *a = &j->h.arenas[0];
+	if (!j->h.narenas)
+		ml_err("no glibc heap: main_arena could not be read%s", note);
+	else if (a->top)
+		ml_err("no glibc heap: main_arena 0x%" PRIx64 " has its top chunk at 0x%" PRIx64
+		       ", which cannot be read%s", a->addr, a->top, note);
+	else
+		ml_err("no glibc heap: glibc malloc has not made one (main_arena 0x%" PRIx64 " has no top chunk)%s",
+		       a->addr, note);
+	return -1;
+}
+
 static int parse(struct job *j, int argc, char **argv)
 {
 	int c;
@@ -595,14 +650,9 @@ static int parse(struct job *j, int argc, char **argv)
 				      (unsigned long long)j->width), -1;
 	if (j->color_word && (j->out || j->json))
 		return ml_cli_refuse("--color", "it colours the terminal map; this run prints none");
-	if (j->glibc) {
-		struct ml_glibc_layout L;
-		unsigned long v;
-		char *e;
-		if (strncmp(j->glibc, "2.", 2) || (v = strtoul(j->glibc + 2, &e, 10), *e) ||
-		    ml_glibc_layout((unsigned)v, &L))
-			return ml_usage_error("--glibc %s: expected 2.26 to 2.41", j->glibc), -1;
-	}
+	unsigned minor;
+	if (j->glibc && ml_glibc_version_parse(j->glibc, &minor))
+		return ml_usage_error("--glibc %s: expected 2.26 to 2.41", j->glibc), -1;
 	return 0;
 }
 
@@ -622,7 +672,7 @@ int cmd_heap(int argc, char **argv)
 		ml_warn("%s is a %s dump: without mappings and paths, libc is hard to find", j.s->name,
 			ml_src_name(j.s->kind));
 	j.m = (struct ml_hmem){ .read = space_read, .ctx = j.s, .r = j.s->r, .nr = j.s->n };
-	if (ml_heap_analyse(&j.m, j.glibc, &j.h))
+	if (ml_heap_analyse(&j.m, j.glibc, &j.h) || no_heap(&j))
 		goto done;
 	if (!j.width)
 		j.width = j.out ? 256 : 80;

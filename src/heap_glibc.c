@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdarg.h>
@@ -28,6 +29,10 @@
 #define MAX_HEAPS 4096			/* per arena */
 #define MAX_ARENAS 4096
 #define SCAN_MAX ((uint64_t)64 << 20)	/* largest writable mapping scanned for main_arena */
+#define VERSION_SCAN_MAX ((uint64_t)64 << 20)	/* bytes of one mapping or file searched for the version */
+#define VERSION_BUDGET ((uint64_t)256 << 20)	/* ... of all of them together */
+#define MMAP_SCAN_MAX ((uint64_t)64 << 30)	/* anonymous memory searched for mmapped chunks */
+#define MAX_MMAPPED (1u << 18)		/* mmapped chunks listed (glibc's default limit: 65536) */
 
 /* ---- the block cache ---- */
 
@@ -149,7 +154,7 @@ const char *ml_hbin_name(enum ml_hbin b)
 	return (unsigned)b < ML_HB__COUNT ? n[b] : NULL;
 }
 
-static int parse_minor(const char *p, const char *end, unsigned *minor)
+static const char *parse_minor(const char *p, const char *end, unsigned *minor)
 {
 	unsigned v = 0, d = 0;
 	while (p < end && *p >= '0' && *p <= '9' && d < 3) {
@@ -157,6 +162,17 @@ static int parse_minor(const char *p, const char *end, unsigned *minor)
 		d++;
 	}
 	if (!d || (p < end && *p >= '0' && *p <= '9'))
+		return NULL;
+	*minor = v;
+	return p;
+}
+
+int ml_glibc_version_parse(const char *s, unsigned *minor)
+{
+	struct ml_glibc_layout L;
+	size_t n = strlen(s);
+	unsigned v;
+	if (strncmp(s, "2.", 2) || parse_minor(s + 2, s + n, &v) != s + n || ml_glibc_layout(v, &L))
 		return -1;
 	*minor = v;
 	return 0;
@@ -172,7 +188,7 @@ int ml_glibc_version_in(const char *text, size_t n, unsigned *minor)
 			const char *f = memmem(p, (size_t)(end - p), keys[k], kl);
 			if (!f)
 				break;
-			if (!parse_minor(f + kl, end, minor))
+			if (parse_minor(f + kl, end, minor))
 				return 0;
 			p = f + 1;
 		}
@@ -180,73 +196,161 @@ int ml_glibc_version_in(const char *text, size_t n, unsigned *minor)
 	return -1;
 }
 
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b ? b + 1 : path;
+}
+
 static bool is_libc_path(const char *path)
 {
 	if (!path)
 		return false;
-	const char *b = strrchr(path, '/');
-	b = b ? b + 1 : path;
+	const char *b = base_name(path);
 	if (!strncmp(b, "libc.so", 7) && (b[7] == '\0' || b[7] == '.'))
 		return true;
 	return !strncmp(b, "libc-", 5) && b[5] >= '0' && b[5] <= '9';
 }
 
-/* "2.NN" from libc's name, else from its read-only mappings. */
+static bool has_libc(const struct ml_hmem *m)
+{
+	for (size_t i = 0; i < m->nr; i++)
+		if (is_libc_path(m->r[i].path))
+			return true;
+	return false;
+}
+
+/* The executable: the lowest mapping of a file at offset 0 (not a [pseudo] path). */
+static const char *exe_path(const struct ml_region *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].path && r[i].path[0] == '/' && r[i].file_offset == 0)
+			return r[i].path;
+	return NULL;
+}
+
+/*
+ * The file glibc's own bytes come from: libc, or for a static program,
+ * which maps no libc, the executable (exe non-NULL).
+ */
+static bool glibc_file(const struct ml_region *r, const char *exe)
+{
+	return exe ? r->path && !strcmp(r->path, exe) : is_libc_path(r->path);
+}
+
+static bool writable(const struct ml_region *r)
+{
+	return (r->prot & (ML_PROT_W | ML_PROT_UNKNOWN)) != 0;
+}
+
+/*
+ * Finds the version string in up to `limit` bytes from `get` (memory or a
+ * file), in 1 MiB blocks that overlap by 64 bytes so a string across two
+ * is found; *budget bounds all searches together.
+ */
+typedef size_t (*vget_fn)(void *ctx, uint64_t off, size_t n, uint8_t *buf);
+
+static int version_scan(vget_fn get, void *ctx, uint64_t limit, uint8_t *buf, uint64_t *budget, unsigned *minor)
+{
+	const size_t blk = (size_t)1 << 20, over = 64;
+	for (uint64_t o = 0; o < limit && *budget; o += blk - over) {
+		size_t want = (size_t)ML_MIN((uint64_t)blk, limit - o), n;
+		*budget -= ML_MIN(*budget, (uint64_t)want);
+		n = get(ctx, o, want, buf);
+		if (n && !ml_glibc_version_in((const char *)buf, n, minor))
+			return 0;
+		if (n < want || want < blk)
+			break;
+	}
+	return -1;
+}
+
+struct vmem {
+	struct ml_hmem *m;
+	uint64_t start;
+};
+
+/* Holes read as zeros, which hold no version: only a file ends early. */
+static size_t vget_mem(void *ctx, uint64_t off, size_t n, uint8_t *buf)
+{
+	struct vmem *v = ctx;
+	read_span(v->m, v->start + off, n, buf);
+	return n;
+}
+
+static size_t vget_file(void *ctx, uint64_t off, size_t n, uint8_t *buf)
+{
+	ssize_t k = pread(*(int *)ctx, buf, n, (off_t)off);
+	return k > 0 ? (size_t)k : 0;
+}
+
+/* A regular file, opened without side effects (no FIFO wait, no terminal); -1 otherwise. */
+static int open_regular(const char *path, struct stat *st)
+{
+	if (stat(path, st) || !S_ISREG(st->st_mode))
+		return -1;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, st) || !S_ISREG(st->st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * "2.NN" from libc's name, else from glibc's version string ("GNU C
+ * Library ... release version 2.NN") in the read-only mappings of libc or,
+ * for a static program, of the executable, else in that file on disk when
+ * its first page equals the one captured.  Hostile sources cannot make
+ * this long: only captured bytes are read, at most VERSION_SCAN_MAX of
+ * each mapping or file and VERSION_BUDGET in all; the first answer ends it.
+ */
 static int find_version(struct ml_hmem *m, unsigned *minor, const char **from)
 {
-	for (size_t i = 0; i < m->nr; i++) {
+	const char *exe = has_libc(m) ? NULL : exe_path(m->r, m->nr);
+	for (size_t i = 0; !exe && i < m->nr; i++) {
 		if (!is_libc_path(m->r[i].path))
 			continue;
-		const char *b = strrchr(m->r[i].path, '/');
-		b = b ? b + 1 : m->r[i].path;
+		const char *b = base_name(m->r[i].path);
 		if (!ml_glibc_version_in(b, strlen(b), minor)) {
 			*from = "libc file name";
 			return 0;
 		}
 	}
-	const size_t blk = (size_t)1 << 20, over = 64;
-	uint8_t *buf = ml_malloc(blk);
+	uint8_t *buf = ml_malloc((size_t)1 << 20);
+	uint64_t budget = VERSION_BUDGET;
 	int ret = -1;
-	for (size_t i = 0; i < m->nr && ret; i++) {
+	for (size_t i = 0; i < m->nr && ret && budget; i++) {
 		const struct ml_region *r = &m->r[i];
-		if (!is_libc_path(r->path) || ((r->prot & ML_PROT_W) && !(r->prot & ML_PROT_UNKNOWN)))
+		if (!glibc_file(r, exe) || (r->prot & ML_PROT_W))
 			continue;
-		/* Blocks overlap by `over` bytes so a string across two is found. */
-		for (uint64_t a = r->start; a < r->end && ret; a += blk - over) {
-			size_t n = (size_t)ML_MIN((uint64_t)blk, r->end - a);
-			if (read_span(m, a, n, buf) && !ml_glibc_version_in((const char *)buf, n, minor)) {
-				*from = "libc's version string";
-				ret = 0;
-			}
-			if (n < blk)
-				break;
+		struct vmem v = { m, r->start };
+		uint64_t n = ML_MIN(ml_region_cap_end(r) - r->start, VERSION_SCAN_MAX);
+		if (!version_scan(vget_mem, &v, n, buf, &budget, minor)) {
+			*from = exe ? "the executable's glibc version string" : "libc's version string";
+			ret = 0;
 		}
 	}
 	/*
-	 * Cores rarely hold libc's read-only data.  The file it was mapped
-	 * from still may: trusted only when its first page equals the one
-	 * the core captured.
+	 * Cores rarely hold read-only file data.  The file it was mapped from
+	 * still may: trusted only when its first page equals the one the core
+	 * captured.
 	 */
-	for (size_t i = 0; i < m->nr && ret; i++) {
+	for (size_t i = 0; i < m->nr && ret && budget; i++) {
 		const struct ml_region *r = &m->r[i];
-		if (!is_libc_path(r->path) || r->file_offset != 0 || r->captured < 4096)
-			continue;
-		int fd = open(r->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		uint8_t page[4096];
 		struct stat st;
+		if (!glibc_file(r, exe) || r->file_offset != 0 || ml_region_captured_in(r, r->start, r->end) < 4096)
+			continue;
+		int fd = open_regular(r->path, &st);
 		if (fd < 0)
 			continue;
-		uint8_t page[4096];
-		if (!fstat(fd, &st) && S_ISREG(st.st_mode) && pread(fd, buf, 4096, 0) == 4096 &&
-		    read_span(m, r->start, 4096, page) == 4096 && !memcmp(buf, page, 4096)) {
-			for (off_t o = 0; o < st.st_size && ret; o += (off_t)(blk - over)) {
-				ssize_t n = pread(fd, buf, blk, o);
-				if (n <= 0)
-					break;
-				if (!ml_glibc_version_in((const char *)buf, (size_t)n, minor)) {
-					*from = "the mapped libc file (its first page matches)";
-					ret = 0;
-				}
-			}
+		if (pread(fd, buf, 4096, 0) == 4096 && read_span(m, r->start, 4096, page) == 4096 &&
+		    !memcmp(buf, page, 4096) &&
+		    !version_scan(vget_file, &fd, ML_MIN((uint64_t)st.st_size, VERSION_SCAN_MAX), buf, &budget, minor)) {
+			*from = exe ? "the executable file (its first page matches)" :
+				      "the mapped libc file (its first page matches)";
+			ret = 0;
 		}
 		close(fd);
 	}
@@ -298,25 +402,30 @@ static int state_shape(const uint64_t *w, uint64_t addr, const struct ml_glibc_l
 	return empty;
 }
 
+/*
+ * Where main_arena can be: libc's writable data and the anonymous mapping
+ * right after it (the rest of its .bss); with no libc mapped (a static
+ * program), any file's writable data and the anonymous mapping after it.
+ * Paths, not kinds: a core's heap label is a guess.
+ */
+static bool arena_home(const struct ml_hmem *m, size_t i, bool libc)
+{
+	const struct ml_region *r = &m->r[i], *p = i ? &m->r[i - 1] : NULL;
+	bool file = libc ? is_libc_path(r->path) : r->path && r->path[0] == '/';
+	bool after = p && !r->path && p->end == r->start &&
+		     (libc ? is_libc_path(p->path) : p->path && p->path[0] == '/');
+	return writable(r) && (file || after) && r->end - r->start <= SCAN_MAX;
+}
+
 static size_t scan_candidates(struct ml_hmem *m, const struct ml_glibc_layout *forced,
 			      struct cand **out)
 {
 	size_t n = 0;
 	*out = NULL;
-	bool have_libc = false;
-	for (size_t i = 0; i < m->nr; i++)
-		if (is_libc_path(m->r[i].path))
-			have_libc = true;
+	bool libc = has_libc(m);
 	for (size_t i = 0; i < m->nr; i++) {
 		const struct ml_region *r = &m->r[i];
-		bool w = (r->prot & (ML_PROT_W | ML_PROT_UNKNOWN)) != 0;
-		bool ok;
-		if (have_libc)
-			ok = is_libc_path(r->path) ||
-			     (i > 0 && is_libc_path(m->r[i - 1].path) && !r->path && m->r[i - 1].end == r->start);
-		else
-			ok = r->path || (i > 0 && m->r[i - 1].path && !r->path && m->r[i - 1].end == r->start);
-		if (!w || !ok || r->kind == ML_KIND_HEAP || r->end - r->start > SCAN_MAX)
+		if (!arena_home(m, i, libc))
 			continue;
 		size_t len;
 		uint8_t *buf = read_region(m, r, &len);
@@ -351,10 +460,10 @@ static size_t scan_candidates(struct ml_hmem *m, const struct ml_glibc_layout *f
  */
 static bool pristine_arena(struct ml_hmem *m, const struct ml_glibc_layout *L, struct ml_heapinfo *h)
 {
+	bool libc = has_libc(m);
 	for (size_t i = 0; i < m->nr; i++) {
 		const struct ml_region *r = &m->r[i];
-		if (!is_libc_path(r->path) || !(r->prot & (ML_PROT_W | ML_PROT_UNKNOWN)) ||
-		    r->end - r->start > SCAN_MAX)
+		if (!arena_home(m, i, libc))
 			continue;
 		size_t len;
 		uint8_t *buf = read_region(m, r, &len);
@@ -629,7 +738,9 @@ static void tcache_lists(struct ml_hmem *m, struct ml_heapinfo *h, uint64_t tcac
 		return;
 	}
 	h->tcaches = ml_reallocarray(h->tcaches, h->ntcaches + 1, sizeof *h->tcaches);
-	h->tcaches[h->ntcaches++] = tcache;
+	struct ml_htcache *t = &h->tcaches[h->ntcaches++];
+	*t = (struct ml_htcache){ .chunk = tcache, .arena = SIZE_MAX };
+	in_heaps(h, tcache, &t->arena);
 	uint64_t bound = list_bound(h);
 	for (unsigned i = 0; i < TCACHE_BINS; i++) {
 		uint64_t want = MINSIZE + 16 * (uint64_t)i, e = entries[i], n = 0, sz;
@@ -646,6 +757,8 @@ static void tcache_lists(struct ml_hmem *m, struct ml_heapinfo *h, uint64_t tcac
 				break;
 			add_free(h, cap, e - 16, ML_HB_TCACHE);
 			n++;
+			t->entries.count++;
+			t->entries.bytes += sz;
 			uint64_t nx;
 			if (!rd64(m, e, &nx))
 				break;
@@ -757,7 +870,7 @@ static void more_tcaches(struct ml_hmem *m, struct ml_heapinfo *h, size_t *cap)
 				if (s == want && (nsz & PREV_INUSE) && c != a->tcache) {
 					bool known = false;
 					for (size_t t = 0; t < h->ntcaches; t++)
-						known |= h->tcaches[t] == c;
+						known |= h->tcaches[t].chunk == c;
 					if (!known && tcache_plausible(m, h, c))
 						tcache_lists(m, h, c, cap);
 				}
@@ -900,69 +1013,323 @@ int ml_heap_walk(struct ml_hmem *m, const struct ml_heapinfo *h, size_t arena, s
 
 /* ---- mmapped chunks ---- */
 
-static void find_mmapped(struct ml_hmem *m, struct ml_heapinfo *h)
+#define PAGE 4096u
+
+/*
+ * An mmapped chunk at c whose mapping starts pad bytes before it and is
+ * map bytes long (0: any length inside [c - pad, hi)): prev_size is the
+ * pad, the size bits IS_MMAPPED alone, pad + size whole pages.
+ */
+static bool mmapped_at(struct ml_hmem *m, uint64_t c, uint64_t pad, uint64_t map, uint64_t hi, uint64_t *size)
 {
-	for (size_t i = 0; i < m->nr; i++) {
-		const struct ml_region *r = &m->r[i];
-		if (r->path || r->kind != ML_KIND_ANON ||
-		    (r->prot & (ML_PROT_R | ML_PROT_W | ML_PROT_UNKNOWN)) == ML_PROT_R || r->end - r->start < 0x1000)
+	uint64_t w[2];
+	if (c + 16 > hi || c + 16 < c || !hread(m, c, sizeof w, w) || w[0] != pad)
+		return false;
+	uint64_t s = w[1] & ~(uint64_t)SIZE_BITS;
+	if ((w[1] & SIZE_BITS) != IS_MMAPPED || s < MINSIZE || (s & 15) || ((pad + s) & (PAGE - 1)) ||
+	    s > hi - c || (map && pad + s != map))
+		return false;
+	*size = s;
+	return true;
+}
+
+/* False once MAX_MMAPPED are listed: hostile memory can look like a chunk on every page. */
+static bool add_mmapped(struct ml_heapinfo *h, uint64_t c, uint64_t size, uint64_t pad)
+{
+	size_t n = h->nmmapped;
+	if (n == MAX_MMAPPED) {
+		h->mmapped_cut = true;
+		return false;
+	}
+	if (n >= 16 && !(n & (n - 1))) {	/* capacity doubles at each power of two */
+		h->mmapped = ml_reallocarray(h->mmapped, 2 * n, sizeof *h->mmapped);
+		h->mmapped_size = ml_reallocarray(h->mmapped_size, 2 * n, sizeof *h->mmapped_size);
+		h->mmapped_pad = ml_reallocarray(h->mmapped_pad, 2 * n, sizeof *h->mmapped_pad);
+	} else if (!n) {
+		h->mmapped = ml_reallocarray(NULL, 16, sizeof *h->mmapped);
+		h->mmapped_size = ml_reallocarray(NULL, 16, sizeof *h->mmapped_size);
+		h->mmapped_pad = ml_reallocarray(NULL, 16, sizeof *h->mmapped_pad);
+	}
+	h->mmapped[h->nmmapped] = c;
+	h->mmapped_size[h->nmmapped] = size;
+	h->mmapped_pad[h->nmmapped++] = pad;
+	return true;
+}
+
+/*
+ * memalign's chunk inside the mapping [b, b + map): glibc leaves the
+ * mapping's own header at b and moves the chunk on so that chunk + 16 is
+ * aligned, keeping the pad in prev_size.  For alignments 32 to 2048 the
+ * pad is 0x30 to 0x7f0; for a page or more the chunk sits 16 bytes before
+ * the first boundary of that alignment past b + 16.  0 when none.
+ */
+static uint64_t memaligned(struct ml_hmem *m, uint64_t b, uint64_t map, uint64_t *size)
+{
+	static const uint64_t pads[] = { 0x30, 0x70, 0xf0, 0x1f0, 0x3f0, 0x7f0 };
+	for (size_t i = 0; i < ML_ARRAY_SIZE(pads); i++)
+		if (mmapped_at(m, b + pads[i], pads[i], map, b + map, size))
+			return b + pads[i];
+	for (uint64_t al = PAGE; al && al < map; al <<= 1) {
+		uint64_t c = ((b + 16 + al - 1) & ~(al - 1)) - 16;
+		if (c - b >= map)
+			break;
+		if (mmapped_at(m, c, c - b, map, b + map, size))
+			return c;
+	}
+	return 0;
+}
+
+/*
+ * glibc's own count of its mmapped chunks, without symbols: mp_ (struct
+ * malloc_par) lies in the writable data that holds main_arena.  Its
+ * sbrk_base is where the main heap starts (rounded up to 16); the tcache
+ * tunables follow it (bins <= 64, max bytes <= 1032, count <= 65535);
+ * before it, mmap_threshold (<= 32 MiB), n_mmaps, n_mmaps_max,
+ * max_n_mmaps, no_dyn_threshold, mmapped_mem and max_mmapped_mem, 4 bytes
+ * further back from 2.35 on (its huge page fields leave a hole).  Taken
+ * only when exactly one place fits every check and its counts agree with
+ * themselves (n_mmaps <= max_n_mmaps, mmapped_mem whole pages, at most
+ * max_mmapped_mem, zero exactly when n_mmaps is).
+ */
+static void find_mp(struct ml_hmem *m, struct ml_heapinfo *h)
+{
+	if (!h->narenas || !h->arenas[0].nheaps)
+		return;
+	const uint64_t heap = h->arenas[0].heaps[0].start;
+	const struct ml_region *r = region_of(m, h->arenas[0].addr);
+	size_t len, hits = 0;
+	uint8_t *buf;
+	if (!r || r->end - r->start > SCAN_MAX || !(buf = read_region(m, r, &len)))
+		return;
+	/* Where n_mmaps and the struct start, back from sbrk_base: 2.35+, older. */
+	static const unsigned back[2][2] = { { 36, 96 }, { 32, 72 } };
+	for (size_t o = 96; o + 32 <= len; o += 8) {
+		uint64_t w[4], mm[2], thr;
+		int32_t n[4];
+		memcpy(w, buf + o, sizeof w);	/* sbrk_base, tcache_bins, tcache_max_bytes, tcache_count */
+		if (w[0] > heap || heap - w[0] > 15 || w[1] > 64 || w[2] > 1032 || w[3] > 65535)
 			continue;
-		bool heap = false;
-		for (size_t k = 0; k < h->narenas && !heap; k++)
-			for (size_t j = 0; j < h->arenas[k].nheaps; j++)
-				if (h->arenas[k].heaps[j].start < r->end && h->arenas[k].heaps[j].end > r->start)
-					heap = true;
-		if (heap)
-			continue;
-		uint64_t c = r->start;
-		for (unsigned steps = 0; c + 16 <= r->end && steps < (1u << 20); steps++) {
-			uint64_t w[2];
-			if (!hread(m, c, sizeof w, w))
-				break;
-			uint64_t s = w[1] & ~(uint64_t)SIZE_BITS;
-			if (w[0] != 0 || (w[1] & SIZE_BITS) != IS_MMAPPED || s < 0x1000 || (s & 0xfff) ||
-			    s > r->end - c)
-				break;
-			h->mmapped = ml_reallocarray(h->mmapped, h->nmmapped + 1, sizeof *h->mmapped);
-			h->mmapped_size = ml_reallocarray(h->mmapped_size, h->nmmapped + 1, sizeof *h->mmapped_size);
-			h->mmapped[h->nmmapped] = c;
-			h->mmapped_size[h->nmmapped++] = s;
-			c += s;
+		memcpy(mm, buf + o - 16, sizeof mm);	/* mmapped_mem, max_mmapped_mem */
+		for (unsigned v = 0; v < 2; v++) {
+			if (h->version[0] && (h->L.minor >= 35) != (v == 0))
+				continue;
+			memcpy(n, buf + o - back[v][0], sizeof n);
+			memcpy(&thr, buf + o - back[v][1] + 16, sizeof thr);
+			if (n[0] < 0 || n[0] > n[2] || (n[3] != 0 && n[3] != 1) || (mm[0] & (PAGE - 1)) || mm[0] > mm[1] ||
+			    !n[0] != !mm[0] || mm[0] < (uint64_t)n[0] * PAGE || thr > (HEAP_MAX >> 1))
+				continue;
+			hits++;
+			h->mp = r->start + o - back[v][1];
+			h->mp_n_mmaps = (uint64_t)n[0];
+			h->mp_mmapped_mem = mm[0];
 		}
+	}
+	free(buf);
+	if (hits != 1)
+		h->mp = h->mp_n_mmaps = h->mp_mmapped_mem = 0;
+}
+
+/* Done when mp_ says every chunk is found. */
+static bool mmapped_all(const struct ml_heapinfo *h)
+{
+	return h->mp && h->nmmapped >= h->mp_n_mmaps;
+}
+
+/*
+ * Every page of [lo, hi) may begin a chunk's mapping: the kernel merges
+ * neighbouring anonymous mappings, so a chunk can sit anywhere in one
+ * (next to a pymalloc arena, say).  A mapping's header: prev_size 0, the
+ * size IS_MMAPPED alone, whole pages inside [lo, hi); its chunk is that
+ * header's, or memalign's inside it.  A mapping found is skipped whole.
+ * *budget: bytes of pages left to look at.
+ */
+static void scan_mmapped(struct ml_hmem *m, struct ml_heapinfo *h, uint64_t lo, uint64_t hi, uint64_t *budget)
+{
+	for (uint64_t p = lo; p < hi && hi - p >= 16;) {
+		uint64_t map, s, c;
+		if (mmapped_all(h))
+			return;
+		if (!*budget || h->mmapped_cut) {
+			h->mmapped_cut = true;
+			return;
+		}
+		*budget -= ML_MIN(*budget, (uint64_t)PAGE);
+		if (!mmapped_at(m, p, 0, 0, hi, &map)) {
+			p += PAGE;
+			continue;
+		}
+		if ((c = memaligned(m, p, map, &s)) ? !add_mmapped(h, c, s, c - p) : !add_mmapped(h, p, map, 0))
+			return;
+		p += map;
 	}
 }
 
+static int cmp_u64(const void *x, const void *y)
+{
+	const uint64_t *a = x, *b = y;
+	return *a < *b ? -1 : *a > *b;
+}
+
+/*
+ * mmapped chunks: searched for in every readable, writable, private
+ * anonymous mapping (glibc maps them MAP_PRIVATE; those a core calls heap
+ * or stack included: that is a guess), less the arenas' heaps (a thread
+ * heap's heap_info included).  Every page is looked at, about 0.45 s a GiB
+ * of such memory outside the heaps, live, on this kind of machine — but
+ * once mp_ is found, the search ends when it has found as many chunks as
+ * glibc counts (none: no search), and a difference is a warning.
+ */
+static void find_mmapped(struct ml_hmem *m, struct ml_heapinfo *h)
+{
+	size_t nx = 0;
+	uint64_t *ex = NULL, budget = MMAP_SCAN_MAX;
+	find_mp(m, h);
+	for (size_t i = 0; i < h->narenas; i++)
+		for (size_t k = 0; k < h->arenas[i].nheaps; k++) {
+			const struct ml_hheap *hp = &h->arenas[i].heaps[k];
+			ex = ml_reallocarray(ex, nx + 1, 2 * sizeof *ex);
+			ex[2 * nx] = hp->info ? hp->info : hp->start;
+			ex[2 * nx++ + 1] = hp->end;
+		}
+	if (nx > 1)
+		qsort(ex, nx, 2 * sizeof *ex, cmp_u64);
+	for (size_t i = 0; i < m->nr && !mmapped_all(h); i++) {
+		const struct ml_region *r = &m->r[i];
+		bool anon = r->kind == ML_KIND_ANON || ((r->kind == ML_KIND_HEAP || r->kind == ML_KIND_STACK) && !r->path);
+		if (!anon || (r->path && r->path[0] == '/') || !(r->prot & (ML_PROT_R | ML_PROT_UNKNOWN)) ||
+		    !writable(r) || (r->prot & ML_PROT_SHARED) || (r->start & (PAGE - 1)))
+			continue;
+		/* The pieces of the region between heaps. */
+		uint64_t lo = r->start, hi = ml_region_cap_end(r);
+		for (size_t k = 0; k <= nx && lo < hi; k++) {
+			uint64_t end = k < nx ? ML_MIN(hi, ex[2 * k]) : hi;
+			if (k < nx && ex[2 * k + 1] <= lo)
+				continue;
+			if (end > lo)
+				scan_mmapped(m, h, lo, end, &budget);
+			if (k < nx)
+				lo = ML_MAX(lo, (ex[2 * k + 1] + PAGE - 1) & ~(uint64_t)(PAGE - 1));
+		}
+	}
+	free(ex);
+	if (h->mmapped_cut)
+		hwarn(h, "mmapped chunks: the search stopped after %zu chunks in %" PRIu64 " MiB of anonymous memory "
+		      "(its limits are %u chunks, %" PRIu64 " MiB); any beyond are not counted", h->nmmapped,
+		      (MMAP_SCAN_MAX - budget) >> 20, MAX_MMAPPED, MMAP_SCAN_MAX >> 20);
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < h->nmmapped; i++)
+		bytes += h->mmapped_size[i] + h->mmapped_pad[i];
+	if (h->mp && (h->nmmapped != h->mp_n_mmaps || bytes != h->mp_mmapped_mem))
+		hwarn(h, "mmapped chunks: glibc counts %" PRIu64 " of %" PRIu64 " bytes (mp_ at 0x%" PRIx64 "), "
+		      "%zu of %" PRIu64 " bytes were found", h->mp_n_mmaps, h->mp_mmapped_mem, h->mp, h->nmmapped, bytes);
+}
+
+/* ---- other allocators ---- */
+
+const char *ml_other_allocator(const struct ml_region *r, size_t n, const char **path)
+{
+	/* Library name prefixes (libjemalloc.so.2, libtcmalloc_minimal.so.4 ...). */
+	static const struct {
+		const char *prefix, *name;
+	} libs[] = {
+		{ "libjemalloc", "jemalloc" },
+		{ "libtcmalloc", "tcmalloc" },
+		{ "libmimalloc", "mimalloc" },
+		{ "libtbbmalloc", "TBB malloc" },
+		{ "libsnmalloc", "snmalloc" },
+		{ "libhoard", "Hoard" },
+		{ "librpmalloc", "rpmalloc" },
+	};
+	/* Executables that link PartitionAlloc in and route malloc to it. */
+	static const char *const chromium[] = { "chrome", "chromium", "chromium-browser", "chrome_crashpad_handler",
+						"msedge", "brave", "electron" };
+	for (size_t i = 0; i < n; i++) {
+		if (!r[i].path)
+			continue;
+		const char *b = base_name(r[i].path);
+		for (size_t k = 0; k < ML_ARRAY_SIZE(libs); k++)
+			if (!strncmp(b, libs[k].prefix, strlen(libs[k].prefix)) && strstr(b, ".so")) {
+				*path = r[i].path;
+				return libs[k].name;
+			}
+	}
+	const char *exe = exe_path(r, n);
+	for (size_t k = 0; exe && k < ML_ARRAY_SIZE(chromium); k++)
+		if (!strcmp(base_name(exe), chromium[k])) {
+			*path = exe;
+			return "Chromium's PartitionAlloc";
+		}
+	*path = NULL;
+	return NULL;
+}
+
+const char *ml_other_allocator_note(const struct ml_region *r, size_t n, char *buf, size_t len)
+{
+	const char *path, *name = ml_other_allocator(r, n, &path);
+	buf[0] = '\0';
+	if (name) {
+		char *p = ml_escape(path);
+		snprintf(buf, len, "; the process uses %s (%s), and only glibc malloc is walked", name, p);
+		free(p);
+	}
+	return buf;
+}
+
 /* ---- putting it together ---- */
+
+/*
+ * The first chunk glibc put in a heap, where the tcache struct is: the
+ * main heap's start, else the chunk after a thread arena's malloc_state.
+ * 0 when no arena has a heap (a main_arena whose top is unreadable).
+ */
+static uint64_t first_chunk(const struct ml_heapinfo *h)
+{
+	for (size_t i = 0; i < h->narenas; i++) {
+		const struct ml_harena *a = &h->arenas[i];
+		uint64_t own = (a->addr + h->L.state_size + 15) & ~(uint64_t)15;
+		for (size_t k = 0; k < a->nheaps; k++)
+			if (a->main || a->heaps[k].start == own)
+				return a->heaps[k].start;
+	}
+	return 0;
+}
+
+/*
+ * Safe-linking, told by a vote of the tcache heads' next fields: stored
+ * plain, a next is 0 or an aligned chunk's user pointer in a heap; stored
+ * mangled (2.32+), the same holds once revealed.  Every decoded pointer
+ * must be 16-byte aligned: a mangled list end (pos >> 12) or a mangled
+ * pointer read plain lands in the heap more often than one would think,
+ * but rarely aligned.  True when the plain reading wins.
+ */
+static bool tcache_plain(struct ml_hmem *m, const struct ml_heapinfo *h, uint64_t tcache)
+{
+	uint64_t e[TCACHE_BINS];
+	unsigned plain = 0, mangled = 0;
+	if (!hread(m, tcache + 16 + 2 * TCACHE_BINS, sizeof e, e))
+		return false;
+	for (unsigned i = 0; i < TCACHE_BINS; i++) {
+		uint64_t nx, d;
+		if (!e[i] || (e[i] & 15) || !in_heaps(h, e[i] - 16, NULL) || !rd64(m, e[i], &nx))
+			continue;
+		d = ml_reveal_ptr(e[i], nx);
+		bool p_ok = !nx || (!(nx & 15) && in_heaps(h, nx - 16, NULL));
+		bool m_ok = !d || (!(d & 15) && in_heaps(h, d - 16, NULL));
+		plain += p_ok && !m_ok;
+		mangled += m_ok && !p_ok;
+	}
+	return plain > mangled;
+}
 
 /* Which family the memory says, when no version string was found. */
 static void infer_layout(struct ml_hmem *m, struct ml_heapinfo *h, unsigned variant)
 {
 	unsigned minor = variant == 26 ? 26 : 36;
-	struct ml_harena *a = &h->arenas[0];
-	uint64_t sz;
-	if (a->nheaps && rd64(m, a->heaps[0].start + 8, &sz)) {
-		sz &= ~(uint64_t)SIZE_BITS;
-		if (sz == 0x250 && minor != 26)
-			minor = 29;
-	}
+	uint64_t tc = first_chunk(h), sz;
+	if (tc && rd64(m, tc + 8, &sz) && (sz & ~(uint64_t)SIZE_BITS) == 0x250 && minor != 26)
+		minor = 29;
 	if (minor >= 30) {
-		/* Safe-linking: a stored list end is pos >> 12, never 0. */
-		uint64_t tc = a->heaps[0].start + 16, e[TCACHE_BINS];
-		bool mangled = true, decided = false;
-		if (hread(m, tc + 2 * TCACHE_BINS, sizeof e, e)) {
-			for (unsigned i = 0; i < TCACHE_BINS && !decided; i++) {
-				uint64_t nx;
-				if (!e[i] || !rd64(m, e[i], &nx))
-					continue;
-				if (nx == 0 || in_heaps(h, nx - 16, NULL)) {
-					mangled = false;
-					decided = true;
-				} else if (in_heaps(h, ml_reveal_ptr(e[i], nx) - 16, NULL) || ml_reveal_ptr(e[i], nx) == 0) {
-					decided = true;
-				}
-			}
-		}
-		if (!mangled)
+		if (tc && tcache_plain(m, h, tc))
 			minor = 30;
 		else if (h->narenas > 1) {
 			uint64_t hi = h->arenas[1].addr & ~(HEAP_MAX - 1);
@@ -983,11 +1350,11 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 	bool known = false;
 	h->version_from = "unknown";
 	if (version) {
-		if (strncmp(version, "2.", 2) || parse_minor(version + 2, version + strlen(version), &minor) ||
-		    ml_glibc_layout(minor, &h->L)) {
+		if (ml_glibc_version_parse(version, &minor)) {
 			ml_err("glibc %s: only 2.26 to 2.41 are understood", version);
 			return -1;
 		}
+		ml_glibc_layout(minor, &h->L);
 		known = true;
 		h->version_from = "given";
 	} else if (!find_version(m, &minor, &h->version_from)) {
@@ -1007,7 +1374,9 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 		return 0;
 	}
 	if (!nc) {
-		ml_err("no glibc main_arena found in libc's writable data (not a glibc process, or its libc data was not captured)");
+		char note[PATH_MAX + 128];
+		ml_err("no glibc main_arena found in libc's writable data (not a glibc process, or its libc data was "
+		       "not captured)%s", ml_other_allocator_note(m->r, m->nr, note, sizeof note));
 		free(c);
 		return -1;
 	}
@@ -1055,7 +1424,9 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 		}
 	}
 	if (best == nc) {
-		ml_err("no main_arena candidate has a top chunk that ends a heap walk");
+		char note[PATH_MAX + 128];
+		ml_err("no main_arena candidate has a top chunk that ends a heap walk%s",
+		       ml_other_allocator_note(m->r, m->nr, note, sizeof note));
 		free(c);
 		return -1;
 	}
@@ -1150,9 +1521,10 @@ int ml_heap_analyse(struct ml_hmem *m, const char *version, struct ml_heapinfo *
 			      a->addr, s.unlisted, s.first_unlisted);
 	}
 	find_mmapped(m, h);
+	/* Bytes as glibc counts them (mp_.mmapped_mem): whole mappings, pad included. */
 	for (size_t i = 0; i < h->nmmapped; i++) {
 		h->arenas[0].mmapped.count++;
-		h->arenas[0].mmapped.bytes += h->mmapped_size[i];
+		h->arenas[0].mmapped.bytes += h->mmapped_size[i] + h->mmapped_pad[i];
 	}
 	return 0;
 }
@@ -1166,6 +1538,7 @@ void ml_heap_free(struct ml_hmem *m, struct ml_heapinfo *h)
 	free(h->tcaches);
 	free(h->mmapped);
 	free(h->mmapped_size);
+	free(h->mmapped_pad);
 	memset(h, 0, sizeof *h);
 	if (m) {
 		free(m->cache);

@@ -33,6 +33,11 @@ struct ml_glibc_layout {
 
 /* The layout of glibc 2.<minor>; -1 outside 2.26-2.41. */
 int ml_glibc_layout(unsigned minor, struct ml_glibc_layout *l);
+/*
+ * "2.NN" with a layout above: 0 and *minor, else -1.  The one check of a
+ * version given by the user (--glibc) or to ml_heap_analyse().
+ */
+int ml_glibc_version_parse(const char *s, unsigned *minor);
 
 /* The free lists a chunk can be in, or what else it is. */
 enum ml_hbin {
@@ -87,6 +92,18 @@ struct ml_harena {
 	uint64_t largest_free;
 };
 
+/*
+ * A tcache_perthread_struct: one per thread that has called malloc.  What
+ * its lists hold, wherever those chunks live (a thread may free another
+ * arena's chunks into its own tcache), and the arena whose heap holds the
+ * struct itself.
+ */
+struct ml_htcache {
+	uint64_t chunk;		/* the struct's chunk */
+	size_t arena;		/* index in arenas[], SIZE_MAX if in none */
+	struct ml_hcount entries;	/* chunks in its lists, and their sizes */
+};
+
 /* A free chunk from a list. */
 struct ml_hfree {
 	uint64_t chunk;
@@ -99,13 +116,18 @@ struct ml_heapinfo {
 	const char *version_from;	/* "libc path", "libc memory", "guessed" ... */
 	struct ml_harena *arenas;	/* main first, then the `next` order */
 	size_t narenas;
-	uint64_t *tcaches;	/* every tcache_perthread_struct chunk read */
+	struct ml_htcache *tcaches;	/* every tcache_perthread_struct read */
 	size_t ntcaches;
 	struct ml_hfree *freel;	/* every listed free chunk, by address */
 	size_t nfree;
 	uint64_t *mmapped;	/* chunk addresses of mmapped chunks found */
-	uint64_t *mmapped_size;
+	uint64_t *mmapped_size;	/* their chunk sizes */
+	uint64_t *mmapped_pad;	/* bytes of their mapping before the chunk (memalign) */
 	size_t nmmapped;
+	bool mmapped_cut;	/* the search stopped at one of its limits */
+	/* glibc's own count of its mmapped chunks, from mp_ (0: mp_ not found) */
+	uint64_t mp;		/* mp_'s address */
+	uint64_t mp_n_mmaps, mp_mmapped_mem;
 	unsigned warnings;
 	bool main_checked;	/* a clean chunk walk of the main heap ends at its top */
 	bool main_ring;		/* main_arena's next list is a ring back to it */
@@ -145,5 +167,18 @@ static inline uint64_t ml_protect_ptr(uint64_t pos, uint64_t ptr)
 
 /* Exposed for tests: parses "…release version 2.NN…" or a libc-2.NN.so name. */
 int ml_glibc_version_in(const char *text, size_t n, unsigned *minor);
+
+/*
+ * Another allocator the process has mapped (jemalloc, tcmalloc, mimalloc
+ * ...), recognised by its library's name or, for Chromium's
+ * PartitionAlloc, by the executable's: its name, or NULL; *path: the file
+ * that told (untrusted text).
+ */
+const char *ml_other_allocator(const struct ml_region *r, size_t n, const char **path);
+/*
+ * The clause every "no glibc heap" message ends with: "; the process uses
+ * jemalloc (PATH), and only glibc malloc is walked", or "" (in buf).
+ */
+const char *ml_other_allocator_note(const struct ml_region *r, size_t n, char *buf, size_t len);
 
 #endif

@@ -18,8 +18,14 @@
 #define MAX_NOTES_SIZE ((uint64_t)256 << 20)
 #define AT_SYSINFO_EHDR_ 33
 #define VSYSCALL_ADDR 0xffffffffff600000ull
-/* x86-64 randomises brk over 1 GiB past the executable (32 MiB for ia32). */
-#define BRK_RANDOM_SPAN (((uint64_t)1 << 30) + ((uint64_t)8 << 20))
+/*
+ * Where the kernel puts brk: one page past the end of the executable's
+ * image, plus a random offset of up to 1 GiB on x86-64 (arch_randomize_brk;
+ * 32 MiB for ia32): the heap starts at most this far past the image.
+ */
+#define BRK_RANDOM_SPAN (((uint64_t)1 << 30) + 4096)
+/* Gaps between one executable's segments are below their alignment (2 MiB at most in practice). */
+#define EXE_SEGMENT_GAP ((uint64_t)4 << 20)
 
 struct core_notes {
 	struct ml_ntfile nt;
@@ -142,11 +148,93 @@ static void add_unloaded_files(struct ml_space *s, const struct core_notes *cn)
 		ml_warn("%s: NT_FILE mappings overlap each other", s->name);
 }
 
+/*
+ * The end of the executable's image, whose first PT_LOAD is mapped at
+ * base: from its ELF program headers when the core holds them (bss
+ * included), 0 otherwise.  A 64-bit little-endian ELF only; every field
+ * is checked, the headers being as hostile as the rest.
+ */
+static uint64_t image_end_phdrs(struct ml_space *s, uint64_t base)
+{
+	unsigned char eh[64], ph[56];
+	if (!ml_read_exact(s, base, sizeof eh, eh) || memcmp(eh, ELFMAG, SELFMAG) || eh[EI_CLASS] != ELFCLASS64 ||
+	    eh[EI_DATA] != ELFDATA2LSB)
+		return 0;
+	uint64_t phoff;
+	uint16_t phentsize, phnum;
+	memcpy(&phoff, eh + 32, 8);
+	memcpy(&phentsize, eh + 54, 2);
+	memcpy(&phnum, eh + 56, 2);
+	if (phentsize != sizeof ph || !phnum || phnum > 256 || phoff > 4096)
+		return 0;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (unsigned i = 0; i < phnum; i++) {
+		uint32_t type;
+		uint64_t vaddr, memsz;
+		if (!ml_read_exact(s, base + phoff + (uint64_t)i * sizeof ph, sizeof ph, ph))
+			return 0;
+		memcpy(&type, ph, 4);
+		memcpy(&vaddr, ph + 16, 8);
+		memcpy(&memsz, ph + 40, 8);
+		if (type != PT_LOAD)
+			continue;
+		if (vaddr + memsz < vaddr)
+			return 0;
+		lo = ML_MIN(lo, vaddr & ~(uint64_t)4095);
+		hi = ML_MAX(hi, vaddr + memsz);
+	}
+	/* base is where the lowest segment's page went: the load bias is base - lo. */
+	if (lo == UINT64_MAX || lo > base || hi - lo > ((uint64_t)1 << 40) || base - lo + hi < base)
+		return 0;
+	return base - lo + hi;
+}
+
+/*
+ * The end of the executable's image from NT_FILE alone: the run of its
+ * mappings from base on, each starting within a segment gap of the last
+ * (a high re-mapping of part of it, as node does for its text, is not in
+ * the run), and the anonymous bss mapping right after the run.
+ */
+static uint64_t image_end_ntfile(const struct ml_space *s, const struct core_notes *cn, const char *exe,
+				 uint64_t base)
+{
+	uint64_t end = base;
+	for (bool more = true; more;) {
+		more = false;
+		for (size_t i = 0; i < cn->nt.n; i++) {
+			const struct ml_ntfile_entry *f = &cn->nt.e[i];
+			if (f->end > end && f->start >= base && f->start <= end + EXE_SEGMENT_GAP &&
+			    !strcmp(f->path, exe)) {
+				end = f->end;
+				more = true;
+			}
+		}
+	}
+	long b = ml_space_find(s, end);
+	if (b >= 0 && s->r[b].start == end && s->r[b].kind == ML_KIND_ANON)
+		end = s->r[b].end;
+	return end;
+}
+
+static bool holds_sp(const struct ml_region *r, const struct core_notes *cn)
+{
+	for (size_t t = 0; t < cn->nsps; t++)
+		if (cn->sps[t] >= r->start && cn->sps[t] < r->end)
+			return true;
+	return false;
+}
+
+/*
+ * Kinds a core does not record, inferred: files from NT_FILE; the heap as
+ * the first anonymous read-write region that starts past the end of the
+ * executable's image, within BRK_RANDOM_SPAN of it and holding no
+ * thread's stack pointer; stacks from those pointers; the vDSO from the
+ * auxiliary vector and [vvar] below it; [vsyscall] by its address.
+ */
 static void name_regions(struct ml_space *s, const struct core_notes *cn)
 {
 	static const char del[] = " (deleted)";
-	uint64_t exe_start = UINT64_MAX, exe_end = 0;
-	const char *exe = NULL;
+	const struct ml_ntfile_entry *exe = NULL;
 
 	for (size_t i = 0; i < s->n; i++) {
 		struct ml_region *r = &s->r[i];
@@ -161,20 +249,27 @@ static void name_regions(struct ml_space *s, const struct core_notes *cn)
 		}
 		r->path = ml_strndup(f->path, len);
 		r->file_offset = f->offset + (r->start - f->start);
-		if (f->start < exe_start) {
-			exe_start = f->start;
-			exe = f->path;
-		}
 	}
-	/* The executable is the lowest mapped file; the heap follows its end. */
-	for (size_t i = 0; exe && i < cn->nt.n; i++)
-		if (!strcmp(cn->nt.e[i].path, exe))
-			exe_end = ML_MAX(exe_end, cn->nt.e[i].end);
+	/* The executable: the lowest mapping of a file from its offset 0 (its first PT_LOAD). */
+	for (size_t i = 0; i < cn->nt.n; i++) {
+		const struct ml_ntfile_entry *f = &cn->nt.e[i];
+		if (f->offset == 0 && f->end > f->start && (!exe || f->start < exe->start))
+			exe = f;
+	}
+	uint64_t exe_end = 0;
+	if (exe) {
+		exe_end = image_end_phdrs(s, exe->start);
+		if (exe_end <= exe->start)
+			exe_end = image_end_ntfile(s, cn, exe->path, exe->start);
+	}
 	for (size_t i = 0; exe_end && i < s->n; i++) {
 		struct ml_region *r = &s->r[i];
-		if (r->kind == ML_KIND_ANON && r->start > exe_end &&
-		    r->start - exe_end <= BRK_RANDOM_SPAN &&
-		    (r->prot & (ML_PROT_R | ML_PROT_W)) == (ML_PROT_R | ML_PROT_W)) {
+		if (r->start < exe_end)
+			continue;
+		if (r->start - exe_end > BRK_RANDOM_SPAN)
+			break;
+		if (r->kind == ML_KIND_ANON && (r->prot & (ML_PROT_R | ML_PROT_W)) == (ML_PROT_R | ML_PROT_W) &&
+		    !holds_sp(r, cn)) {
 			r->kind = ML_KIND_HEAP;
 			break;
 		}

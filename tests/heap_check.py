@@ -11,8 +11,16 @@ freed) and with glibc's malloc_info.
 - per arena, malloc_info's "fast" total equals the fastbin counts and its
   "rest" total equals the bins plus the top chunk (malloc_info counts
   tcache chunks as in use, so tcache is compared only with the record);
-- malloc_info's mmap total equals the mmapped chunks found;
-- nothing is free but in no list, and no warning was given.
+- malloc_info's mmap total equals the mmapped chunks found, and glibc's
+  own counters (mp_) as memlens found them without symbols;
+- nothing is free but in no list, and no warning was given;
+- each thread's tcache (thread_tcaches in the JSON) holds as many chunks
+  and bytes as that thread freed into it (REC's .tcache file), and the
+  main thread's and the first thread's tcache structs live in their own
+  arenas;
+- at least one mmapped chunk is not at the start of its mapping (the
+  target made sure of one: memalign, a merged mapping), so that case was
+  exercised.
 """
 import json
 import sys
@@ -107,6 +115,31 @@ def main():
     mine = (arenas[0]["mmapped"]["count"], arenas[0]["mmapped"]["bytes"])
     if mm != mine:
         fail("malloc_info mmap %s, memlens mmapped %s" % (mm, mine))
+    mp = doc["glibc_mp"]
+    if not mp or (mp["n_mmaps"], mp["mmapped_mem"]) != mm:
+        fail("glibc's mp_ counters as memlens read them: %s; malloc_info says %s" % (mp, mm))
+    # Per-thread tcache: what each thread freed into its own tcache.
+    want = []
+    for line in open(rec_path[:-len(".rec")] + ".tcache"):
+        if line.startswith("#") or not line.strip():
+            continue
+        t, arena, count, nbytes = (int(x) for x in line.split())
+        want.append((count, nbytes, arena))
+    have = [(t["count"], t["bytes"], t["arena"]) for t in doc["thread_tcaches"] if t["count"]]
+    if sorted(c[:2] for c in have) != sorted(w[:2] for w in want if w[0]):
+        fail("per-thread tcache (count, bytes): memlens %s, the target %s" %
+             (sorted(c[:2] for c in have), sorted(w[:2] for w in want if w[0])))
+    for count, nbytes, arena in want:
+        if arena < 0 or not count:
+            continue
+        at = [h[2] for h in have if h[:2] == (count, nbytes)]
+        expect_arena = arenas[0]["address"] if arena == 0 else arenas[thread_arena]["address"]
+        if at != [expect_arena]:
+            fail("thread of arena %d: its tcache struct is in %s, not %s" % (arena, at, expect_arena))
+    bounds = [int(c["chunk"], 16) for c in arenas[0]["chunks"] if c["bin"] == "mmapped"]
+    if all(c % 4096 == 0 for c in bounds):
+        fail("every mmapped chunk starts a page: the memalign'd ones were not found")
+
     print("ok: %d recorded pointers (%s), %d arenas" % (
         len(recs), ", ".join("%s %d" % kv for kv in sorted(kinds.items())), len(arenas)))
 

@@ -4,8 +4,15 @@
 # it; a tcache list made cyclic is cut with a warning; a main_arena whose
 # top lies is still found or refused in one line; and 60 cores with random
 # words in chunks and in main_arena never crash, hang or loop (a time
-# limit catches loops).
+# limit catches loops).  Then issue 19's hostile inputs: the regression
+# cores under tests/fuzz/regress/heap/ (made by heap_regress.py: a 196-byte
+# core whose NT_FILE names a 16 EiB libc, a main_arena whose top is 0x10
+# or lies in a region with no bytes) and a live process that maps a 1-byte
+# file named libc.so.6 over 1 TiB, and its kernel core: each run ends
+# within 10 s, by no signal, with exit 0 or with exit 1 and one
+# `memlens: heap:` line saying why.
 . "$TESTS_SRCDIR/lib.sh"
+. "$TESTS_SRCDIR/heap_lib.sh"
 need python3
 need gcore
 need timeout
@@ -71,4 +78,45 @@ for seed in $(seq 1 20); do
 		[ "$(grep -c . "$T/n.err")" -ge 1 ] || fail "arena noise seed $seed: failed without a word"
 	fi
 done
+
+# bounded FILE-OR-PID WANT: one run, 10 s at most, exit WANT (0, or 1 with one line).
+bounded() {
+	local rc=0
+	timeout 10 "$MEMLENS" heap "$1" >"$T/b.out" 2>"$T/b.err" || rc=$?
+	[ $rc -ne 124 ] || fail "heap $1: still running after 10 s"
+	[ $rc -le 1 ] || fail "heap $1: exit $rc (a signal?): $(tail -3 "$T/b.err")"
+	[ $rc -eq "$2" ] || fail "heap $1: exit $rc, expected $2: $(cat "$T/b.err")"
+	if [ $rc -eq 1 ]; then
+		[ "$(grep -c . "$T/b.err")" -eq 1 ] && grep -q '^memlens: heap: ' "$T/b.err" ||
+			fail "heap $1: expected one 'memlens: heap:' line, got: $(cat "$T/b.err")"
+	fi
+}
+n=0
+for f in "$TESTS_SRCDIR"/fuzz/regress/heap/*; do
+	[ -f "$f" ] || continue
+	bounded "$f" 1
+	n=$((n + 1))
+done
+[ $n -ge 3 ] || fail "only $n regression inputs under $TESTS_SRCDIR/fuzz/regress/heap"
+
+kill -KILL "$SPEC_PID"; wait "$SPEC_PID" 2>/dev/null; SPEC_PID=
+printf x >"$T/libc.so.6"
+cat >"$T/bigmap.py" <<'PY'
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+fd = os.open(sys.argv[1], os.O_RDONLY)
+p = libc.mmap(None, 1 << 40, 1, 2 | 0x4000, fd, 0)   # PROT_READ, MAP_PRIVATE | MAP_NORESERVE
+if p in (None, ctypes.c_void_p(-1).value):
+    sys.exit("mmap: errno %d" % ctypes.get_errno())
+print("ready", os.getpid(), flush=True)
+time.sleep(600)
+PY
+start_in "$T/kc" /usr/bin/python3 "$T/bigmap.py" "$T/libc.so.6"
+grep -q "$T/libc.so.6" "/proc/$KPID/maps" || fail "the 1 TiB libc.so.6 mapping is missing"
+kill -STOP "$KPID"
+bounded "$KPID" 0
+dump_core "$T/kc"
+bounded "$CORE" 0
 exit 0

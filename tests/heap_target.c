@@ -12,8 +12,13 @@
  * is then not the first chunk of a heap.  It writes DIR/heap_target.rec
  * ("USER CHUNK_SIZE EXPECTED ARENA" a line: EXPECTED is used, mmapped,
  * tcache, fastbin, unsorted, small or large; ARENA 0 main, 1 the first
- * thread's, -1 whichever the third thread was given) and
+ * thread's, -1 whichever the third thread was given),
+ * DIR/heap_target.tcache ("THREAD ARENA COUNT BYTES" a line: what each
+ * thread freed into its own tcache; THREAD 0 main, 1, 2 as above) and
  * DIR/heap_target.xml (malloc_info), prints "ready PID" and waits.
+ * The main thread's mmapped chunks include memalign'd ones (their chunk
+ * is not at their mapping's start) and one whose mapping the kernel
+ * merged with an unrelated mapping made right below it.
  * No malloc or free happens after the record is written: stdio buffers
  * are allocated first.
  *   heap_target DIR [NCHUNKS]
@@ -21,6 +26,8 @@
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +40,15 @@ struct rec {
 	size_t chunk;
 	const char *expect;
 	int arena;
+	int owner;		/* the thread that freed it (into its tcache) */
 };
 static struct rec recs[MAXREC];
 static int nrec;
+static __thread int me;		/* this thread: 0 main, 1, 2 */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int thread_done;
-static void *cross[3];		/* allocated by the thread, freed by main */
+static struct rec *cross[3];	/* allocated by the thread, freed by main */
 
 static struct rec *alloc(size_t n, const char *expect, int arena)
 {
@@ -55,7 +64,47 @@ static struct rec *alloc(size_t n, const char *expect, int arena)
 	r->chunk = u + (!strcmp(expect, "mmapped") ? 16 : 8);
 	r->expect = expect;
 	r->arena = arena;
+	r->owner = -1;
 	return r;
+}
+
+/* An mmapped chunk from posix_memalign: glibc moves it into its mapping and records the pad. */
+static void aligned(size_t align, size_t n)
+{
+	void *p;
+	if (nrec == MAXREC || posix_memalign(&p, align, n))
+		abort();
+	struct rec *r = &recs[nrec++];
+	r->p = p;
+	r->chunk = malloc_usable_size(p) + 16;
+	r->expect = "mmapped";
+	r->arena = 0;
+	r->owner = -1;
+}
+
+/*
+ * An mmapped chunk with an unrelated mapping of the same protection made
+ * right below (or above) its own: the kernel merges the two, so the chunk
+ * no longer starts its mapping.  Tried on a few chunks in case both
+ * neighbours of one are taken; each is recorded either way.
+ */
+static void merged_mmapped(void)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		struct rec *r = alloc(400000, "mmapped", 0);
+		uint8_t *chunk = (uint8_t *)r->p - 16, *end = chunk + r->chunk;
+		uint8_t *spots[2] = { chunk - 65536, end };
+		for (int i = 0; i < 2; i++) {
+			void *q = mmap(spots[i], 65536, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+			if (q == spots[i]) {
+				memset(q, 0xa5, 65536);
+				return;
+			}
+			if (q != MAP_FAILED)
+				munmap(q, 65536);
+		}
+	}
 }
 
 /* A chunk to be freed later, followed by a live guard so it cannot coalesce. */
@@ -68,8 +117,10 @@ static struct rec *guarded(size_t n, const char *expect, int arena)
 
 static void free_all(struct rec **v, int n)
 {
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		v[i]->owner = me;
 		free(v[i]->p);
+	}
 }
 
 /* n guarded chunks of size sz: the first 7 expected in tcache, the rest `rest`. */
@@ -87,8 +138,13 @@ static void pattern(int arena)
 	for (int i = 0; i < 60; i++)
 		alloc(live[i % 9], "used", arena);
 	alloc(300000, "mmapped", arena);
-	if (arena == 0)
+	if (arena == 0) {
 		alloc(1 << 20, "mmapped", arena);
+		aligned(64, 200000);		/* pad 0x30 in the first page */
+		aligned(4096, 300000);		/* 16 bytes before the second page */
+		aligned(1 << 21, 300000);	/* 16 bytes before a 2 MiB boundary */
+		merged_mmapped();
+	}
 	group(tiny, 10, 24, "fastbin", arena);			/* chunk 0x20 */
 	group(fast, 9, 0x68, "fastbin", arena);			/* chunk 0x70 */
 	group(smallv, 10, 200, "small", arena);			/* chunk 0xd0 */
@@ -105,7 +161,7 @@ static void pattern(int arena)
 		uns[i] = guarded(3000, "unsorted", arena);
 	if (arena == 1)
 		for (int i = 0; i < 3; i++)
-			cross[i] = guarded(0x48, "tcache", 1)->p;	/* freed by main */
+			cross[i] = guarded(0x48, "tcache", 1);	/* freed by main */
 
 	/* Into the unsorted bin, then sorted by a request none of them fits. */
 	free_all(smallv, 10);
@@ -138,6 +194,7 @@ static void set_stage(int stage)
 static void *thread_main(void *arg)
 {
 	(void)arg;
+	me = 1;
 	alloc(24, "used", 1);
 	set_stage(1);
 	wait_for(3);
@@ -156,6 +213,7 @@ static void *thread2_main(void *arg)
 {
 	struct rec *v[8];
 	(void)arg;
+	me = 2;
 	for (int i = 0; i < 8; i++)
 		v[i] = guarded(i < 5 ? 0x58 : 0x150, "tcache", -1);
 	free_all(v, 8);
@@ -172,16 +230,20 @@ int main(int argc, char **argv)
 	char path[4096];
 	snprintf(path, sizeof path, "%s/heap_target.rec", dir);
 	FILE *rec = fopen(path, "w");
+	snprintf(path, sizeof path, "%s/heap_target.tcache", dir);
+	FILE *tcf = fopen(path, "w");
 	snprintf(path, sizeof path, "%s/heap_target.xml", dir);
 	FILE *xml = fopen(path, "w");
-	if (!rec || !xml) {
+	if (!rec || !xml || !tcf) {
 		perror(dir);
 		return 1;
 	}
 	/* Allocate every stdio buffer now, before the heap is set up. */
 	fputs("# user chunk_size expected arena\n", rec);
 	fputs("<!-- malloc_info -->\n", xml);
+	fputs("# thread arena count bytes\n", tcf);
 	printf("start\n");
+	fflush(tcf);
 	fflush(rec);
 	fflush(xml);
 	fflush(stdout);
@@ -203,12 +265,24 @@ int main(int argc, char **argv)
 		if (!malloc(16 + 16 * (size_t)(i % 5)))
 			return 1;
 	pattern(0);
-	for (int i = 0; i < 3; i++)
-		free(cross[i]);		/* the thread's chunks into main's tcache */
+	for (int i = 0; i < 3; i++) {
+		cross[i]->owner = 0;
+		free(cross[i]->p);	/* the thread's chunks into main's tcache */
+	}
 
 	for (int i = 0; i < nrec; i++)
 		fprintf(rec, "%p %zu %s %d\n", recs[i].p, recs[i].chunk, recs[i].expect, recs[i].arena);
 	fflush(rec);
+	for (int th = 0; th < 3; th++) {
+		size_t count = 0, bytes = 0;
+		for (int i = 0; i < nrec; i++)
+			if (recs[i].owner == th && !strcmp(recs[i].expect, "tcache")) {
+				count++;
+				bytes += recs[i].chunk;
+			}
+		fprintf(tcf, "%d %d %zu %zu\n", th, th < 2 ? th : -1, count, bytes);
+	}
+	fflush(tcf);
 	malloc_info(0, xml);
 	fflush(xml);
 	printf("ready %d\n", (int)getpid());

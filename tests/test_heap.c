@@ -20,14 +20,19 @@
 
 #define LIBC_RO 0x7f0000000000ull
 #define LIBC_RW 0x7f0000010000ull
-#define HEAP 0x555555559000ull
+#define HEAP heap_base
 #define HEAP_SIZE 0x21000ull
 #define THEAP 0x7f1004000000ull	/* 64 MiB aligned */
+#define MAXR 8
+
+/* Where build() puts the main heap: PIE-like by default, low as in a static program when moved. */
+static uint64_t heap_base = 0x555555559000ull;
 
 struct syn {
-	struct ml_region r[4];
-	uint8_t *mem[4];
+	struct ml_region r[MAXR];
+	uint8_t *mem[MAXR];	/* NULL: a region that reads as zeros, never allocated */
 	size_t nr;
+	uint64_t asked;		/* bytes the analysis read from regions without memory */
 	struct ml_glibc_layout L;
 	uint64_t A, T;			/* arenas */
 	uint64_t c[16];			/* main heap chunks */
@@ -61,9 +66,17 @@ static size_t syn_read(void *ctx, uint64_t addr, size_t n, void *buf, bool *hole
 	struct syn *s = ctx;
 	for (size_t i = 0; i < s->nr; i++) {
 		if (addr >= s->r[i].start && addr < s->r[i].end) {
-			size_t k = (size_t)ML_MIN((uint64_t)n, s->r[i].end - addr);
-			memcpy(buf, s->mem[i] + (addr - s->r[i].start), k);
-			*hole = false;
+			uint64_t cap = s->r[i].start + s->r[i].captured;
+			size_t k = (size_t)ML_MIN((uint64_t)n, (addr < cap ? cap : s->r[i].end) - addr);
+			*hole = addr >= cap;
+			if (*hole)
+				return k;
+			if (s->mem[i]) {
+				memcpy(buf, s->mem[i] + (addr - s->r[i].start), k);
+			} else {
+				memset(buf, 0, k);
+				s->asked += k;
+			}
 			return k;
 		}
 	}
@@ -92,6 +105,7 @@ static void put(struct syn *s, uint64_t addr, uint64_t v)
 static void region(struct syn *s, uint64_t start, uint64_t size, unsigned prot, enum ml_kind kind,
 		   const char *path)
 {
+	assert_true(s->nr < MAXR);
 	struct ml_region *r = &s->r[s->nr];
 	memset(r, 0, sizeof *r);
 	r->start = start;
@@ -101,6 +115,20 @@ static void region(struct syn *s, uint64_t start, uint64_t size, unsigned prot, 
 	r->path = path ? strdup(path) : NULL;
 	r->captured = size;
 	s->mem[s->nr++] = calloc(1, size);
+}
+
+/* The regions in address order, as a source gives them. */
+static void syn_sort(struct syn *s)
+{
+	for (size_t i = 1; i < s->nr; i++)
+		for (size_t k = i; k > 0 && s->r[k].start < s->r[k - 1].start; k--) {
+			struct ml_region tr = s->r[k];
+			uint8_t *tm = s->mem[k];
+			s->r[k] = s->r[k - 1];
+			s->mem[k] = s->mem[k - 1];
+			s->r[k - 1] = tr;
+			s->mem[k - 1] = tm;
+		}
 }
 
 static void chunk(struct syn *s, uint64_t c, uint64_t size, unsigned flags)
@@ -173,13 +201,7 @@ static void build(struct syn *s, unsigned minor, const char *libc_name, const ch
 	region(s, LIBC_RW, 0x2000, ML_PROT_R | ML_PROT_W, ML_KIND_FILE, libc_name);
 	region(s, THEAP, 0x21000, ML_PROT_R | ML_PROT_W, ML_KIND_ANON, NULL);
 	region(s, HEAP, HEAP_SIZE, ML_PROT_R | ML_PROT_W, ML_KIND_HEAP, "[heap]");
-	/* the region list must be sorted */
-	struct ml_region tr = s->r[2];
-	uint8_t *tm = s->mem[2];
-	s->r[2] = s->r[3];
-	s->mem[2] = s->mem[3];
-	s->r[3] = tr;
-	s->mem[3] = tm;
+	syn_sort(s);
 
 	const struct ml_glibc_layout *L = &s->L;
 	s->A = LIBC_RW + 0x120;
@@ -304,6 +326,15 @@ static void check_healthy(unsigned minor, const char *name, const char *ro, cons
 	assert_int_equal(a->free[ML_HB_FREE_UNLISTED].count, 0);
 	assert_int_equal(a->in_use.count, 7);	/* tcache struct + 6 */
 	assert_int_equal(a->largest_free, HEAP + HEAP_SIZE - s.top);
+	/* Each thread's tcache: main's holds c2 and c12; the thread's is empty. */
+	assert_int_equal(h.ntcaches, 2);
+	for (size_t i = 0; i < 2; i++) {
+		const struct ml_htcache *tc = &h.tcaches[i];
+		bool main_tc = tc->chunk == HEAP;
+		assert_int_equal(tc->arena, main_tc ? 0 : 1);
+		assert_int_equal(tc->entries.count, main_tc ? 2 : 0);
+		assert_int_equal(tc->entries.bytes, main_tc ? 0x60 : 0);
+	}
 
 	struct seen v = { .n = 0 };
 	assert_int_equal(ml_heap_walk(&m, &h, 0, 0, collect, &v), 0);
@@ -532,6 +563,267 @@ static void test_no_glibc(void **st)
 	syn_free(&s);
 }
 
+/* --glibc and the analysis accept exactly "2.26" to "2.41". */
+static void test_version_parse(void **st)
+{
+	(void)st;
+	static const char *const bad[] = { "", "2", "2.", "2.25", "2.42", "2.36x", "2.36.1", "3.36", "2.0x1a",
+					   " 2.36", "2.-36", "2.1000" };
+	unsigned minor = 0;
+	for (unsigned mi = 26; mi <= 41; mi++) {
+		char v[8];
+		snprintf(v, sizeof v, "2.%u", mi);
+		assert_int_equal(ml_glibc_version_parse(v, &minor), 0);
+		assert_int_equal(minor, mi);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(ml_glibc_version_parse(bad[i], &minor), -1);
+		struct ml_hmem m = { 0 };
+		struct ml_heapinfo h;
+		assert_int_equal(ml_heap_analyse(&m, bad[i], &h), -1);
+		ml_heap_free(&m, &h);
+	}
+}
+
+/* A static program: no libc mapped; the version is in the executable's read-only data. */
+static void test_static_version(void **st)
+{
+	(void)st;
+	check_healthy(36, "/usr/local/bin/prog",
+		      "GNU C Library (Debian GLIBC 2.36-9) stable release version 2.36.\n", NULL);
+	struct syn s;
+	struct ml_hmem m;
+	struct ml_heapinfo h;
+	build(&s, 33, "/usr/local/bin/prog", "GNU C Library (GNU libc) stable release version 2.33.\n");
+	analyse(&s, &m, &h, NULL);
+	assert_string_equal(h.version, "2.33");
+	assert_non_null(strstr(h.version_from, "executable"));
+	ml_heap_free(&m, &h);
+	syn_free(&s);
+}
+
+/*
+ * A heap low in memory, as a static non-PIE program's brk: a mangled next
+ * ((pos >> 12) ^ ptr, pos >> 12 small) read plain still lands in the heap,
+ * but not aligned.  The layout must come out safe-linked (issue 11 item 2).
+ */
+static void test_inferred_low_heap(void **st)
+{
+	(void)st;
+	heap_base = 0x7139000ull;
+	for (unsigned minor = 32; minor <= 36; minor += 4) {
+		struct syn s;
+		struct ml_hmem m;
+		struct ml_heapinfo h;
+		build(&s, minor, "/usr/local/bin/prog", NULL);
+		/* the plain reading of c2's next is inside the heap, misaligned */
+		uint64_t nx;
+		memcpy(&nx, at(&s, s.c[2] + 16), 8);
+		assert_true(nx - 16 >= HEAP && nx - 16 < HEAP + HEAP_SIZE && (nx & 15));
+		unsigned long w0 = ml_warnings;
+		analyse(&s, &m, &h, NULL);
+		assert_int_equal(ml_warnings, w0);
+		assert_true(h.L.safe_linking);
+		assert_int_equal(h.arenas[0].free[ML_HB_TCACHE].count, 2);
+		assert_int_equal(h.arenas[0].free[ML_HB_FASTBIN].count, 1);
+		ml_heap_free(&m, &h);
+		syn_free(&s);
+	}
+	heap_base = 0x555555559000ull;
+}
+
+/*
+ * Issue 19: main_arena accepted, then no heap (its top 0x10, or in a
+ * region of holes) with no version known: no crash, main without heaps.
+ */
+static void test_main_without_heap(void **st)
+{
+	(void)st;
+	for (int k = 0; k < 2; k++) {
+		struct syn s;
+		struct ml_hmem m;
+		struct ml_heapinfo h;
+		build(&s, 36, "/lib/x86_64-linux-gnu/libc.so.7", NULL);
+		if (k == 0) {
+			put(&s, s.A + s.L.top, 0x10);
+		} else {
+			for (size_t i = 0; i < s.nr; i++)
+				if (s.r[i].start == HEAP)
+					s.r[i].captured = 0;	/* the heap region: all holes */
+		}
+		analyse(&s, &m, &h, NULL);
+		assert_int_equal(h.arenas[0].addr, s.A);
+		assert_int_equal(h.arenas[0].nheaps, 0);
+		ml_heap_free(&m, &h);
+		syn_free(&s);
+	}
+}
+
+/*
+ * Issue 19: libc-named mappings that are huge cost a bounded read: one of
+ * 1 TiB with nothing captured is not read; one of 1 TiB that reads as
+ * zeros is read 64 MiB deep at most; one of 1 TiB named libc.so.6 on disk
+ * that does not exist is not opened.
+ */
+static void test_version_bounded(void **st)
+{
+	(void)st;
+	struct syn s;
+	struct ml_hmem m;
+	struct ml_heapinfo h;
+	build(&s, 36, "/nonexistent/libc.so.6", NULL);
+	assert_true(s.nr + 2 <= MAXR);
+	for (int i = 0; i < 2; i++) {
+		struct ml_region *r = &s.r[s.nr];
+		memset(r, 0, sizeof *r);
+		r->start = (uint64_t)(i + 1) << 44;
+		r->end = r->start + ((uint64_t)1 << 40);
+		r->prot = ML_PROT_R;
+		r->kind = ML_KIND_FILE;
+		r->path = strdup("/nonexistent/libc.so.6");
+		r->captured = i ? r->end - r->start : 0;
+		s.mem[s.nr++] = NULL;
+	}
+	syn_sort(&s);
+	analyse(&s, &m, &h, NULL);
+	assert_true(s.asked > 0 && s.asked <= ((uint64_t)64 << 20) + 65536);	/* blocks overlap by 64 bytes */
+	assert_string_equal(h.version, "");
+	assert_int_equal(h.arenas[0].addr, s.A);
+	ml_heap_free(&m, &h);
+	syn_free(&s);
+}
+
+/*
+ * glibc's mp_ at addr, as glibc lays it out from 2.35 (hp: huge page
+ * fields, a 4-byte hole before mmapped_mem) or before: sbrk_base, the
+ * tcache tunables after it, n_mmaps and mmapped_mem before.
+ */
+static void put_mp(struct syn *s, uint64_t addr, bool hp, uint64_t sbrk, int32_t n, uint64_t mem)
+{
+	uint64_t sb = addr + (hp ? 96 : 72);
+	int32_t ints[4] = { n, 65536, n, 0 };	/* n_mmaps, n_mmaps_max, max_n_mmaps, no_dyn_threshold */
+	put(s, addr, 128 << 10);		/* trim_threshold, top_pad, mmap_threshold, arena_test */
+	put(s, addr + 8, 128 << 10);
+	put(s, addr + 16, 128 << 10);
+	put(s, addr + 24, 8);
+	memcpy(at(s, sb - (hp ? 36 : 32)), ints, sizeof ints);
+	put(s, sb - 16, mem);
+	put(s, sb - 8, mem);
+	put(s, sb, sbrk);
+	put(s, sb + 8, 64);
+	put(s, sb + 16, 1032);
+	put(s, sb + 24, 7);
+}
+
+/*
+ * mmapped chunks anywhere in an anonymous mapping (issue 11 item 1): after
+ * unrelated pages, back to back, memalign'd (glibc's mapping header left
+ * at the start, the chunk pad bytes on, pad in prev_size), and headers
+ * that must not count: PREV_INUSE set, a size not whole pages, a size past
+ * the mapping.  Above it, 64 MiB of zeros.  mp_: -1 none; else glibc's
+ * count of chunks (4 is right).
+ */
+static void mmapped_case(unsigned minor, int mp_count, unsigned long want_warnings, bool zeros_read)
+{
+	const uint64_t M = 0x7f2000000000ull, MS = 0x40000, Z = 0x7f3000000000ull, ZS = (uint64_t)64 << 20;
+	struct syn s;
+	struct ml_hmem m;
+	struct ml_heapinfo h;
+	char version[8];
+	build(&s, minor, "/lib/libc.so.6", NULL);
+	region(&s, M, MS, ML_PROT_R | ML_PROT_W, ML_KIND_ANON, NULL);
+	struct ml_region *z = &s.r[s.nr];
+	memset(z, 0, sizeof *z);
+	z->start = Z;
+	z->end = Z + ZS;
+	z->captured = ZS;
+	z->prot = ML_PROT_R | ML_PROT_W;
+	s.mem[s.nr++] = NULL;
+	for (uint64_t a = M; a < M + 0x2000; a += 8)
+		put(&s, a, 0x5a5a5a5a5a5a5a5aull);			/* someone else's pages */
+	put(&s, M + 0x2000 + 8, 0x3000 | 2);				/* a chunk: 0x2000-0x5000 */
+	put(&s, M + 0x5000 + 8, 0x5000 | 2);				/* memalign(64): header ... */
+	put(&s, M + 0x5030, 0x30);					/* ... and the chunk */
+	put(&s, M + 0x5030 + 8, (0x5000 - 0x30) | 2);
+	put(&s, M + 0xa000 + 8, 0x8000 | 2);				/* memalign(16 KiB) */
+	uint64_t c3 = ((M + 0xa000 + 16 + 0x3fff) & ~0x3fffull) - 16;
+	put(&s, c3, c3 - (M + 0xa000));
+	put(&s, c3 + 8, (M + 0x12000 - c3) | 2);
+	put(&s, M + 0x12000 + 8, 0x1000 | 3);				/* PREV_INUSE: not one */
+	put(&s, M + 0x13000 + 8, 0x1010 | 2);				/* not whole pages */
+	put(&s, M + 0x14000 + 8, 0x100000 | 2);				/* past the mapping */
+	put(&s, M + 0x20000 + 8, (MS - 0x20000) | 2);			/* the last, to the end */
+	const uint64_t total = 0x3000 + 0x5000 + 0x8000 + MS - 0x20000;
+	if (mp_count >= 0)
+		put_mp(&s, LIBC_RW + 0x20, minor >= 35, HEAP, mp_count, mp_count ? total : 0);
+	syn_sort(&s);
+	snprintf(version, sizeof version, "2.%u", minor);
+	unsigned long w0 = ml_warnings;
+	analyse(&s, &m, &h, version);
+	assert_int_equal(ml_warnings - w0, want_warnings);
+	assert_int_equal(h.mp, mp_count >= 0 ? LIBC_RW + 0x20 : 0);
+	assert_int_equal(h.mp_n_mmaps, mp_count >= 0 ? (uint64_t)mp_count : 0);
+	assert_true(zeros_read ? s.asked >= ZS : s.asked == 0);
+	if (mp_count == 0) {	/* glibc has none: nothing is searched, nothing found */
+		assert_int_equal(h.nmmapped, 0);
+	} else {
+		static const uint64_t want[][3] = {
+			{ 0x2000, 0x3000, 0 }, { 0x5030, 0x4fd0, 0x30 }, { 0, 0, 0 }, { 0x20000, MS - 0x20000, 0 },
+		};
+		assert_int_equal(h.nmmapped, 4);
+		for (size_t i = 0; i < 4; i++) {
+			uint64_t c = i == 2 ? c3 : M + want[i][0];
+			uint64_t size = i == 2 ? M + 0x12000 - c3 : want[i][1];
+			uint64_t pad = i == 2 ? c3 - (M + 0xa000) : want[i][2];
+			assert_int_equal(h.mmapped[i], c);
+			assert_int_equal(h.mmapped_size[i], size);
+			assert_int_equal(h.mmapped_pad[i], pad);
+		}
+		assert_int_equal(h.arenas[0].mmapped.count, 4);
+		assert_int_equal(h.arenas[0].mmapped.bytes, total);
+	}
+	ml_heap_free(&m, &h);
+	syn_free(&s);
+}
+
+/*
+ * The scan; with glibc's count (mp_, both layouts) it stops once all are
+ * found (the zeros above are not read), skips the search when glibc has
+ * none, and warns when it finds fewer than glibc counts.
+ */
+static void test_mmapped_scan(void **st)
+{
+	(void)st;
+	mmapped_case(36, -1, 0, true);
+	mmapped_case(36, 4, 0, false);
+	mmapped_case(30, 4, 0, false);
+	mmapped_case(36, 0, 0, false);
+	mmapped_case(36, 5, 1, true);
+}
+
+/* Other allocators by their library, Chromium by its executable. */
+static void test_other_allocator(void **st)
+{
+	(void)st;
+	struct ml_region r[3];
+	memset(r, 0, sizeof r);
+	r[0].path = (char *)"/usr/bin/python3.11";
+	r[1].path = (char *)"/usr/lib/x86_64-linux-gnu/libc.so.6";
+	r[2].path = (char *)"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+	const char *path;
+	assert_string_equal(ml_other_allocator(r, 3, &path), "jemalloc");
+	assert_string_equal(path, r[2].path);
+	r[2].path = (char *)"/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4.5.10";
+	assert_string_equal(ml_other_allocator(r, 3, &path), "tcmalloc");
+	assert_null(ml_other_allocator(r, 2, &path));
+	r[0].path = (char *)"/usr/lib/chromium/chromium";
+	assert_non_null(strstr(ml_other_allocator(r, 2, &path), "PartitionAlloc"));
+	char note[256];
+	assert_non_null(strstr(ml_other_allocator_note(r, 2, note, sizeof note), "only glibc malloc is walked"));
+	r[0].path = (char *)"/usr/bin/jemalloc-tool";	/* not a library */
+	assert_string_equal(ml_other_allocator_note(r, 2, note, sizeof note), "");
+}
+
 int main(void)
 {
 	ml_quiet = true;
@@ -546,6 +838,13 @@ int main(void)
 		cmocka_unit_test(test_bad_arena_list),
 		cmocka_unit_test(test_pristine),
 		cmocka_unit_test(test_no_glibc),
+		cmocka_unit_test(test_version_parse),
+		cmocka_unit_test(test_static_version),
+		cmocka_unit_test(test_inferred_low_heap),
+		cmocka_unit_test(test_main_without_heap),
+		cmocka_unit_test(test_version_bounded),
+		cmocka_unit_test(test_mmapped_scan),
+		cmocka_unit_test(test_other_allocator),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
