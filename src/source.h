@@ -30,6 +30,8 @@ struct ml_open_opts {
 	bool freeze;		/* live: stop all threads while open */
 };
 
+struct ml_live;
+
 struct ml_space {
 	enum ml_src kind;
 	char *name;		/* the SOURCE string as given */
@@ -57,6 +59,7 @@ struct ml_space {
 	int *tids;		/* threads stopped by --freeze */
 	size_t ntids;
 	bool exited;		/* the process went away while being read */
+	struct ml_live *live;	/* the read path's state (source_proc.c) */
 };
 
 const char *ml_src_name(enum ml_src s);

@@ -1,23 +1,32 @@
 /*
  * source_proc: a live process through /proc.  Regions come from
- * /proc/PID/maps, parsed exactly as the kernel prints it; bytes come from
- * /proc/PID/mem in large preads, and pages the kernel will not give become
- * holes.  --freeze stops every thread with PTRACE_SEIZE + PTRACE_INTERRUPT
- * (which, unlike SIGSTOP, leaves nothing stopped if memlens dies).
+ * /proc/PID/maps, parsed exactly as the kernel prints it.  Bytes are read
+ * without changing the process: pages in memory (or swap) come from
+ * /proc/PID/mem in large preads; pages it never touched are never read
+ * there (that would map them in) but given as what they hold: zeros for
+ * anonymous memory, the mapped file's bytes (through map_files) for file
+ * and shared mappings (see livemap.h).  Pages the kernel will not give
+ * become holes.  --freeze stops every thread with PTRACE_SEIZE +
+ * PTRACE_INTERRUPT (which, unlike SIGSTOP, leaves nothing stopped if
+ * memlens dies).
  */
 #include "config.h"
 #include "source.h"
+#include "livemap.h"
 #include "util.h"
 #include "cleanup.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -245,12 +254,35 @@ static int freeze(struct ml_space *s, int pid)
 	return -1;
 }
 
+/*
+ * What reading needs besides the mem file: the page classes (livemap),
+ * the mapped file of the last file mapping read from, memlens's own vdso
+ * when it is the target's too, and which warnings were given.
+ */
+struct ml_live {
+	struct ml_livemap *map;
+	uint64_t f_start, f_end;	/* the mapping f_fd was opened for */
+	int f_fd;			/* -1: none (or it could not be opened) */
+	uint64_t f_size;
+	int vdso_state;			/* 0 not checked, 1 own vdso usable, -1 not */
+	const unsigned char *vdso;
+	int f_err;			/* why f_start-f_end's file would not open; 0 */
+	bool warned_fallback, warned_gone;
+};
+
 void ml_live_release(struct ml_space *s)
 {
 	for (size_t i = 0; i < s->ntids; i++)
 		ptrace(PTRACE_DETACH, s->tids[i], NULL, NULL);
 	ml_cleanup_tracees(NULL, 0);
 	s->ntids = 0;
+	if (s->live) {
+		ml_livemap_close(s->live->map);
+		if (s->live->f_fd >= 0)
+			close(s->live->f_fd);
+		free(s->live);
+		s->live = NULL;
+	}
 }
 
 int ml_open_live(struct ml_space *s, int pid, bool do_freeze)
@@ -267,6 +299,11 @@ int ml_open_live(struct ml_space *s, int pid, bool do_freeze)
 		proc_error(pid, "its memory", errno);
 		return -1;
 	}
+	s->live = ml_calloc(1, sizeof *s->live);
+	s->live->f_fd = -1;
+	/* Reads ask pagemap first: without it they would fault pages in. */
+	if (!(s->live->map = ml_livemap_open(pid)))
+		return -1;
 	snprintf(path, sizeof path, "/proc/%d/comm", pid);
 	char *comm = ml_read_text(path, 4096, NULL);
 	if (comm) {
@@ -286,15 +323,23 @@ static ssize_t mem_pread(int fd, void *buf, size_t n, uint64_t addr)
 	return read(fd, buf, n);
 }
 
-size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
-		    size_t n, void *buf, bool *hole)
+static void went_away(struct ml_space *s)
+{
+	if (!s->exited)
+		ml_warn("pid %d exited (or exec'd) while being read; the rest is holes", s->pid);
+	s->exited = true;
+}
+
+/*
+ * Present or swapped pages [addr, addr+n), through /proc/PID/mem: the
+ * data read, or (*hole) how far the unreadable part reaches, found by
+ * probing page by page (these pages are in memory: probing faults none).
+ */
+static size_t mem_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole)
 {
 	uint64_t ps = s->page_size;
-	if (s->exited || r->captured == 0) {
-		*hole = true;
-		return n;
-	}
 	size_t got = 0;
+	*hole = false;
 	while (got < n) {
 		ssize_t k = mem_pread(s->fd, (char *)buf + got, n - got, addr + got);
 		if (k < 0 && errno == EINTR)
@@ -305,22 +350,262 @@ size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr
 		}
 		if (got)
 			break;
+		/* mem reads 0 bytes only once the address space is gone. */
 		if (k == 0 && addr <= (uint64_t)INT64_MAX) {
-			/* mem reads 0 bytes once the process's mm is gone. */
-			if (kill(s->pid, 0) && errno == ESRCH) {
-				ml_warn("pid %d exited while being read; the rest is holes", s->pid);
-				s->exited = true;
-			}
+			went_away(s);
+			*hole = true;
+			return n;
 		}
-		/* Unreadable here: find where readable pages start again. */
 		uint64_t next = (addr | (ps - 1)) + 1;
 		size_t len = (size_t)ML_MIN((uint64_t)n, next - addr);
 		unsigned char probe;
-		while (!s->exited && len < n &&
-		       mem_pread(s->fd, &probe, 1, addr + len) != 1)
+		while (len < n && mem_pread(s->fd, &probe, 1, addr + len) != 1)
 			len = (size_t)ML_MIN((uint64_t)n, (uint64_t)len + ps);
 		*hole = true;
-		return s->exited ? n : len;
+		return len;
+	}
+	return got;
+}
+
+/*
+ * The vdso is the kernel's: every 64-bit process maps the same pages.
+ * When the target's auxv names this mapping as its 64-bit vdso and it is
+ * as long as memlens's own, memlens's copy gives the bytes of its pages
+ * that the target never touched.
+ */
+static bool own_vdso(struct ml_space *s, const struct ml_region *r)
+{
+	struct ml_live *L = s->live;
+	if (L->vdso_state)
+		return L->vdso_state > 0;
+	L->vdso_state = -1;
+	uint64_t mine = getauxval(AT_SYSINFO_EHDR), len = r->end - r->start;
+	char path[64];
+	size_t n = 0;
+	snprintf(path, sizeof path, "/proc/%d/auxv", s->pid);
+	char *auxv = ml_read_text(path, 1 << 16, &n);
+	bool named = false;
+	for (size_t i = 0; auxv && i + 16 <= n; i += 16) {
+		uint64_t kv[2];
+		memcpy(kv, auxv + i, sizeof kv);
+		if (kv[0] == AT_SYSINFO_EHDR && kv[1] == r->start)
+			named = true;
+	}
+	free(auxv);
+	char *maps = named && mine ? ml_read_text("/proc/self/maps", (size_t)1 << 30, NULL) : NULL;
+	for (char *line = maps; line && *line;) {
+		struct ml_region m;
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (!ml_parse_maps_line(line, &m)) {
+			if (m.start == mine && m.kind == ML_KIND_VDSO && m.end - m.start == len) {
+				L->vdso = (const unsigned char *)(uintptr_t)mine;
+				L->vdso_state = 1;
+			}
+			free(m.path);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	free(maps);
+	return L->vdso_state > 0;
+}
+
+/* Opens a regular file without opening anything else (a FIFO, a device) on the way. */
+static int open_regular(const char *path, struct stat *st)
+{
+	int p = open(path, O_PATH | O_CLOEXEC);
+	if (p < 0)
+		return -1;
+	if (fstat(p, st) || !S_ISREG(st->st_mode)) {
+		close(p);
+		errno = ENODEV;
+		return -1;
+	}
+	char again[64];
+	snprintf(again, sizeof again, "/proc/self/fd/%d", p);
+	int fd = open(again, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int e = errno;
+	close(p);
+	errno = e;
+	return fd;
+}
+
+/*
+ * The file mapped at r, for reading its pages that are not in memory:
+ * through /proc/PID/map_files (the very file, even deleted; needs
+ * CAP_SYS_ADMIN), else by its path when that still names the same inode.
+ * -1 with errno when neither opens.
+ */
+static int mapped_file(struct ml_space *s, const struct ml_region *r, const struct ml_lm_run *run)
+{
+	struct ml_live *L = s->live;
+	uint64_t a = run->vma_known ? run->vma_start : r->start;
+	uint64_t b = run->vma_known ? run->vma_end : r->end;
+	if (L->f_start == a && L->f_end == b && (L->f_fd >= 0 || L->f_err)) {
+		errno = L->f_err;
+		return L->f_fd;
+	}
+	if (L->f_fd >= 0)
+		close(L->f_fd);
+	L->f_fd = -1;
+	L->f_start = a;
+	L->f_end = b;
+	char path[96];
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, s->pid, a, b);
+	int fd = open_regular(path, &st);
+	int e = errno;
+	if (fd < 0 && r->path && r->path[0] == '/' && !r->deleted) {
+		fd = open_regular(r->path, &st);
+		if (fd >= 0 && (st.st_ino != r->inode || major(st.st_dev) != r->dev_major ||
+				minor(st.st_dev) != r->dev_minor)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0) {
+		L->f_err = e ? e : ENOENT;
+		errno = L->f_err;
+		return -1;
+	}
+	L->f_err = 0;
+	L->f_fd = fd;
+	L->f_size = (uint64_t)st.st_size;
+	return fd;
+}
+
+/*
+ * Untouched pages of a file mapping hold the file's bytes: those up to
+ * its end, zeros from there to the end of that page, and past that page
+ * nothing (the process would get SIGBUS): holes.
+ */
+static size_t file_bytes(struct ml_space *s, const struct ml_region *r, const struct ml_lm_run *run,
+			 int fd, uint64_t addr, size_t n, void *buf, bool *hole)
+{
+	uint64_t base = run->vma_known ? run->vma_offset + (addr - run->vma_start)
+				       : r->file_offset + (addr - r->start);
+	uint64_t pg = run->vma_known && run->vma_page_size > s->page_size ? run->vma_page_size
+									  : s->page_size;
+	uint64_t size = s->live->f_size;
+	uint64_t eof_page = size > UINT64_MAX - pg ? UINT64_MAX : (size + pg - 1) / pg * pg;
+	*hole = true;
+	if (base >= eof_page || base > (uint64_t)INT64_MAX - n)
+		return n;
+	size_t want = (size_t)ML_MIN((uint64_t)n, eof_page - base);
+	size_t data = base < size ? (size_t)ML_MIN((uint64_t)want, size - base) : 0, got = 0;
+	while (got < data) {
+		ssize_t k = pread(fd, (char *)buf + got, data - got, (off_t)(base + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && got == 0)	/* an I/O error: the process would get SIGBUS too */
+			return (size_t)ML_MIN((uint64_t)n, pg - base % pg);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (got < data) {
+		/* The file shrank: its new end is where the data ends. */
+		s->live->f_size = base + got;
+		want = (size_t)ML_MIN((uint64_t)want, (base + got + pg - 1) / pg * pg - base);
+		if (!want)
+			return n;
+	}
+	memset((char *)buf + got, 0, want - got);
+	*hole = false;
+	return want;
+}
+
+/* Anonymous private memory: its untouched pages are zeros by definition. */
+static bool private_anon(const struct ml_region *r)
+{
+	if (r->prot & ML_PROT_SHARED || r->inode)
+		return false;
+	return !r->path || r->kind == ML_KIND_HEAP || r->kind == ML_KIND_STACK ||
+	       !strncmp(r->path, "[anon:", 6);
+}
+
+/*
+ * Pages the process never touched, without touching them: zeros for
+ * private anonymous memory, the mapped file's bytes for a file or shared
+ * mapping (shmem and memfd pages come from their page cache this way),
+ * memlens's own copy for the vdso.  Only where none of that works are
+ * they read through mem, as before, with one warning.
+ */
+static size_t untouched_read(struct ml_space *s, const struct ml_region *r, const struct ml_lm_run *run,
+			     uint64_t addr, size_t n, void *buf, bool *hole)
+{
+	*hole = false;
+	if (private_anon(r)) {
+		memset(buf, 0, n);
+		return n;
+	}
+	if (r->kind == ML_KIND_VDSO && own_vdso(s, r)) {
+		memcpy(buf, s->live->vdso + (addr - r->start), n);
+		return n;
+	}
+	int fd = mapped_file(s, r, run);
+	if (fd >= 0)
+		return file_bytes(s, r, run, fd, addr, n, buf, hole);
+	const char *why = r->kind == ML_KIND_VDSO ? "not memlens's own vdso" :
+			  !r->path || r->path[0] != '/' ? "no file holds its bytes" : strerror(errno);
+	if (!s->live->warned_fallback) {
+		char *p = ml_escape(r->path ? r->path : "");
+		ml_warn("pid %d: 0x%" PRIx64 "-0x%" PRIx64 " %s: %s; its pages not in memory are read "
+			"through /proc/%d/mem, which maps them into the process", s->pid, r->start, r->end,
+			p, why, s->pid);
+		free(p);
+		s->live->warned_fallback = true;
+	}
+	return mem_read(s, addr, n, buf, hole);
+}
+
+size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
+		    size_t n, void *buf, bool *hole)
+{
+	if (s->exited || r->captured == 0) {
+		*hole = true;
+		return n;
+	}
+	size_t got = 0;
+	while (got < n) {
+		struct ml_lm_run run;
+		uint64_t at = addr + got;
+		ml_livemap_run(s->live->map, r, at, addr + n, &run);
+		size_t len = (size_t)(run.end - at), k;
+		bool h = true;
+		switch (run.cls) {
+		case ML_LM_MEM:
+			k = mem_read(s, at, len, (char *)buf + got, &h);
+			break;
+		case ML_LM_UNTOUCHED:
+			k = untouched_read(s, r, &run, at, len, (char *)buf + got, &h);
+			break;
+		case ML_LM_EXITED:
+			went_away(s);
+			k = n - got;
+			break;
+		case ML_LM_GONE:
+			if (!s->live->warned_gone)
+				ml_warn("pid %d: the mapping at 0x%" PRIx64 "-0x%" PRIx64 " went away or "
+					"changed while being read; its bytes from 0x%" PRIx64 " are holes",
+					s->pid, r->start, r->end, at);
+			s->live->warned_gone = true;
+			k = len;
+			break;
+		default:	/* guard pages, or pages pagemap could not describe */
+			k = len;
+			break;
+		}
+		if (s->exited)
+			h = true, k = n - got;
+		if (h) {
+			if (got)
+				break;
+			*hole = true;
+			return k;
+		}
+		got += k;
 	}
 	*hole = false;
 	return got;

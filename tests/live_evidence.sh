@@ -1,0 +1,47 @@
+#!/bin/bash
+# Reading a live process must not change it (issue 11, item 27).  The
+# oracle is the kernel: live_check.py reads the target's pagemap and
+# kpageflags itself and counts, per mapping, the pages present, swapped
+# and mapped to the zero page.  Those counts must be the same before and
+# after each command that reads the process.  And the bytes memlens gives
+# for pages the target never touched must be what they hold: zeros for
+# anonymous memory, the file's bytes for a private file mapping (zeros
+# after its end, holes in the pages past it), the page cache of a memfd
+# the target filled with write(), a deleted file's bytes — and holes for
+# guard pages.  live_target says where each area is and what it put there.
+. "$TESTS_SRCDIR/lib.sh"
+need_root
+PY=/usr/bin/python3
+$PY -c 'import PIL' 2>/dev/null || fail "Pillow (Debian python3-pil) is needed"
+CHECK="$PY $TESTS_SRCDIR/live_check.py"
+SPECIMEN_CMD="$(dirname "$MEMLENS")/tests/live_target $T" start_specimen
+# Stopped, the target changes nothing itself between two snapshots.
+kill -STOP "$SPEC_PID"
+$CHECK snap "$SPEC_PID" "$T/before.json" || fail "pagemap snapshot"
+
+# ran WHAT CMD...: CMD succeeds and leaves the target's pagemap as it was.
+ran() {
+	local what=$1
+	shift
+	"$@" >/dev/null 2>"$T/err" || fail "$what failed: $(cat "$T/err")"
+	$CHECK snap "$SPEC_PID" "$T/after.json" || fail "pagemap snapshot"
+	$CHECK same "$T/before.json" "$T/after.json" "$what" || fail "$what changed the evidence"
+}
+ran regions "$MEMLENS" regions "$SPEC_PID"
+ran image "$MEMLENS" image "$SPEC_PID" -o -
+ran sound "$MEMLENS" sound "$SPEC_PID" -o -
+ran hilbert "$MEMLENS" hilbert "$SPEC_PID" -o "$T/map.png"
+ran heap "$MEMLENS" heap "$SPEC_PID" -o "$T/heap.png"
+ran "regions --freeze" "$MEMLENS" regions "$SPEC_PID" --freeze
+ran "sound --freeze" "$MEMLENS" sound "$SPEC_PID" --freeze -o -
+
+# The bytes of the areas, as 24 bpp pictures (pixel i = bytes 3i..3i+2).
+for name in anon_untouched anon_mixed file_private memfd_shared shared_anon deleted_private guard; do
+	range=$(awk -v n="$name" '$1 == n { print "0x" $2 "-0x" $3 }' "$SPEC_OUT")
+	[ -n "$range" ] || fail "the target did not say where $name is"
+	ran "image of $name" "$MEMLENS" image "$SPEC_PID" --region "$range" --bpp 24 --width 1024 \
+		-o "$T/$name.bmp"
+	$CHECK image "$SPEC_OUT" "$T/$name.bmp" "$name" || fail "the bytes of $name"
+done
+grep -q '^guard_hole' "$SPEC_OUT" || echo "note: this kernel has no MADV_GUARD_INSTALL"
+echo "live evidence OK"
