@@ -91,6 +91,13 @@ int ml_open_raw(struct ml_space *s, uint64_t base);
 size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
 		    size_t n, void *buf, bool *hole);
 void ml_live_release(struct ml_space *s);
+/*
+ * After the kernel refused to let memlens read pid (EACCES/EPERM): what is
+ * missing, as far as /proc tells (CAP_SYS_PTRACE, Yama's ptrace_scope, a
+ * user namespace, a non-dumpable or foreign process), as a phrase for the
+ * error line's parenthesis.
+ */
+void ml_proc_denied_hint(int pid, char *buf, size_t len);
 
 /* Parses one /proc/PID/maps line into r (path allocated); -1 if malformed. */
 int ml_parse_maps_line(const char *line, struct ml_region *r);

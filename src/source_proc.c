@@ -8,7 +8,8 @@
  * and shared mappings (see livemap.h).  Pages the kernel will not give
  * become holes.  --freeze stops every thread with PTRACE_SEIZE +
  * PTRACE_INTERRUPT (which, unlike SIGSTOP, leaves nothing stopped if
- * memlens dies).
+ * memlens dies).  When the kernel refuses, the error says why: a kernel
+ * thread, a zombie, a missing capability, Yama.
  */
 #include "config.h"
 #include "source.h"
@@ -20,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,15 +138,207 @@ int ml_parse_maps_line(const char *line, struct ml_region *r)
 	return 0;
 }
 
+/* What /proc/PID/stat says: the state letter, kernel thread or not, the name. */
+struct proc_stat {
+	char state;
+	bool kthread;
+	int ppid;
+	char *comm;	/* untrusted */
+};
+
+#define PF_KTHREAD 0x00200000u	/* include/linux/sched.h: the flags field of stat */
+
+/* 0, or -1 with errno set (ENOENT: no such process). */
+static int proc_stat(int pid, struct proc_stat *st)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	char *text = ml_read_text(path, 4096, NULL);
+	if (!text)
+		return -1;
+	/* The name may hold any byte, ')' too: it ends at the last ')'. */
+	char *open = strchr(text, '('), *close = strrchr(text, ')');
+	unsigned flags = 0;
+	if (!open || !close || close < open ||
+	    sscanf(close + 1, " %c %d %*d %*d %*d %*d %u", &st->state, &st->ppid, &flags) != 3) {
+		free(text);
+		errno = EINVAL;
+		return -1;
+	}
+	st->kthread = flags & PF_KTHREAD;
+	*close = '\0';
+	st->comm = ml_escape(open + 1);
+	free(text);
+	return 0;
+}
+
+/* The number after "KEY:" in /proc/PID/status (or self), or -1. */
+static long long status_field(const char *who, const char *key, int base)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%s/status", who);
+	char *text = ml_read_text(path, 1 << 16, NULL);
+	long long v = -1;
+	size_t kl = strlen(key);
+	for (char *line = text; line && *line;) {
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			char *end;
+			errno = 0;
+			unsigned long long x = strtoull(line + kl + 1, &end, base);
+			if (!errno && end != line + kl + 1 && x <= (unsigned long long)LLONG_MAX)
+				v = (long long)x;
+			break;
+		}
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	free(text);
+	return v;
+}
+
+/* A small integer from a /proc or /sys file, or -1 (absent: no Yama). */
+static long small_file_number(const char *path)
+{
+	char *text = ml_read_text(path, 64, NULL);
+	uint64_t v;
+	long r = -1;
+	if (text) {
+		text[strcspn(text, "\n")] = '\0';
+		if (!ml_parse_uint(text, 0, 1 << 30, &v))
+			r = (long)v;
+		free(text);
+	}
+	return r;
+}
+
+/* True when memlens runs in the initial user namespace (its uid map is the identity). */
+static bool initial_userns(void)
+{
+	char *map = ml_read_text("/proc/self/uid_map", 4096, NULL);
+	if (!map)
+		return true;
+	unsigned long long a, b, n;
+	char rest[2];
+	bool init = sscanf(map, " %llu %llu %llu %1s", &a, &b, &n, rest) == 3 && a == 0 && b == 0 &&
+		    n == 4294967295ull;
+	free(map);
+	return init;
+}
+
+#define CAP_SYS_PTRACE_BIT 19
+
+void ml_proc_denied_hint(int pid, char *buf, size_t len)
+{
+	long scope = small_file_number("/proc/sys/kernel/yama/ptrace_scope");
+	long long capeff = status_field("self", "CapEff", 16);
+	bool cap = capeff >= 0 && (capeff >> CAP_SYS_PTRACE_BIT & 1);
+	uid_t me = geteuid();
+	char who[32];
+	snprintf(who, sizeof who, "%d", pid);
+	long long owner = status_field(who, "Uid", 10);	/* its real uid (the first column) */
+	struct stat pst;
+	char file[64];
+	snprintf(file, sizeof file, "/proc/%d/status", pid);
+	/* The files in /proc/PID belong to root while it is not dumpable (proc(5)). */
+	bool undumpable = owner > 0 && stat(file, &pst) == 0 && pst.st_uid == 0;
+
+	if (scope == 3)
+		snprintf(buf, len, "kernel.yama.ptrace_scope is 3: no process may read another's memory, "
+			 "root included, until the next boot");
+	else if (!initial_userns())
+		snprintf(buf, len, "memlens runs in a user namespace: its capabilities do not reach "
+			 "processes outside it");
+	else if (cap)
+		snprintf(buf, len, "memlens has CAP_SYS_PTRACE, so a security module (AppArmor, SELinux, "
+			 "Landlock) or a seccomp or namespace boundary refused it");
+	else if (me == 0)
+		snprintf(buf, len, "running as root but without CAP_SYS_PTRACE (CapEff %016llx): give "
+			 "memlens that capability", capeff < 0 ? 0ull : (unsigned long long)capeff);
+	else if (undumpable)
+		snprintf(buf, len, "pid %d is not dumpable (set-id, file capabilities, or "
+			 "prctl(PR_SET_DUMPABLE, 0)): only CAP_SYS_PTRACE may read it: run as root", pid);
+	else if (owner >= 0 && owner != (long long)me)
+		snprintf(buf, len, "pid %d belongs to uid %lld: run as root or as that user", pid, owner);
+	else if (scope == 2)
+		snprintf(buf, len, "kernel.yama.ptrace_scope is 2: only CAP_SYS_PTRACE may read another "
+			 "process: run as root");
+	else if (scope == 1)
+		snprintf(buf, len, "kernel.yama.ptrace_scope is 1: only a process's ancestors may read it: "
+			 "run as root, or set the sysctl to 0");
+	else
+		snprintf(buf, len, "run as root or check ptrace permissions");
+}
+
+/* A thread of pid other than its main one, or 0. */
+static int other_thread(int pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	uint64_t tid = 0;
+	while (d && (de = readdir(d)))
+		if (!ml_parse_uint(de->d_name, 1, 0x7fffffff, &tid) && (int)tid != pid)
+			break;
+	if (d)
+		closedir(d);
+	return tid && (int)tid != pid ? (int)tid : 0;
+}
+
+/*
+ * Why a pid that does not answer has no memory to read: gone, a kernel
+ * thread, or a zombie (whose other threads may live on).  Prints one line.
+ */
+static void proc_gone(int pid)
+{
+	struct proc_stat st;
+	if (proc_stat(pid, &st)) {
+		ml_err("pid %d: no such process", pid);
+		return;
+	}
+	int other = other_thread(pid);
+	if (st.kthread)
+		ml_err("pid %d (%s) is a kernel thread: it has no user memory to read", pid, st.comm);
+	else if ((st.state == 'Z' || st.state == 'X') && other)
+		ml_err("pid %d (%s): its main thread has exited, its other threads live on: read one "
+		       "of them, e.g. pid:%d", pid, st.comm, other);
+	else if (st.state == 'Z' || st.state == 'X')
+		ml_err("pid %d (%s) is a zombie: it has exited and has no memory left (its parent, "
+		       "pid %d, has not reaped it yet)", pid, st.comm, st.ppid);
+	else
+		ml_err("pid %d (%s): its memory is gone (it is exiting or exec'ing)", pid, st.comm);
+	free(st.comm);
+}
+
+/* Kernel threads and zombies have nothing to read or freeze: say so first. */
+static int check_has_memory(int pid)
+{
+	struct proc_stat st;
+	if (proc_stat(pid, &st)) {
+		if (errno == ENOENT || errno == ESRCH) {
+			ml_err("pid %d: no such process", pid);
+			return -1;
+		}
+		return 0;	/* the reads that follow say what is wrong */
+	}
+	bool none = st.kthread || st.state == 'Z' || st.state == 'X';
+	free(st.comm);
+	if (none)
+		proc_gone(pid);
+	return none ? -1 : 0;
+}
+
 static void proc_error(int pid, const char *what, int e)
 {
-	if (e == ENOENT || e == ESRCH)
-		ml_err("pid %d: no such process", pid);
-	else if (e == EACCES || e == EPERM)
-		ml_err("pid %d: cannot read %s: %s (run as root or check ptrace permissions)",
-		       pid, what, strerror(e));
-	else
+	char hint[256];
+	if (e == ENOENT || e == ESRCH) {
+		proc_gone(pid);
+	} else if (e == EACCES || e == EPERM) {
+		ml_proc_denied_hint(pid, hint, sizeof hint);
+		ml_err("pid %d: cannot read %s: %s (%s)", pid, what, strerror(e), hint);
+	} else {
 		ml_err("pid %d: cannot read %s: %s", pid, what, strerror(e));
+	}
 }
 
 static int read_maps(struct ml_space *s, int pid)
@@ -200,6 +394,33 @@ static bool have_tid(const struct ml_space *s, int tid)
 	return false;
 }
 
+/* A thread that is exiting cannot be seized, and need not be. */
+static bool thread_ending(int tid)
+{
+	struct proc_stat st;
+	if (proc_stat(tid, &st))
+		return true;
+	bool ending = st.state == 'Z' || st.state == 'X';
+	free(st.comm);
+	return ending;
+}
+
+static void freeze_error(int pid, int tid, int e)
+{
+	char who[32], hint[256];
+	snprintf(who, sizeof who, "%d", tid);
+	long long tracer = status_field(who, "TracerPid", 10);
+	if (e == EPERM && tracer > 0)
+		snprintf(hint, sizeof hint, "it is already traced by pid %lld; only one tracer at a time",
+			 tracer);
+	else if (e == EPERM || e == EACCES)
+		ml_proc_denied_hint(tid, hint, sizeof hint);
+	else
+		hint[0] = '\0';
+	ml_err("pid %d: cannot freeze thread %d: %s%s%s%s", pid, tid, strerror(e),
+	       *hint ? " (" : "", hint, *hint ? ")" : "");
+}
+
 /* Stops every thread; repeats the listing until no new thread appears. */
 static int freeze(struct ml_space *s, int pid)
 {
@@ -220,12 +441,11 @@ static int freeze(struct ml_space *s, int pid)
 			if (ml_parse_uint(de->d_name, 1, 0x7fffffff, &tid) || have_tid(s, (int)tid))
 				continue;
 			if (ptrace(PTRACE_SEIZE, (pid_t)tid, NULL, NULL)) {
-				if (errno == ESRCH)
-					continue;	/* the thread ended meanwhile */
 				int e = errno;
+				if (e == ESRCH || (e == EPERM && thread_ending((int)tid)))
+					continue;	/* the thread ended meanwhile */
 				closedir(d);
-				ml_err("pid %d: cannot freeze thread %d: %s (run as root or check ptrace permissions)",
-				       pid, (int)tid, strerror(e));
+				freeze_error(pid, (int)tid, e);
 				return -1;
 			}
 			if (s->ntids == cap) {
@@ -289,6 +509,8 @@ int ml_open_live(struct ml_space *s, int pid, bool do_freeze)
 {
 	char path[64];
 	s->pid = pid;
+	if (check_has_memory(pid))
+		return -1;
 	if (do_freeze && freeze(s, pid))
 		return -1;
 	if (read_maps(s, pid))
