@@ -809,8 +809,8 @@ size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr
 			break;
 		case ML_LM_GONE:
 			if (!s->live->warned_gone)
-				ml_warn("pid %d: the mapping at 0x%" PRIx64 "-0x%" PRIx64 " went away or "
-					"changed while being read; its bytes from 0x%" PRIx64 " are holes",
+				ml_warn("pid %d: part of the mapping at 0x%" PRIx64 "-0x%" PRIx64 " (from "
+					"0x%" PRIx64 ") went away or changed while being read: holes",
 					s->pid, r->start, r->end, at);
 			s->live->warned_gone = true;
 			k = len;
