@@ -63,32 +63,14 @@ static enum ml_src sniff(int fd)
 	return ML_SRC_RAW;
 }
 
-/*
- * A source file is read at any offset, so only a regular file or a block
- * device will do.  It is looked at before it is opened for reading: open
- * blocks on a FIFO with no writer, and opening a device can act on it (a
- * tape rewinds, a watchdog arms).  O_PATH opens nothing; the descriptor
- * is reopened through /proc/self/fd once the type is right.
- */
-static int open_source_file(const char *path, struct stat *st)
+int ml_open_typed(const char *path, bool blk, struct stat *st)
 {
 	int p = open(path, O_PATH | O_CLOEXEC);
-	if (p < 0) {
-		ml_err("%s: %s", path, strerror(errno));
+	if (p < 0)
 		return -1;
-	}
-	if (fstat(p, st)) {
-		ml_err("%s: %s", path, strerror(errno));
+	if (fstat(p, st) || !(S_ISREG(st->st_mode) || (blk && S_ISBLK(st->st_mode)))) {
 		close(p);
-		return -1;
-	}
-	const char *what = S_ISREG(st->st_mode) || S_ISBLK(st->st_mode) ? NULL :
-			   S_ISDIR(st->st_mode) ? "a directory" : S_ISFIFO(st->st_mode) ? "a FIFO" :
-			   S_ISSOCK(st->st_mode) ? "a socket" : S_ISCHR(st->st_mode) ? "a character device" :
-			   "not a regular file";
-	if (what) {
-		ml_err("%s: is %s: a source must be a regular file or a block device", path, what);
-		close(p);
+		errno = ENODEV;
 		return -1;
 	}
 	char again[64];
@@ -105,10 +87,27 @@ static int open_source_file(const char *path, struct stat *st)
 			errno = ESTALE;
 		}
 	}
-	if (fd < 0)
-		ml_err("%s: %s", path, strerror(errno));
+	int e = errno;
 	close(p);
+	errno = e;
 	return fd;
+}
+
+/* A source file is read at any offset: a regular file or a block device. */
+static int open_source_file(const char *path, struct stat *st)
+{
+	int fd = ml_open_typed(path, true, st);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENODEV) {
+		ml_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ml_err("%s: is %s: a source must be a regular file or a block device", path,
+	       S_ISDIR(st->st_mode) ? "a directory" : S_ISFIFO(st->st_mode) ? "a FIFO" :
+	       S_ISSOCK(st->st_mode) ? "a socket" : S_ISCHR(st->st_mode) ? "a character device" :
+	       "not a regular file");
+	return -1;
 }
 
 static int open_file(struct ml_space *s, const char *path, const struct ml_open_opts *o)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "region.h"
@@ -82,6 +83,15 @@ size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, boo
 size_t ml_read_mem(struct ml_space *s, uint64_t addr, size_t n, void *buf);
 /* True only when all n bytes at addr are data. */
 bool ml_read_exact(struct ml_space *s, uint64_t addr, size_t n, void *buf);
+
+/*
+ * Opens path read-only, but only once fstat on an O_PATH descriptor has
+ * shown a regular file (or, with blk, a block device): nothing else is
+ * opened on the way (open blocks on a FIFO with no writer, and opening a
+ * device can act on it: a tape rewinds, a watchdog arms).  -1 with errno;
+ * ENODEV when the type was refused (st then says which type it was).
+ */
+int ml_open_typed(const char *path, bool blk, struct stat *st);
 
 /* Per-kind openers, in source_*.c. */
 int ml_open_live(struct ml_space *s, int pid, bool freeze);

@@ -633,31 +633,46 @@ static bool own_vdso(struct ml_space *s, const struct ml_region *r)
 	return L->vdso_state > 0;
 }
 
-/* Opens a regular file without opening anything else (a FIFO, a device) on the way. */
-static int open_regular(const char *path, struct stat *st)
+/* Is st the file maps listed for r (same inode on the same device)? */
+static bool same_file(const struct ml_region *r, const struct stat *st)
 {
-	int p = open(path, O_PATH | O_CLOEXEC);
-	if (p < 0)
-		return -1;
-	if (fstat(p, st) || !S_ISREG(st->st_mode)) {
-		close(p);
-		errno = ENODEV;
-		return -1;
+	return st->st_ino == r->inode && major(st->st_dev) == r->dev_major &&
+	       minor(st->st_dev) == r->dev_minor;
+}
+
+/* r's file through a descriptor the process still holds (a memfd, a deleted file). */
+static int open_by_fd(int pid, const struct ml_region *r, struct stat *st)
+{
+	char dir[64], path[64 + sizeof ((struct dirent *)0)->d_name];
+	snprintf(dir, sizeof dir, "/proc/%d/fd", pid);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int fd = -1;
+	while (d && fd < 0 && (de = readdir(d))) {
+		uint64_t n;
+		struct stat peek;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		/* stat follows the link without opening what it leads to. */
+		if (ml_parse_uint(de->d_name, 0, INT_MAX, &n) || stat(path, &peek) ||
+		    !S_ISREG(peek.st_mode) || !same_file(r, &peek))
+			continue;
+		fd = ml_open_typed(path, false, st);
+		if (fd >= 0 && !same_file(r, st)) {
+			close(fd);
+			fd = -1;
+		}
 	}
-	char again[64];
-	snprintf(again, sizeof again, "/proc/self/fd/%d", p);
-	int fd = open(again, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	int e = errno;
-	close(p);
-	errno = e;
+	if (d)
+		closedir(d);
 	return fd;
 }
 
 /*
  * The file mapped at r, for reading its pages that are not in memory:
  * through /proc/PID/map_files (the very file, even deleted; needs
- * CAP_SYS_ADMIN), else by its path when that still names the same inode.
- * -1 with errno when neither opens.
+ * CAP_SYS_ADMIN), else by its path when that still names the same inode,
+ * else through a descriptor of the process.  -1 with errno (map_files's)
+ * when none opens.
  */
 static int mapped_file(struct ml_space *s, const struct ml_region *r, const struct ml_lm_run *run)
 {
@@ -676,16 +691,17 @@ static int mapped_file(struct ml_space *s, const struct ml_region *r, const stru
 	char path[96];
 	struct stat st;
 	snprintf(path, sizeof path, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, s->pid, a, b);
-	int fd = open_regular(path, &st);
+	int fd = ml_open_typed(path, false, &st);
 	int e = errno;
 	if (fd < 0 && r->path && r->path[0] == '/' && !r->deleted) {
-		fd = open_regular(r->path, &st);
-		if (fd >= 0 && (st.st_ino != r->inode || major(st.st_dev) != r->dev_major ||
-				minor(st.st_dev) != r->dev_minor)) {
+		fd = ml_open_typed(r->path, false, &st);
+		if (fd >= 0 && !same_file(r, &st)) {
 			close(fd);
 			fd = -1;
 		}
 	}
+	if (fd < 0 && r->inode)
+		fd = open_by_fd(s->pid, r, &st);
 	if (fd < 0) {
 		L->f_err = e ? e : ENOENT;
 		errno = L->f_err;
@@ -769,13 +785,16 @@ static size_t untouched_read(struct ml_space *s, const struct ml_region *r, cons
 	int fd = mapped_file(s, r, run);
 	if (fd >= 0)
 		return file_bytes(s, r, run, fd, addr, n, buf, hole);
-	const char *why = r->kind == ML_KIND_VDSO ? "not memlens's own vdso" :
-			  !r->path || r->path[0] != '/' ? "no file holds its bytes" : strerror(errno);
+	const char *why = r->kind == ML_KIND_VDSO ? "it is not memlens's own vdso" :
+			  !r->path || r->path[0] != '/' ? "no file holds its bytes" :
+			  errno == EPERM || errno == EACCES ?
+			  "its file cannot be opened: /proc/PID/map_files needs CAP_SYS_ADMIN, and no "
+			  "path or descriptor of the process leads to it" : strerror(errno);
 	if (!s->live->warned_fallback) {
 		char *p = ml_escape(r->path ? r->path : "");
-		ml_warn("pid %d: 0x%" PRIx64 "-0x%" PRIx64 " %s: %s; its pages not in memory are read "
+		ml_warn("pid %d: 0x%" PRIx64 "-0x%" PRIx64 " %s%s: %s; its pages not in memory are read "
 			"through /proc/%d/mem, which maps them into the process", s->pid, r->start, r->end,
-			p, why, s->pid);
+			p, r->deleted ? " (deleted)" : "", why, s->pid);
 		free(p);
 		s->live->warned_fallback = true;
 	}

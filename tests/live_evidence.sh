@@ -44,4 +44,23 @@ for name in anon_untouched anon_mixed file_private memfd_shared shared_anon dele
 	$CHECK image "$SPEC_OUT" "$T/$name.bmp" "$name" || fail "the bytes of $name"
 done
 grep -q '^guard_hole' "$SPEC_OUT" || echo "note: this kernel has no MADV_GUARD_INSTALL"
+
+# Without CAP_SYS_ADMIN, /proc/PID/map_files is closed: a file is opened by
+# its path (same inode), a memfd through the descriptor the target holds,
+# silently; a deleted file the target closed can only be read through mem,
+# which maps its pages in: one warning says so, and the bytes are right.
+NOADMIN="setpriv --inh-caps=-all --bounding-set=-sys_admin,-checkpoint_restore --"
+for name in file_private memfd_shared; do
+	range=$(awk -v n="$name" '$1 == n { print "0x" $2 "-0x" $3 }' "$SPEC_OUT")
+	ran "without CAP_SYS_ADMIN: image of $name" $NOADMIN "$MEMLENS" image "$SPEC_PID" --region "$range" \
+		--bpp 24 --width 1024 -o "$T/$name.bmp"
+	grep -q "read through /proc" "$T/err" && fail "$name: $(cat "$T/err")"
+	$CHECK image "$SPEC_OUT" "$T/$name.bmp" "$name" || fail "the bytes of $name without CAP_SYS_ADMIN"
+done
+range=$(awk '$1 == "deleted_private" { print "0x" $2 "-0x" $3 }' "$SPEC_OUT")
+$NOADMIN "$MEMLENS" image "$SPEC_PID" --region "$range" --bpp 24 --width 1024 -o "$T/del.bmp" 2>"$T/err" ||
+	fail "deleted file without CAP_SYS_ADMIN: $(cat "$T/err")"
+[ "$(grep -c "its file cannot be opened: /proc/PID/map_files needs CAP_SYS_ADMIN.*read through /proc/$SPEC_PID/mem, which maps them into the process$" "$T/err")" = 1 ] ||
+	fail "deleted file without CAP_SYS_ADMIN: $(cat "$T/err")"
+$CHECK image "$SPEC_OUT" "$T/del.bmp" deleted_private || fail "the bytes of the deleted file through mem"
 echo "live evidence OK"
