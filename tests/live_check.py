@@ -13,6 +13,9 @@
       file mapping, and the hole colour where the process has no bytes.
   live_check.py bytes TARGET.out NAME
       the expected bytes of NAME, with holes as 0x80 (silence), on stdout.
+  live_check.py mem PID START END PICTURE
+      PICTURE (24 bpp, rgb) must show the bytes /proc/PID/mem gives for
+      [START, END) now (a read that faults pages in: run it last).
 
 The target's own record (its "NAME START END SEED" lines) says where each
 area is; the rules below are the ones tests/live_target.c fills them with.
@@ -162,6 +165,17 @@ def main():
     elif cmd == 'image':
         tgt = areas(sys.argv[2])
         check_image(tgt, sys.argv[3], sys.argv[4])
+    elif cmd == 'mem':
+        from PIL import Image
+        a, b = int(sys.argv[3], 16), int(sys.argv[4], 16)
+        with open(f'/proc/{sys.argv[2]}/mem', 'rb') as f:
+            f.seek(a)
+            want = f.read(b - a)
+        n = (b - a) // 3 * 3
+        got = Image.open(sys.argv[5]).convert('RGB').tobytes()[:n]
+        if got != want[:n]:
+            at = next(i for i in range(n) if got[i] != want[i])
+            raise SystemExit(f'byte {at:#x} of {a:#x}-{b:#x} is {got[at]:#x}, /proc/PID/mem says {want[at]:#x}')
     elif cmd == 'bytes':
         tgt = areas(sys.argv[2])
         for n, data in expected(tgt, sys.argv[3]):

@@ -45,6 +45,12 @@ for name in anon_untouched anon_mixed file_private memfd_shared shared_anon dele
 done
 grep -q '^guard_hole' "$SPEC_OUT" || echo "note: this kernel has no MADV_GUARD_INSTALL"
 
+# The vDSO's untouched pages come from memlens's own copy of the kernel's
+# vDSO; the target's own bytes, read at the end through mem, must agree.
+vdso=$(awk '$6 == "[vdso]" { print $1 }' "/proc/$SPEC_PID/maps")
+[ -n "$vdso" ] || fail "the target has no [vdso]"
+ran "image of [vdso]" "$MEMLENS" image "$SPEC_PID" --region vdso --bpp 24 --width 1024 -o "$T/vdso.bmp"
+
 # Without CAP_SYS_ADMIN, /proc/PID/map_files is closed: a file is opened by
 # its path (same inode), a memfd through the descriptor the target holds,
 # silently; a deleted file the target closed can only be read through mem,
@@ -63,4 +69,6 @@ $NOADMIN "$MEMLENS" image "$SPEC_PID" --region "$range" --bpp 24 --width 1024 -o
 [ "$(grep -c "its file cannot be opened: /proc/PID/map_files needs CAP_SYS_ADMIN.*read through /proc/$SPEC_PID/mem, which maps them into the process$" "$T/err")" = 1 ] ||
 	fail "deleted file without CAP_SYS_ADMIN: $(cat "$T/err")"
 $CHECK image "$SPEC_OUT" "$T/del.bmp" deleted_private || fail "the bytes of the deleted file through mem"
+# Last, as it maps pages in: the vDSO's bytes as the target has them.
+$CHECK mem "$SPEC_PID" "${vdso%-*}" "${vdso#*-}" "$T/vdso.bmp" || fail "the bytes of [vdso]"
 echo "live evidence OK"
