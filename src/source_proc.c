@@ -483,10 +483,10 @@ struct ml_live {
 	struct ml_livemap *map;
 	uint64_t f_start, f_end;	/* the mapping f_fd was opened for */
 	int f_fd;			/* -1: none (or it could not be opened) */
+	int f_err;			/* why f_start-f_end's file would not open; 0 */
 	uint64_t f_size;
 	int vdso_state;			/* 0 not checked, 1 own vdso usable, -1 not */
 	const unsigned char *vdso;
-	int f_err;			/* why f_start-f_end's file would not open; 0 */
 	bool warned_fallback, warned_gone;
 };
 
