@@ -41,6 +41,7 @@ struct ml_livemap {
 	struct ml_pagemap *pm;
 	int maps_fd;		/* for PROCMAP_QUERY; -1 when the kernel cannot answer */
 	uint64_t *w;
+	bool scan;		/* PAGEMAP_SCAN where the kernel has it */
 	bool exited;
 	/*
 	 * The window [start, end), inside one mapping: its pagemap words
@@ -64,6 +65,7 @@ struct ml_livemap *ml_livemap_open(int pid)
 	m->pid = pid;
 	m->ps = (uint64_t)sysconf(_SC_PAGESIZE);
 	m->pm = pm;
+	m->scan = true;
 	m->w = ml_malloc(WINDOW * sizeof *m->w);
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/maps", pid);
@@ -81,6 +83,12 @@ void ml_livemap_close(struct ml_livemap *m)
 		close(m->maps_fd);
 	free(m->w);
 	free(m);
+}
+
+void ml_livemap_use_scan(struct ml_livemap *m, bool on)
+{
+	m->scan = on;
+	m->start = m->end = 0;	/* forget the window */
 }
 
 /* Is the mapping the kernel has now at `at` the one maps listed as r? */
@@ -158,7 +166,7 @@ static void refill(struct ml_livemap *m, const struct ml_region *r, uint64_t add
 	if (m->maps_fd >= 0 && check_vma(m, r, from, &end))
 		return;
 	struct ml_pm_run run;
-	int got = ml_pagemap_next(m->pm, true, from, end, m->w, WINDOW, &run);
+	int got = ml_pagemap_next(m->pm, m->scan, from, end, m->w, WINDOW, &run);
 	if (got == 0) {
 		m->exited = true;
 		return;

@@ -50,5 +50,7 @@ struct ml_livemap *ml_livemap_open(int pid);
 void ml_livemap_run(struct ml_livemap *m, const struct ml_region *r, uint64_t addr, uint64_t end,
 		    struct ml_lm_run *run);
 void ml_livemap_close(struct ml_livemap *m);
+/* Use PAGEMAP_SCAN where the kernel has it (the default), or plain pread. */
+void ml_livemap_use_scan(struct ml_livemap *m, bool on);
 
 #endif
