@@ -68,7 +68,13 @@ int ml_open_typed(const char *path, bool blk, struct stat *st)
 	int p = open(path, O_PATH | O_CLOEXEC);
 	if (p < 0)
 		return -1;
-	if (fstat(p, st) || !(S_ISREG(st->st_mode) || (blk && S_ISBLK(st->st_mode)))) {
+	if (fstat(p, st)) {
+		int e = errno;
+		close(p);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode) && !(blk && S_ISBLK(st->st_mode))) {
 		close(p);
 		errno = ENODEV;
 		return -1;
