@@ -16,6 +16,7 @@
 #include "json.h"
 #include "output.h"
 #include "pagemap.h"
+#include "pixel.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -63,7 +64,8 @@ enum { OPT_OUT = ML_OPT_FIRST_CMD, OPT_HTML, OPT_MAP, OPT_SYSTEM, OPT_BY };
 #define PAGEMAP_BUDGET ((uint64_t)1 << 24)
 #define PAGEMAP_SCAN_BUDGET ((uint64_t)1 << 32)
 
-static const uint8_t bg_rgb[3] = { 0, 0, 0 };
+/* Cells past the last stretch: the unused colour every picture shares. */
+static const uint8_t bg_rgb[3] = { ML_UNUSED_R, ML_UNUSED_G, ML_UNUSED_B };
 static const uint8_t sep_rgb[3] = { 255, 255, 255 };
 
 /* Bright colours per kind (ColorBrewer Set1 and friends); dim is 30%. */
@@ -180,8 +182,8 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 		 ml_human_size(unit, u, sizeof u), 1u << shift, shift ? "s" : "", ps,
 		 (unsigned long long)total, 1u << order, 1u << order);
 	m->note = ml_strdup(s->kind == ML_SRC_LIVE
-		? "Mappings in address order; each unmapped gap is one white cell; black is unused. Bright = resident, dim = not resident (pagemap)."
-		: "Mappings in address order; each unmapped gap is one white cell; black is unused. Bright = captured in the dump, dim = not captured.");
+		? "Mappings in address order; each unmapped gap is one white cell; navy is unused. Bright = resident, dim = not resident (pagemap)."
+		: "Mappings in address order; each unmapped gap is one white cell; navy is unused. Bright = captured in the dump, dim = not captured.");
 
 	bool used[ML_KIND__COUNT] = { false };
 	uint64_t cell = 0, unmeasured = 0, budget = scan ? PAGEMAP_SCAN_BUDGET : PAGEMAP_BUDGET;

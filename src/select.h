@@ -60,6 +60,11 @@ struct ml_chunk {
 struct ml_stream;
 /* block: the largest run returned at once (and the buffer size). */
 struct ml_stream *ml_stream_new(struct ml_space *s, const struct ml_selection *sel, size_t block);
+/*
+ * The same runs of data and holes, without the bytes (c->data is NULL):
+ * the selection's hole map, from ml_space_holes().
+ */
+struct ml_stream *ml_stream_new_holes(struct ml_space *s, const struct ml_selection *sel, size_t block);
 /* 1 with a chunk, 0 at the end. */
 int ml_stream_next(struct ml_stream *st, struct ml_chunk *c);
 uint64_t ml_stream_hole_bytes(const struct ml_stream *st);

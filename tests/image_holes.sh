@@ -44,6 +44,8 @@ for i in range(npix):
         continue        # a pixel straddling the cut: hole colour, data kept is tested below
     assert mark[i] == want, (i, mark[i], want)
 assert mark[npix - 1] == (255, 0, 255)
+# past the last byte the row is unused canvas, not a hole
+assert len(mark) > npix and all(p == (0, 0, 176) for p in mark[npix:]), set(mark[npix:])
 skip = list(Image.open(sys.argv[3]).convert('RGB').getdata())
 nskip = -(-len(stream) // 3)
 assert all(skip[i] == tuple(stream[i * 3:i * 3 + 3]) for i in range(len(stream) // 3))
@@ -63,4 +65,41 @@ ps=$(spec_addr pattern 2)
 off=$(od -An -tu4 -j10 -N4 "$T/live.bmp" | tr -d ' ')
 cmp <(tail -c +$((off + 1)) "$T/live.bmp") <(head -c $((0x30000)) "$T/pattern.raw") ||
 	fail "live pixels differ from the specimen's bytes"
+# An 8 bpp PNG has an alpha channel only when it has a hole pixel: live
+# and without holes it is gray (mode L, every byte the specimen's); with
+# the [vvar] pages, which /proc/PID/mem refuses (the oracle's own read says
+# so), it is RGBA and exactly those pixels are transparent magenta.
+"$MEMLENS" image "$SPEC_PID" --region "$ps+0x30000" --bpp 8 --width 1024 -o "$T/live8.png" ||
+	fail "live 8 bpp"
+"$MEMLENS" image "$SPEC_PID" --region vdso --region vvar --bpp 8 --width 1024 -o "$T/vv.png" 2>"$T/err" ||
+	fail "live 8 bpp with holes"
+grep -q "could not be read" "$T/err" || fail "no warning about the vvar holes: $(cat "$T/err")"
+$PY - "$T/live8.png" "$T/pattern.raw" "$T/vv.png" "$SPEC_PID" <<'PY' || fail "live 8 bpp: modes and pixels"
+import os, sys
+from PIL import Image
+im = Image.open(sys.argv[1])
+assert im.mode == 'L' and im.size == (1024, 0x30000 // 1024), (im.mode, im.size)
+assert im.tobytes() == open(sys.argv[2], 'rb').read()[:0x30000], 'live gray pixels differ'
+pid = sys.argv[4]
+want, holes = b'', []
+fd = os.open(f'/proc/{pid}/mem', os.O_RDONLY)
+for line in open(f'/proc/{pid}/maps'):
+    f = line.split()
+    if len(f) < 6 or not (f[5] == '[vdso]' or f[5].startswith('[vvar')):
+        continue
+    a, b = (int(v, 16) for v in f[0].split('-'))
+    try:
+        want += os.pread(fd, b - a, a)
+    except OSError:
+        holes.append((len(want), len(want) + b - a))
+        want += bytes(b - a)
+im = Image.open(sys.argv[3])
+assert im.mode == 'RGBA' and im.size[0] * im.size[1] == len(want), (im.mode, im.size, len(want))
+assert holes, 'the oracle read every page: no hole to check'
+px = im.getdata()
+for i, p in enumerate(px):
+    hole = any(a <= i < b for a, b in holes)
+    exp = (255, 0, 255, 0) if hole else (want[i],) * 3 + (255,)
+    assert p == exp, (i, p, exp)
+PY
 echo "image holes OK"
