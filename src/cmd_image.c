@@ -167,7 +167,12 @@ static int write_out_row(struct job *j, const uint8_t *row)
 	j->out_rows++;
 	if (j->png)
 		return ml_png_rows(j->png, row, 1);
-	return ml_bmp_row(j->bmp, row);
+	const char *why;
+	if (ml_bmp_row(j->bmp, row, &why)) {
+		ml_err("%s: %s", j->out, why);
+		return -1;
+	}
+	return 0;
 }
 
 /* Averages the band of up to `scale` rows into one output row. */
@@ -744,8 +749,11 @@ static int open_writer(struct job *j, FILE *f, struct ml_space *s, const struct 
 	if (!j->is_png) {
 		unsigned bpp = j->scale > 1 ? (j->ch == 1 ? 8 : j->ch * 8) : j->fmt.bpp;
 		const uint8_t (*pal)[3] = bpp == 8 ? ml_palette_rgb(j->scale > 1 ? ML_PAL_GRAY : j->fmt.palette) : NULL;
+		const char *why;
 		j->bmp = ml_bmp_begin(f, (uint32_t)j->out_w, (uint32_t)j->out_h, bpp, pal,
-				      j->bottom_up, j->dpi);
+				      j->bottom_up, j->dpi, &why);
+		if (!j->bmp)
+			ml_err("%s: %s", j->out, why);
 		return j->bmp ? 0 : -1;
 	}
 	char bpp[8], width[24], first[24], sel[512];
@@ -857,7 +865,10 @@ int cmd_image(int argc, char **argv)
 	if (finish_rows(&j))
 		goto done;
 	progress(&j, true);
-	if (j.png ? ml_png_end(j.png) : ml_bmp_end(j.bmp)) {
+	const char *why = NULL;
+	if (j.png ? ml_png_end(j.png) : ml_bmp_end(j.bmp, &why)) {
+		if (why)
+			ml_err("%s: %s", j.out, why);
 		j.png = NULL;
 		j.bmp = NULL;
 		goto done;
