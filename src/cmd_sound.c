@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,11 +192,15 @@ static int put(struct job *j, const uint8_t *data, uint8_t silence, uint64_t n)
 	return 0;
 }
 
-/* Is stdout something libsndfile can seek (a regular file)? */
+/*
+ * Can the header on stdout be rewritten at the end (a regular file, not
+ * opened for appending, where every write lands at the end)?
+ */
 static bool stdout_seekable(void)
 {
 	struct stat st;
-	return fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	int fl = fcntl(STDOUT_FILENO, F_GETFL);
+	return fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 && !(fl & O_APPEND) &&
 	       lseek(STDOUT_FILENO, 0, SEEK_CUR) != (off_t)-1;
 }
 
