@@ -5,7 +5,7 @@
 # and the in-memory cap.
 . "$TESTS_SRCDIR/lib.sh"
 PY=/usr/bin/python3
-$PY -c 'import PIL' 2>/dev/null || skip "Pillow (python3-pil) is not installed"
+$PY -c 'import PIL' 2>/dev/null || fail "Pillow (python3-pil, .ci/packages.d/image.txt) is not installed"
 O="$TESTS_SRCDIR/hilbert_oracle.py"
 
 # Counting bytes: exactly 256x256 (gray, no alpha: mode L), and 5000 (a

@@ -8,7 +8,7 @@
 # started; usage errors.
 . "$TESTS_SRCDIR/lib.sh"
 PY=/usr/bin/python3
-$PY -c 'import PIL' 2>/dev/null || skip "Pillow (python3-pil) is not installed"
+$PY -c 'import PIL' 2>/dev/null || fail "Pillow (python3-pil, .ci/packages.d/image.txt) is not installed"
 O="$TESTS_SRCDIR/hilbert_oracle.py"
 
 start_specimen --files "$T"
@@ -19,13 +19,10 @@ grep -q "<script type=\"application/json\" id=\"data\">" "$T/m.html" || fail "no
 
 # A core of the same process (gdb's gcore): shades follow the core's own
 # PT_LOAD headers (file size 0: dim; whole: bright).
-if command -v gcore >/dev/null 2>&1; then
-	gcore -o "$T/core" "$SPEC_PID" >/dev/null 2>&1 || fail "gcore"
-	"$MEMLENS" hilbert "$T/core.$SPEC_PID" -o "$T/c.png" --map "$T/c.json" || fail "hilbert CORE"
-	$PY "$O" core "$T/c.json" "$T/c.png" "$T/core.$SPEC_PID" || fail "hilbert CORE: the map"
-else
-	echo "gcore not installed: core map not checked" >&2
-fi
+command -v gcore >/dev/null 2>&1 || fail "gcore (gdb, .ci/packages.d/foundation.txt) is not installed"
+gcore -o "$T/core" "$SPEC_PID" >/dev/null 2>&1 || fail "gcore"
+"$MEMLENS" hilbert "$T/core.$SPEC_PID" -o "$T/c.png" --map "$T/c.json" || fail "hilbert CORE"
+$PY "$O" core "$T/c.json" "$T/c.png" "$T/core.$SPEC_PID" || fail "hilbert CORE: the map"
 
 # A raw file: one region, every cell captured (bright raw).
 head -c 100000 /dev/urandom >"$T/raw.bin"

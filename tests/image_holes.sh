@@ -3,7 +3,7 @@
 # traces pixels back to regions; a region selection draws exactly its bytes.
 . "$TESTS_SRCDIR/lib.sh"
 PY=/usr/bin/python3
-$PY -c 'import PIL' 2>/dev/null || skip "Pillow (python3-pil) is not installed"
+$PY -c 'import PIL' 2>/dev/null || fail "Pillow (python3-pil, .ci/packages.d/image.txt) is not installed"
 # A LiME dump of three ranges, the last cut short by 0x1000 bytes.
 $PY - "$T/d.lime" <<'PY'
 import random, struct, sys

@@ -9,7 +9,7 @@
 # a thumbnail of it all.
 . "$TESTS_SRCDIR/lib.sh"
 PY=/usr/bin/python3
-$PY -c 'import PIL' 2>/dev/null || skip "Pillow (python3-pil) is not installed"
+$PY -c 'import PIL' 2>/dev/null || fail "Pillow (python3-pil, .ci/packages.d/image.txt) is not installed"
 
 # The core: PT_LOAD segments laid end to end in the byte stream, each
 # ending in a hole (p_filesz < p_memsz) placed around a strip boundary of
