@@ -365,9 +365,12 @@ static int write_all2(int fd, const uint8_t *a, size_t na, const uint8_t *b, siz
 			return -1;
 		size_t u = (size_t)k;
 		size_t ua = u < na ? u : na;
-		a += ua;
+		/* either may be NULL when empty: no arithmetic on it then */
+		if (ua)
+			a += ua;
 		na -= ua;
-		b += u - ua;
+		if (u > ua)
+			b += u - ua;
 		nb -= u - ua;
 	}
 	return 0;
