@@ -103,6 +103,25 @@ def dist(a, b):
     return math.dist(a[:3], b[:3])
 
 
+class Misses:
+    """Counts the cells or pixels that differ and prints the first few."""
+
+    def __init__(self):
+        self.n = 0
+
+    def add(self, msg):
+        self.n += 1
+        if self.n < 5:
+            print(msg, file=sys.stderr)
+
+    def verdict(self, what, ok):
+        if self.n:
+            print(f'FAIL: {self.n} {what} differ', file=sys.stderr)
+            return 1
+        print(ok)
+        return 0
+
+
 def check_image(args):
     inp, out, bpp = args[0], args[1], int(args[2])
     fit = int(args[args.index('--fit') + 1]) if '--fit' in args else None
@@ -122,7 +141,7 @@ def check_image(args):
         if bpp == 8 and not ent:
             want_mode = 'L' if npix == side * side else 'RGB'
             assert im.mode == want_mode, (im.mode, want_mode)
-        bad = 0
+        bad = Misses()
         for i in range(npix):
             x, y = point(order, i)
             got = px[x, y]
@@ -131,9 +150,7 @@ def check_image(args):
                 if isinstance(got, tuple):
                     got = got[:3]
                 if max(abs(a - b) for a, b in zip(got, want)) > 3:
-                    bad += 1
-                    if bad < 5:
-                        print(f'cell {i} at ({x},{y}): {got}, expected about {want}', file=sys.stderr)
+                    bad.add(f'cell {i} at ({x},{y}): {got}, expected about {want}')
                 continue
             raw = data[i * B:i * B + B].ljust(B, b'\0')
             if B == 1:
@@ -145,22 +162,14 @@ def check_image(args):
                 if isinstance(got, tuple) and len(got) == 4:
                     want += (255,)
             if got != want:
-                bad += 1
-                if bad < 5:
-                    print(f'byte/pixel {i} at ({x},{y}): {got}, expected {want}', file=sys.stderr)
+                bad.add(f'byte/pixel {i} at ({x},{y}): {got}, expected {want}')
         # cells past the end: the unused colour, opaque
         for i in range(npix, side * side):
             x, y = point(order, i)
             got = px[x, y]
             if not (isinstance(got, tuple) and got[:3] == UNUSED and (len(got) == 3 or got[3] == 255)):
-                bad += 1
-                if bad < 5:
-                    print(f'empty cell {i} at ({x},{y}) is {got}, not the unused {UNUSED}', file=sys.stderr)
-        if bad:
-            print(f'FAIL: {bad} cells differ', file=sys.stderr)
-            return 1
-        print(f'ok: {npix} pixels on a {side}x{side} curve')
-        return 0
+                bad.add(f'empty cell {i} at ({x},{y}) is {got}, not the unused {UNUSED}')
+        return bad.verdict('cells', f'ok: {npix} pixels on a {side}x{side} curve')
     # --fit: the largest power-of-two square <= fit; each cell averages 4^k pixels
     k = 0
     while (side >> k) > fit:
@@ -168,16 +177,14 @@ def check_image(args):
     oside = side >> k
     assert im.size == (oside, oside), (im.size, oside)
     per = 1 << (2 * k)
-    bad = 0
+    bad = Misses()
     for c in range(oside * oside):
         x, y = point(order - k, c)
         got = px[x, y]
         vals = [data[i * B:i * B + B].ljust(B, b'\0') for i in range(c * per, min(npix, (c + 1) * per))]
         if not vals:
             if not (isinstance(got, tuple) and got[:3] == UNUSED):
-                bad += 1
-                if bad < 5:
-                    print(f'empty cell {c} at ({x},{y}) is {got}, not the unused {UNUSED}', file=sys.stderr)
+                bad.add(f'empty cell {c} at ({x},{y}) is {got}, not the unused {UNUSED}')
             continue
         n = len(vals)
         if B == 1:
@@ -187,14 +194,8 @@ def check_image(args):
             want = tuple((sum(v[ch] for v in vals) + n // 2) // n for ch in range(3))
             got = got[:3]
         if got != want:
-            bad += 1
-            if bad < 5:
-                print(f'cell {c} at ({x},{y}): {got}, expected {want}', file=sys.stderr)
-    if bad:
-        print(f'FAIL: {bad} averaged cells differ', file=sys.stderr)
-        return 1
-    print(f'ok: {oside}x{oside} cells of {per} pixels')
-    return 0
+            bad.add(f'cell {c} at ({x},{y}): {got}, expected {want}')
+    return bad.verdict('averaged cells', f'ok: {oside}x{oside} cells of {per} pixels')
 
 
 def check_entropy_rows(args):
@@ -209,18 +210,12 @@ def check_entropy_rows(args):
     assert im.size == (width, height), (im.size, width, height)
     assert im.mode == 'RGB', im.mode
     px = list(im.getdata())
-    bad = 0
+    bad = Misses()
     for i, got in enumerate(px):
         want = entropy_rgb(vals[i]) if i < len(data) else UNUSED
         if max(abs(a - b) for a, b in zip(got, want)) > (3 if i < len(data) else 0):
-            bad += 1
-            if bad < 5:
-                print(f'pixel {i} ({i % width},{i // width}): {got}, expected about {want}', file=sys.stderr)
-    if bad:
-        print(f'FAIL: {bad} pixels differ', file=sys.stderr)
-        return 1
-    print(f'ok: {len(data)} entropy pixels in rows of {width}')
-    return 0
+            bad.add(f'pixel {i} ({i % width},{i // width}): {got}, expected about {want}')
+    return bad.verdict('pixels', f'ok: {len(data)} entropy pixels in rows of {width}')
 
 
 def cell_pixel(px, m, c):
