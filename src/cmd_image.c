@@ -128,15 +128,6 @@ static int parse_wxh(const char *s, uint64_t *w, uint64_t *h)
 	return r ? -1 : 0;
 }
 
-/* Holes the metadata announces, for --holes skip and the alpha choice. */
-static uint64_t known_holes(const struct ml_space *s, const struct ml_selection *sel)
-{
-	uint64_t h = 0;
-	for (size_t i = 0; i < sel->n; i++)
-		h += (sel->p[i].end - sel->p[i].start) - ml_piece_captured(s, &sel->p[i]);
-	return h;
-}
-
 static double elapsed(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
@@ -659,7 +650,7 @@ static int plan_hilbert(struct job *j, struct ml_space *s, const struct ml_selec
 /* Width, height, thumbnail factor and output format; -1 after a diagnostic. */
 static int plan(struct job *j, struct ml_space *s, const struct ml_selection *sel)
 {
-	uint64_t holes = known_holes(s, sel);
+	uint64_t holes = sel->bytes - ml_selection_captured(s, sel);
 	j->B = j->fmt.bpp / 8;
 	j->bytes = j->skip ? sel->bytes - holes : sel->bytes;
 	if (!j->bytes) {

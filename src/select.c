@@ -168,6 +168,14 @@ uint64_t ml_piece_captured(const struct ml_space *s, const struct ml_piece *p)
 	return ml_region_captured_in(&s->r[p->region], p->start, p->end);
 }
 
+uint64_t ml_selection_captured(const struct ml_space *s, const struct ml_selection *sel)
+{
+	uint64_t c = 0;
+	for (size_t i = 0; i < sel->n; i++)
+		c += ml_piece_captured(s, &sel->p[i]);
+	return c;
+}
+
 void ml_selection_free(struct ml_selection *sel)
 {
 	free(sel->p);

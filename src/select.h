@@ -46,6 +46,8 @@ void ml_select(const struct ml_space *s, const struct ml_spec *specs, size_t nsp
 void ml_selection_free(struct ml_selection *sel);
 /* Captured bytes of one piece (what the source holds, not its holes). */
 uint64_t ml_piece_captured(const struct ml_space *s, const struct ml_piece *p);
+/* Captured bytes of the whole selection: sel->bytes less the holes the source announces. */
+uint64_t ml_selection_captured(const struct ml_space *s, const struct ml_selection *sel);
 
 /* A run of the selected stream: all data, or all hole. */
 struct ml_chunk {
