@@ -102,4 +102,39 @@ for i, p in enumerate(px):
     exp = (255, 0, 255, 0) if hole else (want[i],) * 3 + (255,)
     assert p == exp, (i, p, exp)
 PY
+# Reduced 8 bpp pictures have a hole pixel only where a whole block is
+# holes.  The core (tests/sound_mkcore.py) holds 4096 bytes of data, a
+# 4096-byte hole, 4096 bytes of data.  64 wide: --scale 128 averages 128
+# rows, so both blocks hold data: gray (L); --scale 3 has blocks of holes
+# only: RGBA.  On the Hilbert curve (16384 cells): --fit 2x2 cells of 4096
+# pixels are data, holes, data, unused; --fit 1x1 is one cell with data.
+/usr/bin/python3 "$TESTS_SRCDIR/sound_mkcore.py" "$T/h.core" "$T" || fail "mkcore"
+"$MEMLENS" image "$T/h.core" --bpp 8 --width 64 --scale 128 -o "$T/r128.png" 2>/dev/null || fail "--scale 128"
+"$MEMLENS" image "$T/h.core" --bpp 8 --width 64 --scale 3 -o "$T/r3.png" 2>/dev/null || fail "--scale 3"
+"$MEMLENS" image "$T/h.core" --bpp 8 --layout hilbert --fit 2x2 -o "$T/h2.png" 2>/dev/null || fail "--fit 2x2"
+"$MEMLENS" image "$T/h.core" --bpp 8 --layout hilbert --fit 1x1 -o "$T/h1.png" 2>/dev/null || fail "--fit 1x1"
+$PY - "$T" "$TESTS_SRCDIR" <<'PY' || fail "reduced 8 bpp pictures: modes and blocks"
+import sys
+from PIL import Image
+sys.path.insert(0, sys.argv[2])
+import hilbert_oracle as h
+d = sys.argv[1]
+a, b = open(d + '/a.bin', 'rb').read(), open(d + '/b.bin', 'rb').read()
+mean = lambda v: (sum(v) + len(v) // 2) // len(v)
+im = Image.open(d + '/r128.png')
+assert im.mode == 'L' and im.size == (1, 2), (im.mode, im.size)
+assert list(im.getdata()) == [mean(a), mean(b)], (list(im.getdata()), mean(a), mean(b))
+im = Image.open(d + '/r3.png')
+assert im.mode == 'RGBA' and im.size == (22, 64), (im.mode, im.size)
+px = im.load()
+# rows 66..125 are holes only (full-size rows 64..127 are the hole), and column 21 holds one pixel a row
+assert all(px[x, y] == h.HOLE + (0,) for x in range(22) for y in range(22, 42)), 'blocks of holes'
+assert all(px[x, 10][3] == 255 and px[x, 10][:3] != h.HOLE for x in range(22)), 'a block of data'
+im = Image.open(d + '/h2.png')
+assert im.mode == 'RGBA' and im.size == (2, 2), (im.mode, im.size)
+cells = [im.getpixel(h.point(1, c)) for c in range(4)]
+assert cells == [(mean(a),) * 3 + (255,), h.HOLE + (0,), (mean(b),) * 3 + (255,), h.UNUSED + (255,)], cells
+im = Image.open(d + '/h1.png')
+assert im.mode == 'L' and list(im.getdata()) == [mean(a + b)], (im.mode, list(im.getdata()))
+PY
 echo "image holes OK"
