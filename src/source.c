@@ -209,6 +209,11 @@ static size_t file_read(struct ml_space *s, const struct ml_region *r, uint64_t 
 		return (size_t)ML_MIN((uint64_t)n, r->end - addr);
 	}
 	n = (size_t)ML_MIN((uint64_t)n, cap_end - addr);
+	if (!buf) {
+		/* ml_space_holes: captured bytes are data */
+		*hole = false;
+		return n;
+	}
 	size_t got = 0;
 	while (got < n) {
 		ssize_t k = pread(s->fd, (char *)buf + got, n - got,
@@ -233,7 +238,8 @@ static size_t file_read(struct ml_space *s, const struct ml_region *r, uint64_t 
 	return got;
 }
 
-size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole)
+/* ml_space_read(); buf NULL asks a file source for the run only. */
+static size_t read_run(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole)
 {
 	if (!n)
 		return 0;
@@ -248,6 +254,16 @@ size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, boo
 	if (s->kind == ML_SRC_LIVE)
 		return ml_live_read(s, r, addr, n, buf, hole);
 	return file_read(s, r, addr, n, buf, hole);
+}
+
+size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole)
+{
+	return read_run(s, addr, n, buf, hole);
+}
+
+size_t ml_space_holes(struct ml_space *s, uint64_t addr, size_t n, void *scratch, bool *hole)
+{
+	return read_run(s, addr, n, s->kind == ML_SRC_LIVE ? scratch : NULL, hole);
 }
 
 static size_t space_read(void *ctx, uint64_t addr, size_t n, void *buf, bool *hole)

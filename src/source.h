@@ -85,6 +85,14 @@ long ml_space_find(const struct ml_space *s, uint64_t addr);
  */
 size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole);
 
+/*
+ * The hole map: the run ml_space_read() would answer at addr, without the
+ * bytes where the source can tell without reading them (file sources know
+ * what they captured).  A live process tells only by reading: `scratch`
+ * (n bytes) takes the bytes then.
+ */
+size_t ml_space_holes(struct ml_space *s, uint64_t addr, size_t n, void *scratch, bool *hole);
+
 /* Reads n bytes, holes zero-filled; returns how many were data. */
 size_t ml_read_mem(struct ml_space *s, uint64_t addr, size_t n, void *buf);
 /* True only when all n bytes at addr are data. */
