@@ -11,6 +11,7 @@
 #include "find.h"
 #include "find_yara.h"
 #include "json.h"
+#include "procs.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -18,7 +19,9 @@
 
 const char cmd_find_help[] =
 	"Usage: memlens find SOURCE WHAT... [--json|--jsonl] [OPTIONS]\n"
+	"       memlens find --system WHAT... [--json|--jsonl] [OPTIONS]\n"
 	"Search memory and print every match with its address and region.\n\n"
+	"  --system              every readable process, one after the other\n\n"
 	"What to look for (any combination; each may be repeated):\n"
 	"  --strings             printable runs, like strings -a (tab and 0x20-0x7e)\n"
 	"  --min N               shortest string reported (default 4)\n"
@@ -45,6 +48,7 @@ enum {
 	OPT_ICASE,
 	OPT_JSONL,
 	OPT_LIMIT,
+	OPT_SYSTEM,
 };
 
 const struct option cmd_find_opts[] = {
@@ -58,6 +62,7 @@ const struct option cmd_find_opts[] = {
 	{ "ignore-case", no_argument, NULL, OPT_ICASE },
 	{ "jsonl", no_argument, NULL, OPT_JSONL },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "system", no_argument, NULL, OPT_SYSTEM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -83,6 +88,11 @@ struct job {
 	char *label;
 	bool stopped;		/* --limit reached */
 	bool write_failed;
+	struct ml_finder *f;	/* NULL: no strings, text, hex or regex */
+	struct ml_yara *y;	/* NULL: no YARA */
+	bool system;		/* --system: each match says its process */
+	json_t *src;		/* --system --jsonl: the current process's source */
+	uint64_t n_here;	/* matches in the current source */
 };
 
 static const char *const kind_names[] = { "string", "text", "hex", "regex", "yara" };
@@ -307,13 +317,17 @@ static int on_match(void *ctx, const struct ml_find_match *m)
 		print_row(j, m);
 	} else {
 		if (j->out == OUT_JSON)
-			fputs(j->n ? ",\n  " : "\n  ", stdout);
-		if (dump(match_json(j, m), false))
+			fputs(j->n_here ? (j->system ? ",\n    " : ",\n  ") : (j->system ? "\n    " : "\n  "), stdout);
+		json_t *o = match_json(j, m);
+		if (j->src)
+			json_object_set(o, "source", j->src);
+		if (dump(o, false))
 			j->write_failed = true;
 		if (j->out == OUT_JSONL)
 			putchar('\n');
 	}
 	j->by_kind[m->kind]++;
+	j->n_here++;
 	if (ferror(stdout))
 		j->write_failed = true;
 	if (++j->n == j->limit)
@@ -369,6 +383,113 @@ static json_t *totals_json(const struct job *j, uint64_t searched, uint64_t hole
 		json_object_set_new(t, "yara_rules", r);
 	}
 	return t;
+}
+
+/*
+ * Every search on one source.  0, a callback's stop value, or -1 after a
+ * diagnostic (YARA failed).  The region caches belong to one source.
+ */
+static int find_in(struct job *j, struct ml_space *s, const struct ml_selection *sel, uint64_t *searched,
+		   uint64_t *holes)
+{
+	j->s = s;
+	j->cur = -1;
+	j->label_of = j->rjson_of = NULL;
+	json_decref(j->rjson);
+	j->rjson = NULL;
+	j->n_here = 0;
+	*searched = *holes = 0;
+	int r = 0;
+	if (j->f)
+		r = search(j, j->f, sel, holes, searched);
+	if (!r && j->y) {
+		uint64_t ys, yh;
+		r = ml_yara_scan(j->y, s, sel, on_match, on_rule, j, &ys, &yh);
+		if (!j->f) {	/* YARA alone: its account */
+			*searched = ys;
+			*holes = yh;
+		}
+	}
+	return r;
+}
+
+struct sysjob {
+	struct job *j;
+	uint64_t searched, holes;
+	bool first;
+};
+
+static int system_one(void *ctx, struct ml_space *s)
+{
+	struct sysjob *sj = ctx;
+	struct job *j = sj->j;
+	struct ml_selection sel;
+	uint64_t searched, holes;
+	ml_select(s, NULL, 0, &sel);
+	if (j->out == OUT_JSON) {
+		fputs(sj->first ? "\n  {\"source\": " : ",\n  {\"source\": ", stdout);
+		dump(ml_json_source(s, NULL, NULL), true);
+		fputs(", \"matches\": [", stdout);
+	} else if (j->out == OUT_JSONL) {
+		j->src = ml_json_source(s, NULL, NULL);
+	}
+	sj->first = false;
+	uint64_t before = j->n;
+	int r = find_in(j, s, &sel, &searched, &holes);
+	ml_selection_free(&sel);
+	sj->searched += searched;
+	sj->holes += holes;
+	if (j->out == OUT_JSON) {
+		json_t *t = json_object();
+		json_object_set_new(t, "matches", json_integer((json_int_t)(j->n - before)));
+		json_object_set_new(t, "searched_bytes", json_integer((json_int_t)searched));
+		json_object_set_new(t, "hole_bytes", json_integer((json_int_t)holes));
+		fputs("], \"totals\": ", stdout);
+		dump(t, true);
+		fputs("}", stdout);
+	} else if (j->out == OUT_TABLE && j->n > before) {
+		printf("# pid %d (", s->pid);
+		ml_fputs_escaped(stdout, s->comm ? s->comm : "?");
+		printf("): %llu match%s\n", (unsigned long long)(j->n - before), j->n - before == 1 ? "" : "es");
+	}
+	json_decref(j->src);
+	j->src = NULL;
+	/* A failed YARA scan of one process is said and the walk goes on. */
+	return r > 0 || j->write_failed ? 1 : 0;
+}
+
+static int find_system(struct job *j, const struct ml_open_opts *oo)
+{
+	struct sysjob sj = { .j = j, .first = true };
+	struct ml_unreadable u;
+	if (j->out == OUT_JSON) {
+		fputs("{\"source\": ", stdout);
+		dump(ml_json_source(NULL, "system", NULL), true);
+		fputs(",\n \"processes\": [", stdout);
+	}
+	if (ml_for_each_process(oo, system_one, &sj, &u) < 0 && !ferror(stdout)) {
+		ml_unreadable_free(&u);
+		return ML_EXIT_FAIL;
+	}
+	if (j->out == OUT_JSON && !j->write_failed) {
+		fputs("],\n \"unreadable\": ", stdout);
+		dump(ml_json_unreadable(&u), true);
+		json_t *t = totals_json(j, sj.searched, sj.holes);
+		json_object_set_new(t, "processes", json_integer((json_int_t)u.done));
+		json_object_set_new(t, "kernel_threads", json_integer((json_int_t)u.kernel));
+		json_object_set_new(t, "unreadable", json_integer((json_int_t)u.total));
+		fputs(",\n \"totals\": ", stdout);
+		dump(t, true);
+		fputs("}\n", stdout);
+	} else if (j->out == OUT_TABLE && !j->write_failed) {
+		char h[32];
+		printf("# %llu match%s in %llu processes, %s searched%s\n", (unsigned long long)j->n,
+		       j->n == 1 ? "" : "es", (unsigned long long)u.done, ml_human_size(sj.searched, h, sizeof h),
+		       j->stopped ? " (stopped at --limit)" : "");
+		ml_print_unreadable(stdout, &u);
+	}
+	ml_unreadable_free(&u);
+	return ML_EXIT_OK;
 }
 
 static int parse_encoding(const char *arg, bool *ascii, bool *utf16)
@@ -439,6 +560,7 @@ int cmd_find(int argc, char **argv)
 		case 'i':
 		case OPT_ICASE: icase = true; break;
 		case OPT_JSONL: j.out = OUT_JSONL; break;
+		case OPT_SYSTEM: j.system = true; break;
 		case OPT_LIMIT:
 			if (ml_parse_uint(optarg, 1, UINT64_MAX, &j.limit)) {
 				ml_usage_error("--limit %s: expected a positive number", optarg);
@@ -447,7 +569,11 @@ int cmd_find(int argc, char **argv)
 			break;
 		}
 	}
-	if (c < 0 || ml_cli_done(&cli))
+	if (c < 0)
+		goto out;
+	if (j.system)
+		ml_cli_mode(&cli, "--system");
+	if (ml_cli_done(&cli))
 		goto out;
 	if (cli.json && j.out == OUT_JSONL) {
 		ml_usage_error("--json and --jsonl: choose one");
@@ -483,29 +609,27 @@ int cmd_find(int argc, char **argv)
 	ret = ML_EXIT_FAIL;
 	if (yara && ml_yara_load(&y, yara))
 		goto out;
+	j.y = y;
+	if (strings || j.ntexts || j.nhexes || j.nregexes)
+		j.f = f;
+	if (j.out == OUT_TABLE)
+		printf("%-18s %8s %s %s  %s  %s\n", "ADDRESS", "LENGTH", "KIND", "MATCH", "REGION", "PREVIEW");
+	if (j.system) {
+		ret = find_system(&j, &cli.open);
+		if (ml_stdout_done())
+			ret = ML_EXIT_FAIL;
+		goto out;
+	}
 	if ((ret = ml_cli_open(&cli, &s, &sel)))
 		goto out;
 	ret = ML_EXIT_FAIL;
-	j.s = s;
-	if (j.out == OUT_TABLE) {
-		printf("%-18s %8s %s %s  %s  %s\n", "ADDRESS", "LENGTH", "KIND", "MATCH", "REGION", "PREVIEW");
-	} else if (j.out == OUT_JSON) {
+	if (j.out == OUT_JSON) {
 		fputs("{\"source\": ", stdout);
 		dump(ml_json_source(s, NULL, NULL), true);
 		fputs(",\n \"matches\": [", stdout);
 	}
 	uint64_t holes = 0, searched = 0;
-	int r = 0;
-	if (strings || j.ntexts || j.nhexes || j.nregexes)
-		r = search(&j, f, &sel, &holes, &searched);
-	if (!r && y) {
-		uint64_t ys, yh;
-		r = ml_yara_scan(y, s, &sel, on_match, on_rule, &j, &ys, &yh);
-		if (!searched && !holes) {	/* YARA alone: its account */
-			searched = ys;
-			holes = yh;
-		}
-	}
+	int r = find_in(&j, s, &sel, &searched, &holes);
 	if (r < 0 && !j.write_failed)
 		goto close;	/* YARA failed: said why */
 	if (j.out == OUT_JSON && !j.write_failed) {

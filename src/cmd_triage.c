@@ -10,10 +10,10 @@
 #include "cli.h"
 #include "find_yara.h"
 #include "json.h"
+#include "procs.h"
 #include "triage.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -256,126 +256,43 @@ static void triage_one(struct job *j, struct ml_space *s, bool system)
 	proc_free(&p);
 }
 
-/* Reasons a process could not be triaged, counted for the summary. */
-struct reasons {
-	char **why;
-	uint64_t *n;
-	int *pid;		/* one example pid per reason */
-	size_t count;
-};
-
-static void reason_add(struct reasons *r, const char *why, int pid)
+static int system_one(void *ctx, struct ml_space *s)
 {
-	for (size_t i = 0; i < r->count; i++)
-		if (!strcmp(r->why[i], why)) {
-			r->n[i]++;
-			return;
-		}
-	r->why = ml_reallocarray(r->why, r->count + 1, sizeof *r->why);
-	r->n = ml_reallocarray(r->n, r->count + 1, sizeof *r->n);
-	r->pid = ml_reallocarray(r->pid, r->count + 1, sizeof *r->pid);
-	r->why[r->count] = ml_strdup(why);
-	r->n[r->count] = 1;
-	r->pid[r->count++] = pid;
-}
-
-/* "pid 123: no such process" -> "no such process": one reason for many pids. */
-static const char *strip_pid(const char *msg)
-{
-	if (!strncmp(msg, "pid ", 4)) {
-		const char *c = strstr(msg, ": ");
-		if (c)
-			return c + 2;
-	}
-	return msg;
+	triage_one(ctx, s, true);
+	return ferror(stdout) ? -1 : 0;
 }
 
 static int run_system(struct job *j, const struct ml_open_opts *oo)
 {
-	DIR *d = opendir("/proc");
-	if (!d) {
-		ml_err("/proc: cannot list processes");
-		return ML_EXIT_FAIL;
-	}
-	struct reasons rs = { 0 };
-	uint64_t done = 0, kernel = 0;
-	int self = (int)getpid();
-	struct dirent *e;
-	int *pids = NULL;
-	size_t np = 0;
-	while ((e = readdir(d))) {
-		uint64_t pid;
-		if (ml_parse_uint(e->d_name, 1, INT32_MAX, &pid) || (int)pid == self)
-			continue;
-		pids = ml_reallocarray(pids, np + 1, sizeof *pids);
-		pids[np++] = (int)pid;
-	}
-	closedir(d);
+	struct ml_unreadable u;
 	if (j->out == OUT_JSON) {
 		fputs("{\"source\": ", stdout);
 		dump(ml_json_source(NULL, "system", NULL));
 		fputs(",\n \"schema\": " ML_STR(ML_TRIAGE_SCHEMA) ",\n \"processes\": [", stdout);
 	}
 	j->first_json = true;
-	for (size_t i = 0; i < np; i++) {
-		char name[32], why[512];
-		snprintf(name, sizeof name, "%d", pids[i]);
-		struct ml_space *s;
-		ml_diag_capture(why, sizeof why);
-		int r = ml_space_open(&s, name, oo);
-		ml_diag_capture(NULL, 0);
-		if (r) {
-			reason_add(&rs, strip_pid(why), pids[i]);
-			continue;
-		}
-		if (s->n == 0) {
-			kernel++;	/* a kernel thread: no user memory */
-			ml_space_close(s);
-			continue;
-		}
-		triage_one(j, s, true);
-		done++;
-		ml_space_close(s);
+	if (ml_for_each_process(oo, system_one, j, &u) < 0 && !ferror(stdout)) {
+		ml_unreadable_free(&u);
+		return ML_EXIT_FAIL;
 	}
-	free(pids);
-	uint64_t unreadable = 0;
-	for (size_t i = 0; i < rs.count; i++)
-		unreadable += rs.n[i];
 	if (j->out == OUT_JSON) {
-		fputs("],\n \"unreadable\": [", stdout);
-		for (size_t i = 0; i < rs.count; i++) {
-			json_t *u = json_object();
-			json_object_set_new(u, "reason", ml_json_str(rs.why[i]));
-			json_object_set_new(u, "processes", json_integer((json_int_t)rs.n[i]));
-			json_object_set_new(u, "example_pid", json_integer(rs.pid[i]));
-			fputs(i ? ", " : "", stdout);
-			dump(u);
-		}
+		fputs("],\n \"unreadable\": ", stdout);
+		dump(ml_json_unreadable(&u));
 		json_t *t = totals_json(j);
-		json_object_set_new(t, "processes", json_integer((json_int_t)done));
-		json_object_set_new(t, "kernel_threads", json_integer((json_int_t)kernel));
-		json_object_set_new(t, "unreadable", json_integer((json_int_t)unreadable));
-		fputs("],\n \"totals\": ", stdout);
+		json_object_set_new(t, "processes", json_integer((json_int_t)u.done));
+		json_object_set_new(t, "kernel_threads", json_integer((json_int_t)u.kernel));
+		json_object_set_new(t, "unreadable", json_integer((json_int_t)u.total));
+		fputs(",\n \"totals\": ", stdout);
 		dump(t);
 		fputs("}\n", stdout);
 	} else if (j->out == OUT_TABLE) {
-		printf("# %llu processes triaged, %llu findings (high %llu, medium %llu, low %llu, info %llu); "
-		       "%llu kernel threads skipped; %llu unreadable\n",
-		       (unsigned long long)done, (unsigned long long)j->findings,
+		printf("# %llu processes triaged, %llu findings (high %llu, medium %llu, low %llu, info %llu)\n",
+		       (unsigned long long)u.done, (unsigned long long)j->findings,
 		       (unsigned long long)j->by_sev[3], (unsigned long long)j->by_sev[2],
-		       (unsigned long long)j->by_sev[1], (unsigned long long)j->by_sev[0],
-		       (unsigned long long)kernel, (unsigned long long)unreadable);
-		for (size_t i = 0; i < rs.count; i++) {
-			printf("#   %llu: ", (unsigned long long)rs.n[i]);
-			ml_fputs_escaped(stdout, rs.why[i]);
-			printf(" (e.g. pid %d)\n", rs.pid[i]);
-		}
+		       (unsigned long long)j->by_sev[1], (unsigned long long)j->by_sev[0]);
+		ml_print_unreadable(stdout, &u);
 	}
-	for (size_t i = 0; i < rs.count; i++)
-		free(rs.why[i]);
-	free(rs.why);
-	free(rs.n);
-	free(rs.pid);
+	ml_unreadable_free(&u);
 	return ML_EXIT_OK;
 }
 
