@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -70,12 +71,12 @@ struct ml_pagemap *ml_pagemap_open(int pid)
 	return pm;
 }
 
-long ml_pagemap_read(struct ml_pagemap *pm, uint64_t vaddr, size_t npages, uint64_t *out)
+/* Words [first, first + n) into out: how many were read, or -1 after a diagnostic. */
+static long read_words(const struct ml_pagemap *pm, uint64_t first, size_t n, uint64_t *out)
 {
-	uint64_t first = vaddr >> pm->page_shift;
 	size_t done = 0;
-	while (done < npages) {
-		size_t batch = ML_MIN(npages - done, (size_t)1 << 16);
+	while (done < n) {
+		size_t batch = ML_MIN(n - done, (size_t)1 << 16);
 		uint64_t off = (first + done) * 8;
 		if (off > (uint64_t)INT64_MAX)
 			break;
@@ -91,6 +92,61 @@ long ml_pagemap_read(struct ml_pagemap *pm, uint64_t vaddr, size_t npages, uint6
 		done += (size_t)k / 8;
 	}
 	return (long)done;
+}
+
+/*
+ * A long read is shared between threads (up to four, one a core): the
+ * kernel walks each part's page tables on its own, under a shared lock.
+ */
+#define READ_THREADS 4
+#define READ_PART ((size_t)1 << 17)	/* words a thread is worth */
+
+struct read_part {
+	const struct ml_pagemap *pm;
+	uint64_t first;
+	size_t n;
+	uint64_t *out;
+	long got;
+};
+
+static void *read_part(void *arg)
+{
+	struct read_part *r = arg;
+	r->got = read_words(r->pm, r->first, r->n, r->out);
+	return NULL;
+}
+
+long ml_pagemap_read(struct ml_pagemap *pm, uint64_t vaddr, size_t npages, uint64_t *out)
+{
+	uint64_t first = vaddr >> pm->page_shift;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = ML_MIN(npages / READ_PART, (size_t)ML_MIN(cpus, READ_THREADS));
+	if (nt < 2)
+		return read_words(pm, first, npages, out);
+	struct read_part part[READ_THREADS];
+	pthread_t th[READ_THREADS];
+	bool started[READ_THREADS] = { false };
+	for (size_t t = 0; t < nt; t++) {
+		size_t lo = npages * t / nt, hi = npages * (t + 1) / nt;
+		part[t] = (struct read_part){ .pm = pm, .first = first + lo, .n = hi - lo, .out = out + lo };
+		if (t > 0 && pthread_create(&th[t], NULL, read_part, &part[t]) == 0)
+			started[t] = true;
+		else if (t > 0)
+			read_part(&part[t]);
+	}
+	read_part(&part[0]);
+	long done = 0;
+	bool whole = true, failed = false;
+	for (size_t t = 0; t < nt; t++) {
+		if (t > 0 && started[t])
+			pthread_join(th[t], NULL);
+		failed |= part[t].got < 0;
+		/* Only what was read without a gap counts, as with one read. */
+		if (whole && part[t].got >= 0)
+			done += part[t].got;
+		whole &= part[t].got == (long)part[t].n;
+	}
+	return failed ? -1 : done;
 }
 
 void ml_pagemap_close(struct ml_pagemap *pm)
@@ -146,7 +202,14 @@ static int scan_fill(struct ml_pagemap *pm, uint64_t from, uint64_t end)
 	pm->vec_from = pm->vec_walk_end = from;
 	pm->vec_end = end;
 	uint64_t walk_end;
-	long n = scan_call(pm, from, end, pm->vec, pm->scan_mask, &walk_end);
+	/*
+	 * Only the categories a stretch's pages are told by: FILE (and the
+	 * uffd ones) would cost a folio lookup per page and split stretches
+	 * the words tell apart anyway.
+	 */
+	uint64_t want = pm->scan_mask & (ML_PMC_PRESENT | ML_PMC_SWAPPED | ML_PMC_PFNZERO | ML_PMC_HUGE |
+					 ML_PMC_SOFT_DIRTY | ML_PMC_GUARD);
+	long n = scan_call(pm, from, end, pm->vec, want, &walk_end);
 	if (n < 0) {
 		if (errno == ESRCH || errno == ENOENT)
 			return 0;
@@ -359,16 +422,29 @@ void ml_kpage_close(struct ml_kpage *k)
 
 /*
  * Measured on a 6.18 guest: one pread of kpageflags costs about as much as
- * reading 7 more entries (~540 ns a call, ~75 ns an entry), so frames up
+ * reading 6 more entries (~450 ns a call, ~85 ns an entry), so frames up
  * to KP_GAP apart are read together.  The batch is large because that is
- * what brings scattered frames close: 256 Ki pages span 1 GiB of a
- * process, 2 MiB per array.
+ * what brings scattered frames close: a 4 GiB process whose pages sit on
+ * frames in no order needs 1.3 M entries in 63 K reads with batches of
+ * 1 Mi pages, 2.1 M in 388 K with 256 Ki.  33 bytes a page: words, flags,
+ * counts, sort keys and facts; the sort borrows the flags array.  Pages
+ * never touched cost no memory, so a small process costs little.
  */
-#define WALK_PAGES ((size_t)1 << 18)
-#define WALK_IDX_BITS 18
+#ifndef WALK_IDX_BITS
+#define WALK_IDX_BITS 20
+#endif
+#define WALK_PAGES ((size_t)1 << WALK_IDX_BITS)
 #define WALK_SEGS 4096
+#ifndef KP_GAP
 #define KP_GAP 6
+#endif
 #define KP_WINDOW ((size_t)1 << 16)
+/*
+ * The lookups of a batch are split between threads (one core each, up to
+ * four): the kernel's cost is per entry read, so they share it evenly.
+ */
+#define JOIN_THREADS 4
+#define JOIN_MIN_KEYS 4096	/* fewer: not worth a thread */
 
 struct seg_q {
 	size_t piece;
@@ -386,7 +462,9 @@ struct ml_pm_walk {
 	uint64_t pos, gone_at;
 	bool gone;
 	unsigned ps;
-	uint64_t *w, *kf, *kc, *keys, *tmp, *win;
+	uint64_t *w, *kf, *kc, *keys;
+	uint64_t *win[JOIN_THREADS];
+	unsigned threads;
 	uint8_t *info;
 	struct seg_q *q;
 	size_t qn, qi;
@@ -409,8 +487,10 @@ struct ml_pm_walk *ml_pm_walk_new(struct ml_pagemap *pm, struct ml_kpage *kp, bo
 		wk->kf = ml_malloc(WALK_PAGES * sizeof *wk->kf);
 		wk->kc = ml_malloc(WALK_PAGES * sizeof *wk->kc);
 		wk->keys = ml_malloc(WALK_PAGES * sizeof *wk->keys);
-		wk->tmp = ml_malloc(WALK_PAGES * sizeof *wk->tmp);
-		wk->win = ml_malloc(KP_WINDOW * sizeof *wk->win);
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		wk->threads = cpus < 1 ? 1 : cpus > JOIN_THREADS ? JOIN_THREADS : (unsigned)cpus;
+		for (unsigned t = 0; t < wk->threads; t++)
+			wk->win[t] = ml_malloc(KP_WINDOW * sizeof *wk->win[t]);
 	}
 	return wk;
 }
@@ -425,8 +505,8 @@ void ml_pm_walk_free(struct ml_pm_walk *wk)
 	free(wk->kf);
 	free(wk->kc);
 	free(wk->keys);
-	free(wk->tmp);
-	free(wk->win);
+	for (unsigned t = 0; t < JOIN_THREADS; t++)
+		free(wk->win[t]);
 	free(wk);
 }
 
@@ -473,49 +553,88 @@ void ml_pm_sort_keys(uint64_t *keys, uint64_t *tmp, size_t n)
  * most KP_GAP apart in one read each; a frame looked up by many pages (the
  * zero page, a shared library's page) is read once.
  */
-static int join(struct ml_pm_walk *wk, int fd, const char *what, const uint64_t *keys, size_t nk,
-		uint64_t *out)
+struct join_job {
+	int fd;
+	const char *what;
+	const uint64_t *keys;
+	size_t nk;
+	uint64_t *out, *win;
+	int ret;
+};
+
+static void *join(void *arg)
 {
-	for (size_t i = 0; i < nk;) {
+	struct join_job *jb = arg;
+	const uint64_t *keys = jb->keys;
+	jb->ret = 0;
+	for (size_t i = 0; i < jb->nk;) {
 		uint64_t p0 = keys[i] >> WALK_IDX_BITS, last = p0;
 		size_t j = i + 1;
-		while (j < nk) {
+		while (j < jb->nk) {
 			uint64_t pj = keys[j] >> WALK_IDX_BITS;
 			if (pj - last > KP_GAP || pj - p0 >= KP_WINDOW)
 				break;
 			last = pj;
 			j++;
 		}
-		if (kread(fd, p0, (size_t)(last - p0 + 1), wk->win, what))
-			return -1;
+		if (kread(jb->fd, p0, (size_t)(last - p0 + 1), jb->win, jb->what)) {
+			jb->ret = -1;
+			break;
+		}
 		for (size_t m = i; m < j; m++)
-			out[keys[m] & ((1u << WALK_IDX_BITS) - 1)] = wk->win[(keys[m] >> WALK_IDX_BITS) - p0];
+			jb->out[keys[m] & ((1u << WALK_IDX_BITS) - 1)] = jb->win[(keys[m] >> WALK_IDX_BITS) - p0];
 		i = j;
 	}
-	return 0;
+	return NULL;
+}
+
+/* join() over nk keys, split into runs of keys for the walk's threads. */
+static int join_all(struct ml_pm_walk *wk, int fd, const char *what, const uint64_t *keys, size_t nk,
+		    uint64_t *out)
+{
+	unsigned nt = nk < JOIN_MIN_KEYS ? 1 : wk->threads;
+	struct join_job jb[JOIN_THREADS];
+	pthread_t th[JOIN_THREADS];
+	bool started[JOIN_THREADS] = { false };
+	for (unsigned t = 0; t < nt; t++) {
+		size_t lo = nk * t / nt, hi = nk * (t + 1) / nt;
+		jb[t] = (struct join_job){ .fd = fd, .what = what, .keys = keys + lo, .nk = hi - lo, .out = out,
+					   .win = wk->win[t] };
+		if (t > 0 && pthread_create(&th[t], NULL, join, &jb[t]) == 0)
+			started[t] = true;
+		else if (t > 0)
+			join(&jb[t]);	/* no thread to be had: this one does it */
+	}
+	join(&jb[0]);
+	int ret = jb[0].ret;
+	for (unsigned t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		ret |= jb[t].ret;
+	}
+	return ret ? -1 : 0;
 }
 
 /* kpageflags and kpagecount of the first n words of the batch. */
 static int kpage_batch(struct ml_pm_walk *wk, size_t n)
 {
-	memset(wk->kf, 0, n * sizeof *wk->kf);
-	memset(wk->kc, 0, n * sizeof *wk->kc);
-	size_t nk = 0;
+	size_t nk = 0, big = 0;
 	for (size_t k = 0; k < n; k++) {
 		uint64_t w = wk->w[k], pfn = w & ML_PM_PFN_MASK;
-		if (!(w & ML_PM_PRESENT) || !pfn)
-			continue;
-		if (pfn >> (64 - WALK_IDX_BITS)) {
-			/* Beyond any RAM a key can hold: looked up on its own. */
-			if (kread(wk->kp->flags_fd, pfn, 1, &wk->kf[k], "/proc/kpageflags") ||
-			    kread(wk->kp->count_fd, pfn, 1, &wk->kc[k], "/proc/kpagecount"))
-				return -1;
+		if (!(w & ML_PM_PRESENT))
+			continue;	/* its flags and count are never looked at */
+		if (!pfn) {
+			wk->kf[k] = wk->kc[k] = 0;
 			continue;
 		}
-		wk->keys[nk++] = pfn << WALK_IDX_BITS | k;
+		if (pfn >> (64 - WALK_IDX_BITS))
+			big++;	/* beyond what a key holds (64 PiB of RAM): looked up alone below */
+		else
+			wk->keys[nk++] = pfn << WALK_IDX_BITS | k;
 	}
-	ml_pm_sort_keys(wk->keys, wk->tmp, nk);
-	if (join(wk, wk->kp->flags_fd, "/proc/kpageflags", wk->keys, nk, wk->kf))
+	/* The flags array is the sort's scratch: the joins fill in every present page's. */
+	ml_pm_sort_keys(wk->keys, wk->kf, nk);
+	if (join_all(wk, wk->kp->flags_fd, "/proc/kpageflags", wk->keys, nk, wk->kf))
 		return -1;
 	/*
 	 * A page pagemap calls exclusive is mapped once: its count is 1
@@ -529,7 +648,18 @@ static int kpage_batch(struct ml_pm_walk *wk, size_t n)
 		else
 			wk->keys[nc++] = wk->keys[m];
 	}
-	return join(wk, wk->kp->count_fd, "/proc/kpagecount", wk->keys, nc, wk->kc);
+	if (join_all(wk, wk->kp->count_fd, "/proc/kpagecount", wk->keys, nc, wk->kc))
+		return -1;
+	for (size_t k = 0; big && k < n; k++) {
+		uint64_t w = wk->w[k], pfn = w & ML_PM_PFN_MASK;
+		if ((w & ML_PM_PRESENT) && pfn >> (64 - WALK_IDX_BITS)) {
+			if (kread(wk->kp->flags_fd, pfn, 1, &wk->kf[k], "/proc/kpageflags") ||
+			    kread(wk->kp->count_fd, pfn, 1, &wk->kc[k], "/proc/kpagecount"))
+				return -1;
+			big--;
+		}
+	}
+	return 0;
 }
 
 /*

@@ -159,7 +159,10 @@ struct ml_pm_seg {
 	uint64_t addr, n;	/* first page's address, number of pages */
 	bool dense;
 	uint64_t word;		/* !dense: every page's word */
-	/* dense: per page; kf and kc NULL without kpageflags */
+	/*
+	 * dense: per page; kf and kc NULL without kpageflags, and defined for
+	 * present pages only (0 for those without a PFN).
+	 */
 	const uint64_t *w, *kf, *kc;
 	const uint8_t *info;	/* ML_PMI_* */
 };

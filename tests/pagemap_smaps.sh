@@ -126,6 +126,18 @@ PY
 	kill -KILL "$SPEC_PID"; wait "$SPEC_PID" 2>/dev/null; SPEC_PID=
 fi
 
+# A larger process: 1 GiB written in scattered order (reads shared between
+# threads, frames looked up in windows by several threads) and 3000 small
+# mappings (more stretches than one batch holds): the same oracle.
+kill -KILL "$SPEC_PID" 2>/dev/null; wait "$SPEC_PID" 2>/dev/null
+SPECIMEN_CMD="$TARGET" start_specimen "$T" 0 1024 scatter 3000
+kill -STOP "$SPEC_PID"
+for mode in "" --no-scan; do
+	"$MEMLENS" pagemap "$SPEC_PID" --json $mode >"$T/big.json" 2>"$T/err" || fail "big pagemap $mode: $(cat "$T/err")"
+	$PY "$CHECK" smaps "$SPEC_PID" "$T/big.json" || fail "big process $mode"
+done
+kill -KILL "$SPEC_PID"; wait "$SPEC_PID" 2>/dev/null; SPEC_PID=
+
 # The terminal map without colour.
 start_specimen
 "$MEMLENS" pagemap "$SPEC_PID" --region heap --color never >"$T/map.txt" || fail "map"

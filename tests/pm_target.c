@@ -8,13 +8,15 @@
  * Prints "NAME START END" for each and "ready PID", then waits.
  * `memlens pagemap` tests compare what it reports about this process with
  * smaps and with kpageflags read on their own.
- *   pm_target [DIR [RESERVE_GIB [TOUCH_MIB [seq|scatter|zero]]]]
+ *   pm_target [DIR [RESERVE_GIB [TOUCH_MIB [seq|scatter|zero [MANY]]]]]
  * RESERVE_GIB adds a PROT_NONE reservation of that size and TOUCH_MIB an
  * anonymous area of that size, every page touched (for bench/pagemap.sh):
  * written in address order (seq, frames mostly in order too), written in a
  * scattered order (scatter: neighbouring pages get distant frames, as in a
  * long-running process), or only read (zero: every page maps the zero
- * page, as after gcore read an untouched heap).
+ * page, as after gcore read an untouched heap).  MANY adds that many
+ * two-page mappings, alternately read-only and writable so none merge,
+ * each with its first page touched: thousands of stretches to walk.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -140,6 +142,17 @@ int main(int argc, char **argv)
 	}
 	if (argc > 3)
 		touch_area((size_t)atol(argv[3]), argc > 4 ? argv[4] : "seq");
+	long many = argc > 5 ? atol(argv[5]) : 0;
+	for (long i = 0; i < many; i++) {
+		char *m = mmap(NULL, 2 * (size_t)ps, i % 2 ? PROT_READ : rw, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED) {
+			perror("many");
+			return 1;
+		}
+		sink += m[0];
+		if (i % 2 == 0)
+			m[0] = 1;
+	}
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
 	for (;;)
