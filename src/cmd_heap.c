@@ -193,10 +193,9 @@ static void map_end_section(struct job *j, uint64_t end)
 static void map_legend(struct job *j)
 {
 	struct ml_wrap w;
-	char lead[96];
-	snprintf(lead, sizeof lead, "legend: one cell = %d granules of %d bytes; shade = granules in use:", CELL_GRANS,
-		 GRAN);
-	ml_wrap_start(&w, stdout, ml_term_columns(STDOUT_FILENO), lead, " ", 2);
+	ml_wrap_start(&w, stdout, ml_term_columns(STDOUT_FILENO), "legend:", " ", 2);
+	ml_wrap_text(&w, "one cell = %d granules of %d bytes;", CELL_GRANS, GRAN);
+	ml_wrap_text(&w, "shade = granules in use:");
 	for (unsigned k = 0; k <= CELL_GRANS; k++) {
 		if (j->color) {
 			char t[4];

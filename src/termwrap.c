@@ -34,8 +34,8 @@ void ml_wrap_start(struct ml_wrap *w, FILE *f, unsigned width, const char *lead,
 
 void ml_wrap_item(struct ml_wrap *w, unsigned cols)
 {
-	/* The first item after the lead stays on its line, whatever its width. */
-	if (w->items && w->col + w->sep_cols + cols > w->width) {
+	/* An item that does not fit starts a new line, unless it would start one anyway. */
+	if (w->col > w->indent && w->col + w->sep_cols + cols > w->width) {
 		fprintf(w->f, "\n%*s", (int)w->indent, "");
 		w->col = w->indent;
 	} else {
@@ -43,7 +43,6 @@ void ml_wrap_item(struct ml_wrap *w, unsigned cols)
 		w->col += w->sep_cols;
 	}
 	w->col += cols;
-	w->items++;
 }
 
 void ml_wrap_text(struct ml_wrap *w, const char *fmt, ...)

@@ -16,7 +16,6 @@ struct ml_wrap {
 	unsigned width, col, indent;
 	const char *sep;
 	unsigned sep_cols;
-	unsigned items;
 };
 /*
  * Starts a line: prints lead (ASCII), then items separated by sep (ASCII);
@@ -25,7 +24,10 @@ struct ml_wrap {
  */
 void ml_wrap_start(struct ml_wrap *w, FILE *f, unsigned width, const char *lead, const char *sep,
 		   unsigned indent);
-/* Makes room for an item `cols` columns wide; the caller then prints it. */
+/*
+ * Makes room for an item `cols` columns wide (a separator, or a new line
+ * when it would not fit); the caller then prints it.
+ */
 void ml_wrap_item(struct ml_wrap *w, unsigned cols);
 /* An item of plain ASCII text, printf-style. */
 void ml_wrap_text(struct ml_wrap *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
