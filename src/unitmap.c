@@ -208,9 +208,9 @@ int ml_upng_end(struct ml_upng *u)
 		ml_upng_abort(u);
 		return -1;
 	}
-	int r = ml_png_end(u->png);
-	free(u->row);
-	free(u);
+	int r = ml_png_end(u->png);	/* frees the writer, whatever it returns */
+	u->png = NULL;
+	ml_upng_abort(u);
 	return r;
 }
 
