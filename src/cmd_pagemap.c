@@ -199,7 +199,7 @@ static int dense_run(struct job *j, const struct ml_pm_seg *g, struct ml_pm_coun
 	uint64_t same = 0;
 	for (uint64_t i = 0; i < g->n; i++) {
 		bool frame = g->kf && (g->w[i] & ML_PM_PRESENT);
-		uint64_t kf = frame ? g->kf[i] : 0, kc = frame ? g->kc[i] : 0;
+		uint64_t kf = frame ? g->kf[i] : 0, kc = frame ? ml_pm_seg_count(g, i) : 0;
 		enum ml_pm_state st = ml_pm_classify(g->w[i], g->info[i], kf, kc, c, g->kf != NULL);
 		if (j->pages)
 			page_row(j, g->addr + i * j->ps, g->w[i], kf, kc, g->kf != NULL, st);

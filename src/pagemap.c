@@ -521,14 +521,14 @@ bool ml_pm_walk_kpage_failed(const struct ml_pm_walk *wk)
 	return wk->kp_failed;
 }
 
-void ml_pm_sort_keys(uint64_t *keys, uint64_t *tmp, size_t n)
+void ml_pm_sort_keys(uint64_t *keys, uint64_t *tmp, size_t n, unsigned low)
 {
-	enum { BITS = 11, BUCKETS = 1 << BITS };
+	enum { BITS = 12, BUCKETS = 1 << BITS };	/* two passes for frames below 2^24 */
 	uint64_t max = 0;
 	for (size_t i = 0; i < n; i++)
 		max |= keys[i];
 	uint64_t *a = keys, *b = tmp;
-	for (unsigned shift = 0; shift < 64 && (max >> shift); shift += BITS) {
+	for (unsigned shift = low; shift < 64 && (max >> shift); shift += BITS) {
 		size_t count[BUCKETS] = { 0 };
 		for (size_t i = 0; i < n; i++)
 			count[a[i] >> shift & (BUCKETS - 1)]++;
@@ -632,22 +632,22 @@ static int kpage_batch(struct ml_pm_walk *wk, size_t n)
 		else
 			wk->keys[nk++] = pfn << WALK_IDX_BITS | k;
 	}
-	/* The flags array is the sort's scratch: the joins fill in every present page's. */
-	ml_pm_sort_keys(wk->keys, wk->kf, nk);
+	/*
+	 * By frame only (the page index below needs no order).  The flags array
+	 * is the sort's scratch: the join fills in every present page's.
+	 */
+	ml_pm_sort_keys(wk->keys, wk->kf, nk, WALK_IDX_BITS);
 	if (join_all(wk, wk->kp->flags_fd, "/proc/kpageflags", wk->keys, nk, wk->kf))
 		return -1;
 	/*
 	 * A page pagemap calls exclusive is mapped once: its count is 1
-	 * without asking.  Only the others' counts are read.
+	 * without asking (ml_pm_seg_count), and its entry is left untouched,
+	 * so a process of private pages costs no counts array at all.
 	 */
 	size_t nc = 0;
-	for (size_t m = 0; m < nk; m++) {
-		size_t k = wk->keys[m] & ((1u << WALK_IDX_BITS) - 1);
-		if (wk->w[k] & ML_PM_EXCLUSIVE)
-			wk->kc[k] = 1;
-		else
+	for (size_t m = 0; m < nk; m++)
+		if (!(wk->w[wk->keys[m] & ((1u << WALK_IDX_BITS) - 1)] & ML_PM_EXCLUSIVE))
 			wk->keys[nc++] = wk->keys[m];
-	}
 	if (join_all(wk, wk->kp->count_fd, "/proc/kpagecount", wk->keys, nc, wk->kc))
 		return -1;
 	for (size_t k = 0; big && k < n; k++) {

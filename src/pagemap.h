@@ -161,11 +161,17 @@ struct ml_pm_seg {
 	uint64_t word;		/* !dense: every page's word */
 	/*
 	 * dense: per page; kf and kc NULL without kpageflags, and defined for
-	 * present pages only (0 for those without a PFN).
+	 * present pages only (0 for those without a PFN); kc not for pages
+	 * pagemap marks exclusive either: ml_pm_seg_count.
 	 */
 	const uint64_t *w, *kf, *kc;
 	const uint8_t *info;	/* ML_PMI_* */
 };
+/* kpagecount of page i of a dense stretch with kpageflags: 1 when it is mapped exclusively. */
+static inline uint64_t ml_pm_seg_count(const struct ml_pm_seg *g, uint64_t i)
+{
+	return g->w[i] & ML_PM_EXCLUSIVE ? 1 : g->kc[i];
+}
 struct ml_pm_walk;
 /* kp may be NULL.  pieces must stay valid during the walk. */
 struct ml_pm_walk *ml_pm_walk_new(struct ml_pagemap *pm, struct ml_kpage *kp, bool scan,
@@ -184,9 +190,9 @@ bool ml_pm_walk_kpage_failed(const struct ml_pm_walk *wk);
 void ml_pm_walk_free(struct ml_pm_walk *wk);
 
 /*
- * Sorts n keys in place (LSD radix, tmp of n entries).  Exposed for the
- * unit tests.
+ * Sorts n keys in place by their bits from bit `low` up (LSD radix, stable,
+ * tmp of n entries).  Exposed for the unit tests.
  */
-void ml_pm_sort_keys(uint64_t *keys, uint64_t *tmp, size_t n);
+void ml_pm_sort_keys(uint64_t *keys, uint64_t *tmp, size_t n, unsigned low);
 
 #endif

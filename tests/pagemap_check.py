@@ -34,7 +34,13 @@ AGING = 1 << 2 | 1 << 5 | 1 << 6 | 1 << 25
 PMD_KEYS = ('AnonHugePages', 'ShmemPmdMapped', 'FilePmdMapped')
 
 
+TARGET = None	# the pid being checked, to say so when it went away meanwhile
+
+
 def fail(msg):
+    import os
+    if TARGET and not os.path.exists(f'/proc/{TARGET}/pagemap'):
+        msg += f' (pid {TARGET} is gone: it was killed during the check, and its frames may be reused)'
     print('FAIL:', msg, file=sys.stderr)
     sys.exit(1)
 
@@ -518,6 +524,8 @@ def check_phys(report, linear, hilbert, before, after):
 
 if __name__ == '__main__':
     cmd = sys.argv[1]
+    if cmd in ('readmem', 'smaps', 'words', 'csv', 'png'):
+        TARGET = int(sys.argv[2])
     if cmd == 'readmem':
         readmem(int(sys.argv[2]))
     elif cmd == 'smaps':

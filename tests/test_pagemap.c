@@ -111,7 +111,15 @@ static void test_physical(void **st)
 	assert_int_equal(ml_phys_classify(KF(UPTODATE) | KF(REFERENCED), false), ML_PH_OTHER);
 }
 
+static unsigned cmp_low;
+
 static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a >> cmp_low, y = *(const uint64_t *)b >> cmp_low;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_full(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
@@ -123,17 +131,28 @@ static void test_sort(void **st)
 	enum { N = 100000 };
 	uint64_t *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b), *tmp = malloc(N * sizeof *tmp);
 	uint64_t x = 88172645463325252ull;
-	for (size_t n = 0; n <= N; n = n ? n * 7 : 1) {
-		for (size_t i = 0; i < n; i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			/* Duplicates, like many pages on one frame, and every width up to 64 bits. */
-			a[i] = b[i] = i % 5 == 0 ? 42 : x >> (i % 64);
+	for (unsigned low = 0; low <= 20; low += 20) {
+		for (size_t n = 0; n <= N; n = n ? n * 7 : 1) {
+			for (size_t i = 0; i < n; i++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				/* Duplicates, like many pages on one frame, and every width up to 64 bits. */
+				a[i] = b[i] = i % 5 == 0 ? 42ull << low | (x & 0xfffff) : x >> (i % 64);
+			}
+			ml_pm_sort_keys(a, tmp, n, low);
+			/* Ordered by the bits from `low` up, against qsort ... */
+			for (size_t i = 1; i < n; i++)
+				assert_true(a[i - 1] >> low <= a[i] >> low);
+			cmp_low = low;
+			qsort(b, n, sizeof *b, cmp_u64);
+			for (size_t i = 0; i < n; i++)
+				assert_true(a[i] >> low == b[i] >> low);
+			/* ... and the same keys. */
+			qsort(a, n, sizeof *a, cmp_full);
+			qsort(b, n, sizeof *b, cmp_full);
+			assert_memory_equal(a, b, n * sizeof *a);
 		}
-		ml_pm_sort_keys(a, tmp, n);
-		qsort(b, n, sizeof *b, cmp_u64);
-		assert_memory_equal(a, b, n * sizeof *a);
 	}
 	free(a);
 	free(b);
