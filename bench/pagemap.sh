@@ -49,6 +49,7 @@ fi
 start() {
 	local out=$1
 	shift
+	: >"$out"
 	"$target" "$dir" "$@" >"$out" 2>/dev/null &
 	while ! grep -q ready "$out"; do
 		kill -0 $! 2>/dev/null || { echo "target $* failed" >&2; exit 1; }
@@ -84,7 +85,7 @@ for mode in seq scatter zero; do
 		cmds+=("$old pagemap $pid --json")
 		names+=("old memlens")
 	fi
-	hyperfine -N -w 1 -r 5 --export-json "$dir/h.json" "${cmds[@]}" >/dev/null 2>&1
+	hyperfine -N -w 1 -r 8 --export-json "$dir/h.json" "${cmds[@]}" >/dev/null 2>&1
 	echo "$mode: $(grep VmRSS /proc/$pid/status | tr -s " \t" " ")"
 	report "$dir/h.json" "${names[@]}"
 	/usr/bin/time -f "  peak RSS: memlens %M KiB" "$memlens" pagemap "$pid" --json >/dev/null 2>"$dir/t" || true

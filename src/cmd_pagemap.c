@@ -198,6 +198,22 @@ static int dense_run(struct job *j, const struct ml_pm_seg *g, struct ml_pm_coun
 	enum ml_pm_state prev = ML_ST_NONE;
 	uint64_t same = 0;
 	for (uint64_t i = 0; i < g->n; i++) {
+		if (!g->w[i] && !j->pages) {
+			/* Pages with nothing at all (pread over a reservation): counted as a run. */
+			uint64_t k = i;
+			while (k < g->n && !g->w[k])
+				k++;
+			c->pages += k - i;
+			if (same && prev != ML_ST_NONE) {
+				if (drawing(j) && state_run(j, prev, same))
+					return -1;
+				same = 0;
+			}
+			prev = ML_ST_NONE;
+			same += k - i;
+			i = k - 1;
+			continue;
+		}
 		bool frame = g->kf && (g->w[i] & ML_PM_PRESENT);
 		uint64_t kf = frame ? g->kf[i] : 0, kc = frame ? ml_pm_seg_count(g, i) : 0;
 		enum ml_pm_state st = ml_pm_classify(g->w[i], g->info[i], kf, kc, c, g->kf != NULL);

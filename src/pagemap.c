@@ -686,7 +686,7 @@ static void seg_info(struct ml_pm_walk *wk, const struct seg_q *s)
 	uint8_t *info = wk->info + s->off;
 	struct ml_pm_run run = { .cat_known = s->cat_known, .cat = s->cat };
 	for (uint64_t k = 0; k < s->n; k++)
-		info[k] = ml_pm_zero(wk->pm, &run, w[k], kf ? kf[k] : 0) ? ML_PMI_ZERO : 0;
+		info[k] = (w[k] & ML_PM_PRESENT) && ml_pm_zero(wk->pm, &run, w[k], kf ? kf[k] : 0) ? ML_PMI_ZERO : 0;
 	if (s->cat_known) {
 		for (uint64_t k = 0; (s->cat & ML_PMC_HUGE) && k < s->n; k++)
 			info[k] |= ML_PMI_PMD;
