@@ -430,14 +430,10 @@ void ml_kpage_close(struct ml_kpage *k)
  * counts, sort keys and facts; the sort borrows the flags array.  Pages
  * never touched cost no memory, so a small process costs little.
  */
-#ifndef WALK_IDX_BITS
 #define WALK_IDX_BITS 20
-#endif
 #define WALK_PAGES ((size_t)1 << WALK_IDX_BITS)
 #define WALK_SEGS 4096
-#ifndef KP_GAP
 #define KP_GAP 6
-#endif
 #define KP_WINDOW ((size_t)1 << 16)
 /*
  * The lookups of a batch are split between threads (one core each, up to
