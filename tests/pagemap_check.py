@@ -13,9 +13,9 @@ files (/proc/PID/smaps, /proc/PID/pagemap, /proc/kpageflags, /proc/kpagecount,
   pagemap_check.py png PID WORDS PM.png WIDTH START-END...
                                              picture pixels against the page states
   pagemap_check.py physsnap OUT.json         class counts from kpageflags, and meminfo
-  pagemap_check.py phys PHYS.json LINEAR.png HILBERT.png BEFORE.json AFTER.json
+  pagemap_check.py phys PHYS.json LINEAR.png HILBERT.png BEFORE.json MIDDLE.json AFTER.json
                                              --physical counts and pictures against
-                                             kpageflags (snapshots before and after),
+                                             kpageflags (snapshots around each run),
                                              meminfo and zoneinfo (numpy, Pillow)
 """
 import json
@@ -428,9 +428,10 @@ def hilbert_d2xy(order, d):
     return y, x
 
 
-def check_phys(report, linear, hilbert, before, after):
-    """Counts against the frames' flags read here just before and after memlens ran, and
-    against meminfo and zoneinfo; every cell of both pictures against the same classes."""
+def check_phys(report, linear, hilbert, before, middle, after):
+    """The report and the linear picture (one run) against the frames' classes read here just
+    before and after it, the Hilbert picture (the next run) against those after it and after
+    that; the counts against meminfo and zoneinfo too."""
     import numpy as np
     from PIL import Image
     j = json.load(open(report))
@@ -440,17 +441,8 @@ def check_phys(report, linear, hilbert, before, after):
         fail(f"pages {j['pages']}, System RAM {ram}, sum of classes {sum(c.values())}")
     if sorted(c) != sorted(CLASSES):
         fail(f'classes {sorted(c)}')
-    b, a = (json.load(open(p)) for p in (before, after))
-    # What changes while reading (processes come and go on a busy machine): the
-    # difference of the two snapshots, 5% of the class and 0.25% of RAM.  The
-    # pictures below are held to each frame that kept its class.
-    slack = {k: abs(b['counts'][k] - a['counts'][k]) + max(b['counts'][k], a['counts'][k]) // 20 + ram // 400
-             for k in CLASSES}
-    for k in CLASSES:
-        lo, hi = sorted((b['counts'][k], a['counts'][k]))
-        if not lo - slack[k] <= c[k] <= hi + slack[k]:
-            fail(f'{k}: {c[k]} pages, the flags read here say {lo}..{hi}')
-    ms = b['meminfo'] + a['meminfo']
+    snaps = [json.load(open(p)) for p in (before, middle, after)]
+    ms = snaps[0]['meminfo'] + snaps[1]['meminfo']
 
     def near(name, got, fn):
         vals = [fn(m) for m in ms]
@@ -467,12 +459,11 @@ def check_phys(report, linear, hilbert, before, after):
     near('anon_thp vs AnonHugePages', c['anon_thp'], lambda m: m['AnonHugePages'])
     near('file_thp vs FileHugePages+ShmemHugePages', c['file_thp'], lambda m: m['FileHugePages'] + m['ShmemHugePages'])
     near('file_cache+file_thp vs Cached+Buffers', c['file_cache'] + c['file_thp'], lambda m: m['Cached'] + m['Buffers'])
-    # A cell may show its frame's class as read before or after memlens ran.
-    want, want2 = np.load(before + '.npy'), np.load(after + '.npy')
-    if len(want) != len(want2):
+    cls = [np.load(p + '.npy') for p in (before, middle, after)]
+    if len(set(map(len, cls))) != 1:
         fail('System RAM changed size while the test ran')
     result = {}
-    for path, layout in ((linear, 'linear'), (hilbert, 'hilbert')):
+    for path, layout, (want, want2) in ((linear, 'linear', cls[0:2]), (hilbert, 'hilbert', cls[1:3])):
         im = Image.open(path)
         if im.info.get('Layout') != layout or im.mode != 'P':
             fail(f'{path}: layout {im.info.get("Layout")}, mode {im.mode}')
@@ -499,6 +490,12 @@ def check_phys(report, linear, hilbert, before, after):
         rest[pos] = False
         if rest.any() and set(names[i] for i in np.unique(data[rest])) != {'unused'}:
             fail(f'{path}: canvas no frame maps to is not (only) the unused colour')
+        if layout == 'linear':
+            # The same pass drew the cells and counted the classes: they agree exactly.
+            counts = np.bincount(got[got != 255], minlength=len(CLASSES))
+            for i, k in enumerate(CLASSES):
+                if int(counts[i]) != c[k]:
+                    fail(f'{path}: {int(counts[i])} cells of {k}, the report of the same run counts {c[k]}')
         same = int(((got == want) | (got == want2)).sum())
         churn = int((want != want2).sum())
         if len(want) - same > 2 * churn + len(want) // 1000:
@@ -514,10 +511,6 @@ def check_phys(report, linear, hilbert, before, after):
             flows = int(((want == i) ^ (want2 == i)).sum())
             if n and agree < n - max(2, n // 100) - flows:
                 fail(f'{path}: {agree} of the {n} frames that stayed {k} are drawn as {k} ({flows} moved)')
-        counts = np.bincount(got[got != 255], minlength=len(CLASSES))
-        for i, k in enumerate(CLASSES):
-            if abs(int(counts[i]) - c[k]) > 2 * slack[k]:
-                fail(f'{path}: {int(counts[i])} cells of {k}, the report counts {c[k]}')
         result[layout] = f'{same} of {len(want)} ({churn} changed class meanwhile)'
     print(f'pictures: cells with the class of their frame as read here: {result}')
 
@@ -541,6 +534,6 @@ if __name__ == '__main__':
     elif cmd == 'physsnap':
         phys_snapshot(sys.argv[2])
     elif cmd == 'phys':
-        check_phys(*sys.argv[2:7])
+        check_phys(*sys.argv[2:8])
     else:
         fail(f'unknown command {cmd}')

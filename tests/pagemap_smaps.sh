@@ -162,10 +162,11 @@ assert pm['totals']['holes'] > 0
 PY
 fi
 
-# Physical memory (root): every frame of System RAM counted once, in its
-# class by kpageflags read here before and after, free against MemFree and
-# the zones, THP against AnonHugePages/FileHugePages, the page cache against
-# Cached; both pictures cell by cell.
+# Physical memory (root): every frame of System RAM counted once; both
+# pictures cell by cell against the classes the test derives from kpageflags
+# read just before and after each run (the report's counts are the linear
+# picture's cells); free against MemFree and the zones, THP against
+# AnonHugePages/FileHugePages, the page cache against Cached.
 # Other processes (parallel tests, builds) change frames while it runs: a
 # try that meets a burst of churn beyond the oracle's allowance is repeated,
 # at most three times.
@@ -174,10 +175,11 @@ if [ "$(id -u)" -eq 0 ] && [ -r /proc/kpageflags ]; then
 	for try in 1 2 3; do
 		$PY "$CHECK" physsnap "$T/before-phys.json" || fail "reading kpageflags"
 		"$MEMLENS" pagemap --physical --json -o "$T/phys-linear.png" --layout linear >"$T/phys.json" || fail "--physical"
+		$PY "$CHECK" physsnap "$T/middle-phys.json" || fail "reading kpageflags"
 		"$MEMLENS" pagemap --physical -o "$T/phys-hilbert.png" >"$T/phys.txt" || fail "--physical -o"
 		$PY "$CHECK" physsnap "$T/after-phys.json" || fail "reading kpageflags"
 		if $PY "$CHECK" phys "$T/phys.json" "$T/phys-linear.png" "$T/phys-hilbert.png" "$T/before-phys.json" \
-			"$T/after-phys.json"; then
+			"$T/middle-phys.json" "$T/after-phys.json"; then
 			ok=1
 			break
 		fi
