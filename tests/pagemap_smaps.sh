@@ -171,6 +171,11 @@ fi
 # try that meets a burst of churn beyond the oracle's allowance is repeated,
 # at most three times.
 if [ "$(id -u)" -eq 0 ] && [ -r /proc/kpageflags ]; then
+	# A stopped target holds frames no other process can change: a THP,
+	# anonymous and page-cache pages, the zero page.
+	kill -KILL "$SPEC_PID" 2>/dev/null; wait "$SPEC_PID" 2>/dev/null
+	SPECIMEN_CMD="$TARGET" start_specimen "$T"
+	kill -STOP "$SPEC_PID"
 	ok=
 	for try in 1 2 3; do
 		$PY "$CHECK" physsnap "$T/before-phys.json" || fail "reading kpageflags"
@@ -179,7 +184,7 @@ if [ "$(id -u)" -eq 0 ] && [ -r /proc/kpageflags ]; then
 		"$MEMLENS" pagemap --physical -o "$T/phys-hilbert.png" >"$T/phys.txt" || fail "--physical -o"
 		$PY "$CHECK" physsnap "$T/after-phys.json" || fail "reading kpageflags"
 		if $PY "$CHECK" phys "$T/phys.json" "$T/phys-linear.png" "$T/phys-hilbert.png" "$T/before-phys.json" \
-			"$T/middle-phys.json" "$T/after-phys.json"; then
+			"$T/middle-phys.json" "$T/after-phys.json" "$SPEC_PID"; then
 			ok=1
 			break
 		fi
