@@ -94,6 +94,19 @@ assert all(m['region']['kind'] == 'file' for m in ms if int(m['address'], 16) !=
 PY
 done
 
+# --system: every process; the target's seam marker under its own pid.
+"$MEMLENS" find --system --text MLFIND-SEAM-ACROSS-TWO-MAPPINGS --encoding ascii --jsonl >sys.jsonl ||
+	fail "find --system"
+python3 - "$seam" "$SPEC_PID" sys.jsonl <<'PY' || fail "find --system lacks the target's marker"
+import json, sys
+seam, pid = int(sys.argv[1], 16), int(sys.argv[2])
+ms = [json.loads(l) for l in open(sys.argv[3])]
+mine = [m for m in ms if m['source']['pid'] == pid]
+assert [int(m['address'], 16) for m in mine].count(seam) == 1, mine
+# memlens looks at no process of its own; every other hit is a copy of the text elsewhere
+assert all(m['source']['kind'] == 'live' for m in ms), ms
+PY
+
 # Bad input: one line each, the right exit status.
 expect_error 2 - "$MEMLENS" find raw.bin
 expect_error 2 - "$MEMLENS" find raw.bin --regex 'a(b'
@@ -102,6 +115,8 @@ expect_error 2 - "$MEMLENS" find raw.bin --hex 'de ad zz'
 expect_error 2 - "$MEMLENS" find raw.bin --hex '?? ??'
 expect_error 2 - "$MEMLENS" find raw.bin --strings --min 0
 expect_error 2 - "$MEMLENS" find raw.bin --strings --encoding utf8
+expect_error 2 - "$MEMLENS" find --system raw.bin --strings
+expect_error 2 - "$MEMLENS" find raw.bin --strings --json --jsonl
 expect_error 1 - "$MEMLENS" find raw.bin --yara "$T/no-such-rules.yar"
 printf 'rule broken {\n  strings: $a = "xyzzy-plugh"\n  condition: $b\n}\n' >bad.yar
 expect_error 1 - "$MEMLENS" find raw.bin --yara bad.yar
