@@ -17,21 +17,25 @@
 
 const struct ml_command ml_commands[] = {
 	{ "regions", cmd_regions, "list the regions of a process, core or dump", cmd_regions_help,
-	  cmd_regions_opts, SRC | ML_CMD_REGION | ML_CMD_JSON, NULL },
+	  cmd_regions_opts, SRC | ML_CMD_REGION | ML_CMD_JSON, NULL, NULL },
 	{ "image", cmd_image, "draw memory as a BMP or PNG picture", cmd_image_help, cmd_image_opts,
 	  SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_MAP,
-	  "a .png or .bmp file, or - for PNG on standard output" },
+	  "a .png or .bmp file, or - for PNG on standard output", NULL },
 	{ "sound", cmd_sound, "play memory as sound (WAV, FLAC, AIFF, ...)", cmd_sound_help, cmd_sound_opts,
 	  SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_OUT_NEEDED,
-	  "an audio file, or - for WAV on standard output" },
+	  "an audio file, or - for WAV on standard output", NULL },
 	{ "pagemap", cmd_pagemap, "what the kernel says about every page", cmd_pagemap_help, cmd_pagemap_opts,
-	  SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_JSON, NULL },
+	  SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_JSON, NULL, NULL },
 	{ "heap", cmd_heap, "map a glibc heap: which 16-byte granules are in use", cmd_heap_help, cmd_heap_opts,
-	  SRC | ML_CMD_OUT | ML_CMD_JSON, NULL },
+	  SRC | ML_CMD_OUT | ML_CMD_JSON, NULL, NULL },
 	{ "hilbert", cmd_hilbert, "address space (or all processes) on a Hilbert curve", cmd_hilbert_help,
 	  cmd_hilbert_opts, SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_MAP | ML_CMD_HTML,
-	  "a .png file, or - for standard output" },
-	{ NULL, NULL, NULL, NULL, NULL, 0, NULL },
+	  "a .png file, or - for standard output", NULL },
+	{ "find", cmd_find, "where a string, pattern or YARA rule is in memory", cmd_find_help,
+	  cmd_find_opts, SRC | ML_CMD_REGION | ML_CMD_JSON, NULL, "i" },
+	{ "triage", cmd_triage, "what looks wrong: injected code, hooks, loader tricks", cmd_triage_help,
+	  cmd_triage_opts, SRC | ML_CMD_JSON, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
 };
 
 static int usage(void)
