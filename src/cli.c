@@ -97,6 +97,9 @@ static const char source_help[] =
 	"                        sniffed by content)\n"
 	"  --as raw|core|lime    read the file as this kind instead of sniffing\n"
 	"  --base ADDR           address of a raw file's first byte (hex; default 0)\n";
+static const char live_help[] =
+	"Source:\n"
+	"  SOURCE                PID or pid:PID: a live process\n";
 static const char freeze_help[] =
 	"  --freeze              stop every thread of a live process while reading\n";
 static const char region_help[] =
@@ -116,7 +119,7 @@ void ml_print_help(const char *cmd, FILE *f)
 	if (c) {
 		fputs(c->help, f);
 		if (c->flags & ML_CMD_SOURCE)
-			fputs(source_help, f);
+			fputs(c->flags & ML_CMD_LIVE ? live_help : source_help, f);
 		if (c->flags & ML_CMD_FREEZE)
 			fputs(freeze_help, f);
 		if (c->flags & ML_CMD_REGION)
@@ -353,6 +356,10 @@ static void commands_with(unsigned flag, char *buf, size_t len)
 /* Refuses the shared options the row (or mode) does not take. */
 static int check_rows(const struct ml_cli *c)
 {
+	/* A command of live processes only: the options that place or sniff a file cannot apply. */
+	if ((c->flags & ML_CMD_LIVE) && (GIVEN(c, ML_OPT_AS) || GIVEN(c, ML_OPT_BASE)))
+		return ml_cli_refuse(GIVEN(c, ML_OPT_AS) ? "--as" : "--base",
+				     "%s copies a live process and reads no file", ml_cmd);
 	for (int opt = ML_OPT_AS; opt < ML_OPT__END; opt++) {
 		unsigned needs = shared[opt - ML_OPT_AS].needs;
 		const char *name = shared[opt - ML_OPT_AS].name;
@@ -376,6 +383,9 @@ static int check_source(struct ml_cli *c)
 	if (isp < 0)
 		return ml_usage_error("%s: not a valid pid", c->source), -1;
 	c->live = isp > 0;
+	if (!c->live && (c->flags & ML_CMD_LIVE))
+		return ml_usage_error("%s: not a process: %s copies a live process (1234 or pid:1234)",
+				      c->source, ml_cmd), -1;
 	if (c->live && GIVEN(c, ML_OPT_AS))
 		return ml_cli_refuse("--as", "%s is a live process, not a file", c->source);
 	if (c->live && c->base_set)
