@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define COPY_BUF ((size_t)8 << 20)	/* one read, one write */
+#define COPY_BUF ML_SNAP_BUF
 #define WORDS 4096			/* pagemap words per stretch */
 #define RUNBUF (64 * 1024)
 #define NT_FILE_LIMIT_DEFAULT (4u << 20)	/* CORE_FILE_NOTE_SIZE_DEFAULT */
@@ -42,35 +42,6 @@ double ml_snap_now(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* ---- writing ---- */
-
-struct writer {
-	int fd;
-	const char *name;
-	int err;
-	uint64_t written;
-};
-
-static int put(struct writer *w, const void *buf, size_t n, uint64_t off)
-{
-	const char *p = buf;
-	while (n && !w->err) {
-		ssize_t k = pwrite(w->fd, p, n, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			w->err = k < 0 ? errno : EIO;
-			ml_err("%s: write failed: %s", w->name, strerror(w->err));
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-		w->written += (uint64_t)k;
-	}
-	return w->err ? -1 : 0;
 }
 
 /* ---- the plan: what the kernel's coredump_filter would dump ---- */
@@ -273,7 +244,7 @@ struct copy {
 	bool scan;
 	uint64_t *w;
 	unsigned char *buf;
-	struct writer *out;
+	struct ml_snap_writer *out;
 	struct ml_snap_result *res;
 	uint64_t ps;
 	uint64_t zero_pfn;	/* 0: not known */
@@ -296,7 +267,7 @@ static int flush_runs(struct copy *c)
 {
 	if (!c->rblen)
 		return 0;
-	if (put(c->out, c->rb, c->rblen, c->rboff))
+	if (ml_snap_put(c->out, c->rb, c->rblen, c->rboff))
 		return -1;
 	c->rboff += c->rblen;
 	c->rblen = 0;
@@ -374,10 +345,11 @@ static ssize_t vm_read(struct copy *c, void *buf, size_t n, uint64_t addr)
 	return k;
 }
 
+/* Queues the n bytes read for a into the current buffer. */
 static int store(struct copy *c, uint64_t a, size_t n)
 {
 	c->res->bytes_dumped += n;
-	return put(c->out, c->buf, n, c->data_off + (a - c->r->start));
+	return ml_snap_push(c->out, n, c->data_off + (a - c->r->start));
 }
 
 /*
@@ -389,6 +361,7 @@ static int copy_memory(struct copy *c, uint64_t a, uint64_t b, uint32_t facts, b
 {
 	while (a < b) {
 		size_t n = (size_t)ML_MIN(b - a, (uint64_t)COPY_BUF);
+		c->buf = ml_snap_buf(c->out);
 		ssize_t k = vm_read(c, c->buf, n, a);
 		if (k < 0 || (k == 0 && gone(c))) {
 			ml_err("pid %d exited during the snapshot", c->s->pid);
@@ -423,6 +396,7 @@ static int copy_file(struct copy *c, uint64_t a, uint64_t b, uint32_t facts)
 	while (a < b) {
 		size_t n = (size_t)ML_MIN(b - a, (uint64_t)COPY_BUF), got = 0;
 		uint64_t off = c->r->file_offset + (a - c->r->start);
+		c->buf = ml_snap_buf(c->out);
 		while (got < n) {
 			ssize_t k = pread(c->mapfd, c->buf + got, n - got, (off_t)(off + got));
 			if (k < 0 && errno == EINTR)
@@ -544,7 +518,7 @@ static uint32_t pflags(unsigned prot)
 	return (prot & ML_PROT_R ? PF_R : 0) | (prot & ML_PROT_W ? PF_W : 0) | (prot & ML_PROT_X ? PF_X : 0);
 }
 
-static int write_headers(struct writer *w, const struct ml_space *s, const uint64_t *filesz,
+static int write_headers(struct ml_snap_writer *w, const struct ml_space *s, const uint64_t *filesz,
 			 const uint64_t *offs, uint64_t notes_off, uint64_t notes_len)
 {
 	uint64_t phnum = s->n + 1;
@@ -562,7 +536,7 @@ static int write_headers(struct writer *w, const struct ml_space *s, const uint6
 	}
 	if (phnum >= ML_PN_XNUM)
 		ml_core_shdr0(h + ML_EHDR_SIZE + phnum * ML_PHDR_SIZE, phnum);
-	int r = put(w, h, size, 0);
+	int r = ml_snap_put(w, h, size, 0);
 	free(h);
 	return r;
 }
@@ -577,7 +551,7 @@ static uint64_t realtime_ns(void)
 int ml_snapshot_write(struct ml_space *s, struct ml_out *o, const struct ml_snap_opts *opt,
 		      struct ml_snap_result *res, double t_frozen)
 {
-	struct writer w = { .fd = o->fd, .name = o->path };
+	struct ml_snap_writer w = { 0 };
 	struct ml_snap_proc p = { 0 };
 	struct ml_nbuf notes = { 0 };
 	struct copy c = { .s = s, .out = &w, .res = res, .ps = s->page_size };
@@ -586,7 +560,6 @@ int ml_snapshot_write(struct ml_space *s, struct ml_out *o, const struct ml_snap
 	unsigned *vmf = NULL;
 	uint64_t time_ns = realtime_ns();
 	int ret = -1;
-	double t0 = ml_snap_now();
 
 	memset(res, 0, sizeof *res);
 	res->frozen = opt->freeze;
@@ -625,12 +598,13 @@ int ml_snapshot_write(struct ml_space *s, struct ml_out *o, const struct ml_snap
 	size_t mlhead = ml_note_size(ML_MLNOTE_OWNER, 0);
 	c.rb = ml_malloc(RUNBUF);
 	c.rboff = notes_off + notes.len + mlhead + ML_MLNOTE_HDR;
-	c.buf = ml_malloc(COPY_BUF);
+	if (ml_snap_writer_start(&w, o->fd, o->path))
+		goto out;
 
 	for (size_t i = 0; i < s->n; i++)
 		if (copy_region(&c, &s->r[i], filesz[i], offs[i]))
 			goto out;
-	if (end_run(&c) || flush_runs(&c))
+	if (end_run(&c) || flush_runs(&c) || ml_snap_drain(&w))
 		goto out;
 	/* Everything is copied: let the process go before the rest is written. */
 	double stopped = opt->freeze ? ml_snap_now() - t_frozen : 0;
@@ -653,21 +627,22 @@ int ml_snapshot_write(struct ml_space *s, struct ml_out *o, const struct ml_snap
 		ml_err("pid %d: %llu page runs do not fit in one note", s->pid, (unsigned long long)c.nruns);
 		goto out;
 	}
-	if (put(&w, notes.p, notes.len, notes_off) || put(&w, mhb, hl + ML_MLNOTE_HDR, notes_off + notes.len) ||
+	if (ml_snap_put(&w, notes.p, notes.len, notes_off) ||
+	    ml_snap_put(&w, mhb, hl + ML_MLNOTE_HDR, notes_off + notes.len) ||
 	    write_headers(&w, s, filesz, offs, notes_off, notes.len + hl + desc))
 		goto out;
 	res->file_size = notes_off + notes.len + hl + desc;
 	res->bytes_written = w.written;
-	res->elapsed_s = ml_snap_now() - t0;
+	res->elapsed_s = ml_snap_now() - t_frozen;
 	if (res->pages_faulted)
 		ml_warn("pid %d: %llu file pages were read through the process (their file could not be opened)",
 			s->pid, (unsigned long long)res->pages_faulted);
 	ret = 0;
 out:
+	ml_snap_writer_stop(&w);
 	if (c.pm)
 		ml_pagemap_close(c.pm);
 	free(c.w);
-	free(c.buf);
 	free(c.rb);
 	free(vmf);
 	free(filesz);

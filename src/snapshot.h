@@ -12,6 +12,7 @@
 #ifndef ML_SNAPSHOT_H
 #define ML_SNAPSHOT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,7 +79,7 @@ struct ml_snap_result {
 	uint64_t file_size;		/* the core's apparent size */
 	uint64_t pages_faulted;		/* file pages read through the process (no file to read) */
 	double stopped_s;		/* how long the threads were stopped */
-	double elapsed_s;
+	double elapsed_s;		/* from the stop (or the start) to the core written */
 };
 
 /*
@@ -109,6 +110,40 @@ bool ml_snap_file_backed(const struct ml_region *r);
  */
 int ml_snapshot_write(struct ml_space *s, struct ml_out *o, const struct ml_snap_opts *opt,
 		      struct ml_snap_result *res, double t_frozen);
+
+/*
+ * The core's writes (snapshot_io.c): ml_snap_put() where they go, now;
+ * the data through a ring of ML_SNAP_BUFS buffers a writer thread drains:
+ * ml_snap_buf() waits for a free one, ml_snap_push() queues it filled.
+ * Each returns -1 once a write failed (said once, naming the file).
+ */
+#define ML_SNAP_BUFS 3
+#define ML_SNAP_BUF ((size_t)8 << 20)
+struct ml_snap_item {
+	size_t len;
+	uint64_t off;
+};
+struct ml_snap_writer {
+	int fd;
+	const char *name;
+	int err;		/* the failure said, main thread's */
+	int werr;		/* the writer thread's first failure */
+	uint64_t written;
+	unsigned char *bufs[ML_SNAP_BUFS];
+	struct ml_snap_item q[ML_SNAP_BUFS];
+	int head, tail, count;
+	bool stop, running;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+int ml_snap_writer_start(struct ml_snap_writer *w, int fd, const char *name);
+int ml_snap_put(struct ml_snap_writer *w, const void *buf, size_t n, uint64_t off);
+unsigned char *ml_snap_buf(struct ml_snap_writer *w);
+int ml_snap_push(struct ml_snap_writer *w, size_t len, uint64_t off);
+/* Waits until every queued buffer is written. */
+int ml_snap_drain(struct ml_snap_writer *w);
+void ml_snap_writer_stop(struct ml_snap_writer *w);
 
 /* Seconds on the monotonic clock. */
 double ml_snap_now(void);
