@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -384,9 +385,54 @@ static int copy_memory(struct copy *c, uint64_t a, uint64_t b, uint32_t facts, b
 	return 0;
 }
 
+/*
+ * The vDSO is one image the kernel maps into every process: the pages
+ * the target has not touched are copied from memlens's own, so reading
+ * them does not map them in the target.  -1 when ours is not the same
+ * image (another size, or pages that differ).
+ */
+static int copy_vdso(struct copy *c, uint64_t a, uint64_t b, uint32_t facts)
+{
+	const unsigned char *own = (const unsigned char *)(uintptr_t)getauxval(AT_SYSINFO_EHDR);
+	static const char maps[] = "/proc/self/maps";
+	uint64_t size = c->r->end - c->r->start;
+	bool same = false;
+	char *text = own ? ml_read_text(maps, (size_t)1 << 24, NULL) : NULL;
+	for (char *l = text; l && *l;) {
+		char *nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		struct ml_region r;
+		if (ml_parse_maps_line(l, &r) == 0) {
+			same |= r.kind == ML_KIND_VDSO && r.start == (uintptr_t)own && r.end - r.start == size;
+			free(r.path);
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	free(text);
+	/* a page the target holds must be byte for byte ours */
+	unsigned char *probe = same ? ml_malloc(c->ps) : NULL;
+	for (uint64_t at = c->r->start; same && at < c->r->end; at += c->ps)
+		if ((at < a || at >= b) && vm_read(c, probe, c->ps, at) == (ssize_t)c->ps)
+			same = !memcmp(probe, own + (at - c->r->start), c->ps);
+	free(probe);
+	if (!same)
+		return -1;
+	c->buf = ml_snap_buf(c->out);
+	memcpy(c->buf, own + (a - c->r->start), b - a);
+	if (store(c, a, b - a) || note_run(c, a, b, facts, ML_PC_FILE))
+		return -2;
+	c->res->bytes_file += b - a;
+	return 0;
+}
+
 /* Copies [a, b) from the mapped file; past its end the kernel would raise SIGBUS: unreadable. */
 static int copy_file(struct copy *c, uint64_t a, uint64_t b, uint32_t facts)
 {
+	if (c->r->kind == ML_KIND_VDSO) {
+		int v = b - a <= COPY_BUF ? copy_vdso(c, a, b, facts) : -1;
+		return v == -1 ? copy_memory(c, a, b, facts, true) : v == 0 ? 0 : -1;
+	}
 	if (!c->map_tried) {
 		c->mapfd = ml_snap_map_open(c->s, c->r, NULL);
 		c->map_tried = true;
@@ -443,9 +489,9 @@ static uint32_t classify(const struct copy *c, uint64_t addr, uint64_t w, uint32
 		return ML_PC_ZERO;
 	if (w & (ML_PM_PRESENT | ML_PM_SWAPPED))
 		return ML_PC_MEMORY;
-	if (ml_snap_file_backed(c->r))
+	if (ml_snap_file_backed(c->r) || c->r->kind == ML_KIND_VDSO)
 		return ML_PC_FILE;
-	/* Untouched anonymous memory is zero pages; a special mapping's ([vdso]) are filled on access. */
+	/* Untouched anonymous memory is zero pages; other special mappings' are filled on access. */
 	switch (c->r->kind) {
 	case ML_KIND_ANON: case ML_KIND_HEAP: case ML_KIND_STACK: return ML_PC_ZERO;
 	default: return ML_PC_MEMORY;
