@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "cli.h"
+#include "output.h"
 #include "util.h"
 
 #include <errno.h>
@@ -125,7 +126,7 @@ void ml_print_help(const char *cmd, FILE *f)
 		if (c->flags & ML_CMD_REGION)
 			fputs(region_help, f);
 		fputs(common_help, f);
-		if (c->flags & (ML_CMD_OUT | ML_CMD_MAP | ML_CMD_HTML))
+		if ((c->flags & (ML_CMD_OUT | ML_CMD_MAP | ML_CMD_HTML)) && !(c->flags & ML_CMD_OUT_FILE))
 			fprintf(f, "\n%s - writes to standard output (refused when it is a terminal).\n",
 				(c->flags & ML_CMD_HTML) ? "Each of -o, --map and --html" :
 				(c->flags & ML_CMD_MAP) ? "-o or --map" : "-o");
@@ -419,6 +420,9 @@ static int check_outputs(const struct ml_cli *c)
 	}
 	if (first && c->json)
 		return ml_usage_error("%s - and --json would both write to standard output", first), -1;
+	if ((c->flags & ML_CMD_OUT_FILE) && c->out && ml_out_is_stream(c->out))
+		return ml_usage_error("-o %s: %s needs a regular file (%s), not a stream", c->out, ml_cmd,
+				      c->cmd && c->cmd->out_what ? c->cmd->out_what : "a regular file"), -1;
 	if ((c->flags & ML_CMD_OUT_NEEDED) && !c->out)
 		return ml_usage_error("missing -o OUT (%s)", c->cmd && c->cmd->out_what ? c->cmd->out_what : "a file"), -1;
 	return 0;

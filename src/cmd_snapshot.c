@@ -27,6 +27,8 @@ const char cmd_snapshot_help[] =
 	"thread stopped for the copy and let go at the end, never-touched memory left\n"
 	"as holes of a sparse file, and a MEMLENS note with what pagemap said of every\n"
 	"page (memlens pagemap CORE shows it).\n\n"
+	"  -o, --output CORE     the core (a regular file; written whole or not at all);\n"
+	"                        with --system, a directory (made if missing)\n"
 	"  --filter WHAT         what to dump, as the kernel's coredump_filter: default\n"
 	"                        (the process's own), all, anon, or a mask in hex;\n"
 	"                        ELF headers of mapped files are always dumped\n"
@@ -335,11 +337,6 @@ int cmd_snapshot(int argc, char **argv)
 		ml_cli_mode(&j.cli, "--system");
 	if (ml_cli_done(&j.cli))
 		goto out;
-	if (ml_out_is_stream(j.cli.out)) {
-		ml_usage_error("-o %s: a core is written with holes and its headers last: name a regular file",
-			       j.cli.out);
-		goto out;
-	}
 	ret = j.system ? run_system(&j) : run_one(&j);
 out:
 	ml_cli_free(&j.cli);

@@ -32,8 +32,8 @@ const struct ml_command ml_commands[] = {
 	  cmd_hilbert_opts, SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_MAP | ML_CMD_HTML,
 	  "a .png file, or - for standard output" },
 	{ "snapshot", cmd_snapshot, "write a live process as an ELF core (gdb, lldb, eu-stack)", cmd_snapshot_help,
-	  cmd_snapshot_opts, ML_CMD_SOURCE | ML_CMD_LIVE | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_JSON,
-	  "a core file, or a directory with --system" },
+	  cmd_snapshot_opts, ML_CMD_SOURCE | ML_CMD_LIVE | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_OUT_FILE |
+	  ML_CMD_JSON, "a core file, or a directory with --system" },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL },
 };
 

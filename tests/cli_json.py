@@ -3,7 +3,8 @@
 its "source" object against what the test knows independently.
 
   cli_json.py SCHEMA FILE WHAT [key=value ...]
-     WHAT: report (any command) or regions (also the regions schema)
+     WHAT: report (any command), or regions, snapshot, snapshot_index (also
+     their own schema)
      key=value: expected source fields; values: int, null, str, or
      'comm:PID' (= /proc/PID/comm), 'pagesize', 'glibc' (this C library's
      version, from confstr), 'size:PATH' (os.stat)
@@ -30,9 +31,10 @@ def plain(x):
 assert isinstance(doc, list) and doc and doc[0][0] == 'source', f'{sys.argv[2]}: "source" is not the first member'
 d = plain(doc)
 jsonschema.Draft202012Validator(schema).validate(d)
-if sys.argv[3] == 'regions':
-    sub = dict(schema)
-    sub = {'$schema': schema['$schema'], '$defs': schema['$defs'], '$ref': '#/$defs/regions_report'}
+# regions, snapshot and snapshot_index documents have a schema of their own too
+ref = {'regions': 'regions_report', 'snapshot': 'snapshot_report', 'snapshot_index': 'snapshot_index'}
+if sys.argv[3] in ref:
+    sub = {'$schema': schema['$schema'], '$defs': schema['$defs'], '$ref': '#/$defs/' + ref[sys.argv[3]]}
     jsonschema.Draft202012Validator(sub).validate(d)
 
 src = d['source']
