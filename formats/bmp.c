@@ -4,7 +4,6 @@
  */
 #include "config.h"
 #include "bmp.h"
-#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,7 +16,6 @@ struct ml_bmp {
 	size_t stride, row_bytes;
 	uint64_t data_off;
 	bool bottom_up;
-	uint8_t *pad;
 };
 
 static uint64_t stride_of(uint32_t width, unsigned bpp)
@@ -47,14 +45,19 @@ static void le(uint8_t *p, uint64_t v, unsigned n)
 }
 
 struct ml_bmp *ml_bmp_begin(FILE *f, uint32_t width, uint32_t height, unsigned bpp,
-			    const uint8_t (*palette)[3], bool bottom_up, unsigned dpi)
+			    const uint8_t (*palette)[3], bool bottom_up, unsigned dpi, const char **why)
 {
 	uint64_t size = ml_bmp_size(width, height, bpp);
 	if (!size || size > UINT32_MAX) {
-		ml_err("a %ux%u BMP at %u bpp would be %llu bytes: BMP cannot pass 4 GiB; write a PNG instead",
-		       width, height, bpp, (unsigned long long)size);
+		*why = "a BMP cannot pass 4 GiB (its sizes are 32-bit): write a PNG instead";
 		return NULL;
 	}
+	struct ml_bmp *b = calloc(1, sizeof *b);
+	if (!b) {
+		*why = strerror(ENOMEM);
+		return NULL;
+	}
+	errno = 0;
 	uint8_t h[54] = { 'B', 'M' };
 	uint64_t off = header_size(bpp);
 	le(h + 2, size, 4);
@@ -84,7 +87,6 @@ struct ml_bmp *ml_bmp_begin(FILE *f, uint32_t width, uint32_t height, unsigned b
 		if (fwrite(pal, 1, sizeof pal, f) != sizeof pal)
 			goto io;
 	}
-	struct ml_bmp *b = ml_calloc(1, sizeof *b);
 	b->f = f;
 	b->width = width;
 	b->height = height;
@@ -92,15 +94,17 @@ struct ml_bmp *ml_bmp_begin(FILE *f, uint32_t width, uint32_t height, unsigned b
 	b->stride = (size_t)stride_of(width, bpp);
 	b->data_off = off;
 	b->bottom_up = bottom_up;
-	b->pad = ml_calloc(4, 1);
 	return b;
 io:
-	ml_err("BMP: write failed: %s", strerror(errno));
+	*why = strerror(errno ? errno : EIO);
+	free(b);
 	return NULL;
 }
 
-int ml_bmp_row(struct ml_bmp *b, const uint8_t *row)
+int ml_bmp_row(struct ml_bmp *b, const uint8_t *row, const char **why)
 {
+	static const uint8_t pad[3];
+	errno = 0;
 	if (b->done >= b->height)
 		return 0;
 	if (b->bottom_up) {
@@ -109,32 +113,29 @@ int ml_bmp_row(struct ml_bmp *b, const uint8_t *row)
 		if (fseeko(b->f, (off_t)at, SEEK_SET))
 			goto io;
 	}
+	/* rows are padded to 4 bytes with zeros */
 	if (fwrite(row, 1, b->row_bytes, b->f) != b->row_bytes ||
-	    fwrite(b->pad, 1, b->stride - b->row_bytes, b->f) != b->stride - b->row_bytes)
+	    fwrite(pad, 1, b->stride - b->row_bytes, b->f) != b->stride - b->row_bytes)
 		goto io;
 	b->done++;
 	return 0;
 io:
-	ml_err("BMP: write failed: %s", strerror(errno));
+	*why = strerror(errno ? errno : EIO);
 	return -1;
 }
 
-int ml_bmp_end(struct ml_bmp *b)
+int ml_bmp_end(struct ml_bmp *b, const char **why)
 {
 	int r = 0;
 	if (b->done != b->height) {
-		ml_err("BMP: %u of %u rows written", b->done, b->height);
+		*why = "the picture ended before its last row";
 		r = -1;
 	}
-	free(b->pad);
 	free(b);
 	return r;
 }
 
 void ml_bmp_abort(struct ml_bmp *b)
 {
-	if (!b)
-		return;
-	free(b->pad);
 	free(b);
 }

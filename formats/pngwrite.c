@@ -428,8 +428,10 @@ struct ml_png *ml_png_begin(FILE *f, const struct ml_png_opts *o)
 	p->height = o->height;
 	p->channels = ml_png_channels(o->color);
 	p->rowlen = (size_t)o->width * p->channels;
-	/* Default 4: in bench/image.sh the best speed at no more than 1.15x ffmpeg's size. */
-	/* Default 4: bench/image.sh's best speed at no more than 1.15x ffmpeg's size. */
+	/*
+	 * Default 2: on bench/image.sh's 192 MiB dump, 4.6x ffmpeg's speed at
+	 * 1.05x its size (doc/image.md has the run).
+	 */
 	p->level = o->level < 0 ? 2 : ML_MIN(o->level, 9);
 	p->adler = adler32(0L, NULL, 0);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);

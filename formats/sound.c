@@ -1,10 +1,12 @@
 /*
- * sound: bytes as audio samples, written with libsndfile without changing a
- * single sample value.  Uncompressed containers take the bytes through
- * sf_write_raw after mapping them onto the container's own layout (8-bit
- * sign, byte order); FLAC gets the exact integer values; Ogg Vorbis, lossy
- * by nature, gets normalised values.  A pipe gets a WAV/RF64 header built
- * here, because libsndfile can only write WAV to a file it can seek.
+ * sound: bytes as audio samples, written without changing a single sample
+ * value.  WAV, RF64 and AU are written here: the bytes mapped onto the
+ * container's own layout (8-bit sign, byte order) behind a header built
+ * here -- for a pipe too, where libsndfile cannot write WAV, and with the
+ * headers sox accepts without a warning (libsndfile's float WAV lacks
+ * cbSize, its AU header is 24 bytes where Sun's is at least 28).  W64,
+ * AIFF and CAF take the bytes through libsndfile's sf_write_raw; FLAC gets
+ * the exact integer values; Ogg Vorbis, lossy by nature, normalised values.
  */
 #include "config.h"
 #include "sound.h"
@@ -209,7 +211,7 @@ int ml_sound_check(enum ml_container c, enum ml_enc e, unsigned channels, unsign
 	return 0;
 }
 
-/* ---- WAV / RF64 header for a pipe ---- */
+/* ---- WAV / RF64 and AU headers, written here ---- */
 
 static uint8_t *put16(uint8_t *p, unsigned v)
 {
@@ -222,6 +224,13 @@ static uint8_t *put32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
+	return p + 4;
+}
+
+static uint8_t *put32be(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
 	return p + 4;
 }
 
@@ -239,16 +248,22 @@ static uint8_t *put4cc(uint8_t *p, const char *s)
 }
 
 size_t ml_wav_header(uint8_t out[128], enum ml_enc e, unsigned channels, unsigned rate,
-		     uint64_t data_bytes)
+		     uint64_t data_bytes, enum ml_wav_form form)
 {
 	const struct ml_enc_info *ei = &encs[e];
 	unsigned tag = ei->is_float ? 3 : e == ML_ENC_ULAW ? 7 : e == ML_ENC_ALAW ? 6 : 1;
+	/*
+	 * Non-PCM formats carry cbSize (a WAVEFORMATEX of 18 bytes) and a fact
+	 * chunk: libsndfile writes float with a 16-byte fmt, and sox warns
+	 * "wave header missing extended part of fmt chunk" on it.
+	 */
 	unsigned fmt_size = tag == 1 ? 16 : 18;
-	bool fact = tag != 1;	/* the spec wants a fact chunk for non-PCM data */
-	bool rf64 = data_bytes > ML_WAV_MAX_DATA;
+	bool fact = tag != 1;
+	bool rf64 = form == ML_WAV_RF64 || (form == ML_WAV_AUTO && data_bytes > ML_WAV_MAX_DATA);
+	bool room = rf64 || form == ML_WAV_ROOM;	/* ds64, or a JUNK chunk of its size */
 	uint64_t frame = (uint64_t)ei->bytes * channels;
 	uint64_t frames = data_bytes / frame;
-	uint64_t riff = 4 + (rf64 ? 8 + 28 : 0) + 8 + fmt_size + (fact ? 12 : 0) + 8 + data_bytes +
+	uint64_t riff = 4 + (room ? 8 + 28 : 0) + 8 + fmt_size + (fact ? 12 : 0) + 8 + data_bytes +
 			(data_bytes & 1);
 	uint8_t *p = out;
 	p = put4cc(p, rf64 ? "RF64" : "RIFF");
@@ -261,6 +276,12 @@ size_t ml_wav_header(uint8_t out[128], enum ml_enc e, unsigned channels, unsigne
 		p = put64(p, data_bytes);
 		p = put64(p, frames);
 		p = put32(p, 0);
+	} else if (room) {
+		/* EBU Tech 3306: JUNK where ds64 goes, so a file can become RF64 in place */
+		p = put4cc(p, "JUNK");
+		p = put32(p, 28);
+		memset(p, 0, 28);
+		p += 28;
 	}
 	p = put4cc(p, "fmt ");
 	p = put32(p, fmt_size);
@@ -283,19 +304,46 @@ size_t ml_wav_header(uint8_t out[128], enum ml_enc e, unsigned channels, unsigne
 	return (size_t)(p - out);
 }
 
+size_t ml_au_header(uint8_t out[ML_AU_HEADER], enum ml_enc e, unsigned channels, unsigned rate,
+		    uint64_t data_bytes)
+{
+	const struct ml_enc_info *ei = &encs[e];
+	/* Sun's encoding numbers; AU's 8-bit PCM is signed (u8 is stored flipped) */
+	uint32_t enc = ei->law ? (e == ML_ENC_ULAW ? 1 : 27) : ei->is_float ? 6 : 1 + ei->bytes;
+	uint8_t *p = out;
+	p = put4cc(p, ".snd");
+	/*
+	 * The header is 24 bytes of fields and an annotation of at least 4
+	 * (Sun's audio_filehdr); libsndfile writes 24 and sox warns "header
+	 * size 24 is too small".  Ours: 28, the annotation empty.
+	 */
+	p = put32be(p, ML_AU_HEADER);
+	p = put32be(p, data_bytes < UINT32_MAX ? (uint32_t)data_bytes : UINT32_MAX);	/* ~0: unknown */
+	p = put32be(p, enc);
+	p = put32be(p, rate);
+	p = put32be(p, channels);
+	memset(p, 0, 4);
+	return ML_AU_HEADER;
+}
+
 /* ---- the writer ---- */
 
 #define ML_SND_SCRATCH 65536	/* samples converted per sf_write_int/float call */
 
 struct ml_sound {
-	SNDFILE *sf;
-	int fd;			/* stream mode */
-	bool stream;
+	SNDFILE *sf;		/* libsndfile's containers; NULL for WAV, RF64, AU */
+	int fd;
+	enum ml_container c;	/* WAV, RF64 or AU, written here */
+	enum ml_wav_form form;	/* WAV: as planned at open */
+	bool stream;		/* fd cannot seek: the header promises the length */
+	off_t start;		/* where the header is, to rewrite it at close */
+	unsigned rate;
 	uint64_t declared, written;
 	uint8_t hdr[128];	/* stream mode: sent with the first samples, because */
 	size_t hdr_len;		/* readers that sniff a pipe want more than a header */
 	struct ml_sound_layout l;
 	const struct ml_enc_info *ei;
+	enum ml_enc e;
 	unsigned channels;
 	void *scratch;		/* int32_t or float, ML_SND_SCRATCH samples */
 };
@@ -317,12 +365,23 @@ static int write_all2(int fd, const uint8_t *a, size_t na, const uint8_t *b, siz
 			return -1;
 		size_t u = (size_t)k;
 		size_t ua = u < na ? u : na;
-		a += ua;
+		/* either may be NULL when empty: no arithmetic on it then */
+		if (ua)
+			a += ua;
 		na -= ua;
-		b += u - ua;
+		if (u > ua)
+			b += u - ua;
 		nb -= u - ua;
 	}
 	return 0;
+}
+
+/* The header of w's own container for data_bytes of samples. */
+static size_t own_header(const struct ml_sound *w, uint8_t out[128], uint64_t data_bytes)
+{
+	if (w->c == ML_CONT_AU)
+		return ml_au_header(out, w->e, w->channels, w->rate, data_bytes);
+	return ml_wav_header(out, w->e, w->channels, w->rate, data_bytes, w->form);
 }
 
 struct ml_sound *ml_sound_open(int fd, enum ml_container c, enum ml_enc e, unsigned channels,
@@ -334,23 +393,39 @@ struct ml_sound *ml_sound_open(int fd, enum ml_container c, enum ml_enc e, unsig
 		*why = "only WAV can be streamed to a pipe";
 		return NULL;
 	}
-	bool rf64_auto = c == ML_CONT_WAV && !stream && max_bytes > ML_WAV_MAX_DATA;
-	if (rf64_auto)
-		c = ML_CONT_RF64;
 	struct ml_sound *w = calloc(1, sizeof *w);
 	if (!w) {
 		*why = strerror(ENOMEM);
 		return NULL;
 	}
 	w->ei = &encs[e];
+	w->e = e;
+	w->c = c;
 	w->channels = channels;
+	w->rate = rate;
 	w->fd = fd;
 	w->stream = stream;
 	w->declared = max_bytes;
 	if (ml_sound_layout(c, e, &w->l, why))
 		goto fail;
-	if (stream) {
-		w->hdr_len = ml_wav_header(w->hdr, e, channels, rate, max_bytes);
+	if (c == ML_CONT_WAV || c == ML_CONT_RF64 || c == ML_CONT_AU) {
+		/*
+		 * Written here: a pipe gets a header that declares max_bytes (the
+		 * caller writes exactly that many); a file gets one now and the
+		 * real one at close.  A .wav that may pass 4 GiB keeps room to
+		 * become RF64 then (RIFF with a JUNK chunk if it stays small).
+		 */
+		w->form = c == ML_CONT_RF64 ? ML_WAV_RF64 : stream ? ML_WAV_AUTO
+			: max_bytes > ML_WAV_MAX_DATA ? ML_WAV_ROOM : ML_WAV_RIFF;
+		w->hdr_len = own_header(w, w->hdr, max_bytes);
+		if (stream)
+			return w;
+		w->start = lseek(fd, 0, SEEK_CUR);
+		if (w->start < 0 || write_all2(fd, w->hdr, w->hdr_len, NULL, 0)) {
+			*why = strerror(errno ? errno : EIO);
+			goto fail;
+		}
+		w->hdr_len = 0;
 		return w;
 	}
 	if (w->l.as_int || w->l.as_float) {
@@ -368,8 +443,6 @@ struct ml_sound *ml_sound_open(int fd, enum ml_container c, enum ml_enc e, unsig
 	}
 	/* A PEAK chunk would be computed from sf_write_float data, which raw writes bypass. */
 	sf_command(w->sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
-	if (rf64_auto)
-		sf_command(w->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
 	if (!w->l.as_int && !w->l.as_float && w->ei->bytes > 1) {
 		/* Confirm libsndfile's byte order is the one the layout assumed. */
 		bool host_big = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
@@ -432,12 +505,14 @@ int ml_sound_write(struct ml_sound *w, uint8_t *buf, size_t n, const char **why)
 	}
 	if (!n)
 		return 0;
-	if (w->stream) {
-		if (n > w->declared - w->written) {
-			*why = "more data than the WAV header declares";
+	if (!w->sf) {
+		/* A RIFF without room cannot grow past what its header can say. */
+		if ((w->stream || w->form == ML_WAV_RIFF) && n > w->declared - w->written) {
+			*why = "more data than the header declares";
 			return -1;
 		}
 		ml_sound_transform(&w->l, w->ei->bytes, buf, n);
+		errno = 0;
 		if (write_all2(w->fd, w->hdr, w->hdr_len, buf, n)) {
 			*why = strerror(errno ? errno : EIO);
 			return -1;
@@ -474,12 +549,25 @@ int ml_sound_write_const(struct ml_sound *w, const uint8_t *buf, size_t n, const
 int ml_sound_close(struct ml_sound *w, const char **why)
 {
 	int ret = 0;
+	/* RIFF chunks are even: an odd data chunk is followed by a pad byte (AU has none). */
+	static const uint8_t pad[1] = { 0 };
+	size_t npad = w->c == ML_CONT_AU ? 0 : (size_t)(w->written & 1);
+	errno = 0;
 	if (w->stream) {
-		static const uint8_t pad[1] = { 0 };
 		if (w->written != w->declared) {
 			*why = "the data does not match the length the WAV header declared";
 			ret = -1;
-		} else if (write_all2(w->fd, w->hdr, w->hdr_len, pad, w->written & 1)) {
+		} else if (write_all2(w->fd, w->hdr, w->hdr_len, pad, npad)) {
+			*why = strerror(errno ? errno : EIO);
+			ret = -1;
+		}
+	} else if (!w->sf) {
+		/* The header again, with the length that was written. */
+		if (w->form == ML_WAV_ROOM && w->written > ML_WAV_MAX_DATA)
+			w->form = ML_WAV_RF64;
+		uint8_t h[128];
+		size_t n = own_header(w, h, w->written);
+		if (write_all2(w->fd, NULL, 0, pad, npad) || pwrite(w->fd, h, n, w->start) != (ssize_t)n) {
 			*why = strerror(errno ? errno : EIO);
 			ret = -1;
 		}

@@ -5,9 +5,10 @@
  * this module knows each container's on-disk sample representation and
  * maps the bytes onto it exactly: raw writes with at most a sign flip
  * (8-bit) or a byte swap where the container stores the same values
- * differently, exact integer values for FLAC, and its own WAV/RF64 header
- * for a non-seekable stdout (libsndfile refuses to write WAV to a pipe).
- * It knows nothing of the CLI.
+ * differently, exact integer values for FLAC.  WAV, RF64 and AU headers
+ * are its own (to a file or a pipe, which libsndfile cannot write WAV to);
+ * the other containers go through libsndfile.  It knows nothing of the
+ * CLI.
  */
 #ifndef ML_SOUND_H
 #define ML_SOUND_H
@@ -63,6 +64,15 @@ bool ml_container_lossless(enum ml_container c);
 
 /* Largest WAV data chunk before RF64 is needed (header room included). */
 #define ML_WAV_MAX_DATA (UINT64_C(0xFFFFFFFF) - 4096)
+/* An AU header: 24 bytes of fields and a 4-byte (empty) annotation. */
+#define ML_AU_HEADER 28
+
+/*
+ * Which WAV header: RIFF, or RF64 (with a ds64 chunk) past ML_WAV_MAX_DATA
+ * (AUTO); always RIFF; RIFF with a JUNK chunk of ds64's size, so the file
+ * can become RF64 in place (ROOM); always RF64.
+ */
+enum ml_wav_form { ML_WAV_AUTO, ML_WAV_RIFF, ML_WAV_ROOM, ML_WAV_RF64 };
 
 struct ml_sound;
 
@@ -75,10 +85,10 @@ int ml_sound_check(enum ml_container c, enum ml_enc e, unsigned channels, unsign
 
 /*
  * Opens a writer on fd.  max_bytes: an upper bound of the sample bytes that
- * will be written (a .wav above ML_WAV_MAX_DATA is written as RF64, which
- * libsndfile turns back into WAV at close when it stayed small).  stream:
- * fd cannot seek (a pipe): only WAV, with its header written up front and
- * declaring exactly max_bytes, so the caller must write exactly that many.
+ * will be written (a .wav that may pass ML_WAV_MAX_DATA keeps room for a
+ * ds64 chunk and becomes RF64 at close only if it did).  stream: fd cannot
+ * seek (a pipe): only WAV, with its header written up front and declaring
+ * exactly max_bytes, so the caller must write exactly that many.
  * Returns NULL with *why (static or libsndfile's text) on failure.
  */
 struct ml_sound *ml_sound_open(int fd, enum ml_container c, enum ml_enc e, unsigned channels,
@@ -117,8 +127,11 @@ int ml_sound_layout(enum ml_container c, enum ml_enc e, struct ml_sound_layout *
 void ml_sound_transform(const struct ml_sound_layout *l, unsigned bytes, uint8_t *buf, size_t n);
 /* Sample value of one encoded integer sample, scaled to 32 bits. */
 int32_t ml_sound_int32(const struct ml_enc_info *ei, const uint8_t *p);
-/* Builds a WAV (or RF64 when data > ML_WAV_MAX_DATA) header; returns its length (<= 128). */
+/* Builds a WAV header of that form for data_bytes of samples; returns its length (<= 128). */
 size_t ml_wav_header(uint8_t out[128], enum ml_enc e, unsigned channels, unsigned rate,
-		     uint64_t data_bytes);
+		     uint64_t data_bytes, enum ml_wav_form form);
+/* Builds a big-endian AU header (data size ~0, "unknown", from 4 GiB up); returns 28. */
+size_t ml_au_header(uint8_t out[ML_AU_HEADER], enum ml_enc e, unsigned channels, unsigned rate,
+		    uint64_t data_bytes);
 
 #endif

@@ -16,6 +16,7 @@
 #include "json.h"
 #include "output.h"
 #include "pagemap.h"
+#include "pixel.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -71,8 +72,11 @@ const struct option cmd_hilbert_opts[] = {
 #define PAGEMAP_BUDGET ((uint64_t)1 << 24)
 #define PAGEMAP_SCAN_BUDGET ((uint64_t)1 << 32)
 
-static const uint8_t bg_rgb[3] = { 0, 0, 0 };
+/* Cells past the last stretch: the unused colour every picture shares. */
+static const uint8_t bg_rgb[3] = { ML_UNUSED_R, ML_UNUSED_G, ML_UNUSED_B };
 static const uint8_t sep_rgb[3] = { 255, 255, 255 };
+/* The legend's swatch for hatched (unmeasured) cells, which alternate bright and dim. */
+static const uint8_t hatch_rgb[3] = { 128, 128, 128 };
 
 /* Bright colours per kind (ColorBrewer Set1 and friends); dim is 30%. */
 static const uint8_t kind_rgb[ML_KIND__COUNT][3] = {
@@ -184,12 +188,13 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 			 *comm ? "]" : "", ml_src_name(s->kind));
 	}
 	m->scale = ml_malloc(160);
-	snprintf(m->scale, 160, "One cell = %s (%u page%s of %u bytes); %llu cells on a %ux%u curve.",
-		 ml_human_size(unit, u, sizeof u), 1u << shift, shift ? "s" : "", ps,
-		 (unsigned long long)total, 1u << order, 1u << order);
+	/* shift reaches 32 for a 16 EiB range: the page count needs 64 bits */
+	snprintf(m->scale, 160, "One cell = %s (%llu page%s of %u bytes); %llu cells on a %ux%u curve.",
+		 ml_human_size(unit, u, sizeof u), (unsigned long long)((uint64_t)1 << shift), shift ? "s" : "",
+		 ps, (unsigned long long)total, 1u << order, 1u << order);
 	m->note = ml_strdup(s->kind == ML_SRC_LIVE
-		? "Mappings in address order; each unmapped gap is one white cell; black is unused. Bright = resident, dim = not resident (pagemap)."
-		: "Mappings in address order; each unmapped gap is one white cell; black is unused. Bright = captured in the dump, dim = not captured.");
+		? "Mappings in address order; each unmapped gap is one white cell; navy is unused. Bright = resident, dim = not resident (pagemap)."
+		: "Mappings in address order; each unmapped gap is one white cell; navy is unused. Bright = captured in the dump, dim = not captured.");
 
 	bool used[ML_KIND__COUNT] = { false };
 	uint64_t cell = 0, unmeasured = 0, budget = scan ? PAGEMAP_SCAN_BUDGET : PAGEMAP_BUDGET;
@@ -295,9 +300,7 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 		char label[96];
 		snprintf(label, sizeof label, "%s", pm ? "hatched: too large to read residency"
 						       : "hatched: residency not read");
-		ml_hmap_legend(m, sep_rgb, label);
-		json_t *last = json_array_get(m->legend, json_array_size(m->legend) - 1);
-		json_object_set_new(last, "colour", json_string("#808080"));
+		ml_hmap_legend(m, hatch_rgb, label);
 	}
 	if (unmeasured)
 		ml_warn("%llu mapping(s) over %llu pages: residency not read, drawn as alternating bright/dim cells",

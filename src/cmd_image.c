@@ -2,8 +2,10 @@
  * cmd_image: `memlens image` — the selected bytes as a BMP or PNG picture.
  * Bytes stream through in blocks and leave as rows; a thumbnail keeps one
  * band of column sums; so memory stays flat whatever the dump size.  Holes
- * keep their place in the hole colour (or are skipped), and the last
- * partial row is completed in the hole colour: no byte is ever dropped.
+ * keep their place in the hole colour (or are skipped), and the rest of
+ * the last row is unused canvas (the unused colour): no byte is ever
+ * dropped.  An 8 bpp PNG carries an alpha channel only when a pass over the
+ * selection's hole map finds that the picture will have a hole pixel.
  */
 #include "config.h"
 #include "commands.h"
@@ -41,13 +43,13 @@ const char cmd_image_help[] =
 	"  --palette NAME        8 bpp colours: gray (default), byteclass (binvis.io:\n"
 	"                        0x00 black, control green, printable blue, high red,\n"
 	"                        0xFF white), cubehelix (perceptual), entropy (each\n"
-	"                        byte: Shannon entropy of the 256 bytes centred on it,\n"
-	"                        divided by 8 bits; black 0, blue, red, white 1)\n"
+	"                        byte: Shannon entropy of the 256 bytes centred on it\n"
+	"                        over 8 bits; black 0, red, orange, yellow, white 1)\n"
 	"  --layout rows|hilbert rows (default), or pixel i at cell i of a Hilbert\n"
 	"                        curve (binvis orientation: start top-left, y down,\n"
 	"                        end bottom-left) on the smallest power-of-two square\n"
-	"                        that holds the selection; PNG only; held in memory\n"
-	"                        up to 256 MiB, beyond that give --fit\n"
+	"                        that holds the selection (the rest navy); PNG only;\n"
+	"                        held in memory up to 256 MiB, beyond that give --fit\n"
 	"  --alpha               32 bpp: the 4th byte is alpha (PNG)\n"
 	"  --holes mark|skip     uncaptured bytes keep their place in magenta\n"
 	"                        (default), or are left out\n"
@@ -102,7 +104,7 @@ struct job {
 
 	/* derived */
 	unsigned B, ch;		/* bytes per pixel; display channels */
-	bool holes_alpha;
+	bool has_holes, has_unused;	/* the picture has such pixels (8 bpp PNG: decides ch) */
 	uint64_t bytes, npix, height, out_w, out_h;
 
 	/* writers */
@@ -110,17 +112,20 @@ struct job {
 	struct ml_bmp *bmp;
 
 	/* row assembly */
-	uint8_t *raw, *hole, *disp, *outrow;
+	uint8_t *raw, *state, *disp, *outrow;	/* state: enum ml_px per pixel */
 	size_t fill;		/* bytes in raw */
 	uint64_t row;		/* full-size rows emitted */
 	uint64_t *sum;		/* thumbnail band: per output column and channel */
 	uint32_t *count;	/* data pixels per output column */
+	uint8_t *bandhole;	/* the column's block has hole pixels */
 	uint64_t band_rows;
 	uint64_t out_rows;
+	uint64_t late_holes;	/* hole bytes a picture without hole colour met */
 
 	/* --layout hilbert: the picture, held whole */
 	struct ml_hcanvas hc;
 	unsigned horder;	/* order of the full-size curve */
+	unsigned hshift;	/* 2k: full-size pixels per output cell = 1 << hshift */
 	/* --palette entropy: the filter and its output */
 	struct ml_entropy *ent;
 	uint8_t *eval, *ehole;
@@ -140,15 +145,6 @@ static int parse_wxh(const char *s, uint64_t *w, uint64_t *h)
 	int r = ml_parse_uint(a, 1, MAX_WIDTH, w) || ml_parse_uint(x + 1, 1, UINT32_MAX, h);
 	free(a);
 	return r ? -1 : 0;
-}
-
-/* Holes the metadata announces, for --holes skip and the alpha choice. */
-static uint64_t known_holes(const struct ml_space *s, const struct ml_selection *sel)
-{
-	uint64_t h = 0;
-	for (size_t i = 0; i < sel->n; i++)
-		h += (sel->p[i].end - sel->p[i].start) - ml_piece_captured(s, &sel->p[i]);
-	return h;
 }
 
 static double elapsed(const struct timespec *a, const struct timespec *b)
@@ -179,7 +175,12 @@ static int write_out_row(struct job *j, const uint8_t *row)
 	j->out_rows++;
 	if (j->png)
 		return ml_png_rows(j->png, row, 1);
-	return ml_bmp_row(j->bmp, row);
+	const char *why;
+	if (ml_bmp_row(j->bmp, row, &why)) {
+		ml_err("%s: %s", j->out, why);
+		return -1;
+	}
+	return 0;
 }
 
 /* Averages the band of up to `scale` rows into one output row. */
@@ -188,13 +189,13 @@ static int flush_band(struct job *j)
 	for (uint64_t x = 0; x < j->out_w; x++) {
 		uint8_t *o = j->outrow + x * j->ch;
 		uint32_t c = j->count[x];
-		if (!c) {
-			static const uint8_t hole[4] = { ML_HOLE_R, ML_HOLE_G, ML_HOLE_B, 0 };
-			memcpy(o, j->ch == 1 ? (const uint8_t[]){ 0 } : hole, j->ch);
-		} else {
+		if (!c && j->ch == 1)
+			o[0] = j->bmp ? ml_bmp_checker(x, j->out_rows) : 0;
+		else if (!c)
+			ml_display_colour(j->bandhole[x] ? ML_PX_HOLE : ML_PX_UNUSED, j->ch, o);
+		else
 			for (unsigned k = 0; k < j->ch; k++)
 				o[k] = (uint8_t)((j->sum[x * j->ch + k] + c / 2) / c);
-		}
 	}
 	/* BMP wants B,G,R(,A). */
 	if (j->bmp && j->ch >= 3)
@@ -205,11 +206,12 @@ static int flush_band(struct job *j)
 		}
 	memset(j->sum, 0, j->out_w * j->ch * sizeof *j->sum);
 	memset(j->count, 0, j->out_w * sizeof *j->count);
+	memset(j->bandhole, 0, j->out_w);
 	j->band_rows = 0;
 	return write_out_row(j, j->outrow);
 }
 
-/* One full-size row of raw pixels (raw + hole) is ready. */
+/* One full-size row of raw pixels (raw + state) is ready. */
 static int emit_row(struct job *j)
 {
 	uint64_t w = j->width;
@@ -217,22 +219,24 @@ static int emit_row(struct job *j)
 	if (j->hilbert) {
 		/* A batch of pixels, not a row: place those inside the selection. */
 		uint64_t first = j->row * w, n = first < j->npix ? ML_MIN(w, j->npix - first) : 0;
-		ml_pixels_to_display(&j->fmt, j->raw, j->hole, (size_t)n, j->ch, j->disp);
-		ml_hcanvas_put(&j->hc, j->disp, j->hole, (size_t)n);
+		ml_pixels_to_display(&j->fmt, j->raw, j->state, (size_t)n, j->ch, j->disp);
+		ml_hcanvas_put(&j->hc, j->disp, j->state, (size_t)n);
 	} else if (j->scale == 1) {
 		if (j->png) {
-			ml_pixels_to_display(&j->fmt, j->raw, j->hole, w, j->ch, j->disp);
+			ml_pixels_to_display(&j->fmt, j->raw, j->state, w, j->ch, j->disp);
 			r = write_out_row(j, j->disp);
 		} else {
-			ml_pixels_to_bmp(&j->fmt, j->raw, j->hole, w, 0, j->row, j->disp);
+			ml_pixels_to_bmp(&j->fmt, j->raw, j->state, w, 0, j->row, j->disp);
 			r = write_out_row(j, j->disp);
 		}
 	} else {
-		ml_pixels_to_display(&j->fmt, j->raw, j->hole, w, j->ch, j->disp);
+		ml_pixels_to_display(&j->fmt, j->raw, j->state, w, j->ch, j->disp);
 		for (uint64_t x = 0; x < w; x++) {
-			if (j->hole[x])
-				continue;
 			uint64_t ox = x / j->scale;
+			if (j->state[x] != ML_PX_DATA) {
+				j->bandhole[ox] |= j->state[x] == ML_PX_HOLE;
+				continue;
+			}
 			for (unsigned k = 0; k < j->ch; k++)
 				j->sum[ox * j->ch + k] += j->disp[x * j->ch + k];
 			j->count[ox]++;
@@ -242,7 +246,7 @@ static int emit_row(struct job *j)
 	}
 	j->row++;
 	j->fill = 0;
-	memset(j->hole, 0, w);
+	memset(j->state, ML_PX_DATA, w);
 	return r;
 }
 
@@ -257,7 +261,8 @@ static int feed(struct job *j, const uint8_t *data, size_t len)
 			data += n;
 		} else {
 			memset(j->raw + j->fill, 0, n);
-			memset(j->hole + j->fill / j->B, 1, (j->fill + n - 1) / j->B - j->fill / j->B + 1);
+			memset(j->state + j->fill / j->B, ML_PX_HOLE,
+			       (j->fill + n - 1) / j->B - j->fill / j->B + 1);
 		}
 		j->fill += n;
 		len -= n;
@@ -282,14 +287,14 @@ static int feed_runs(struct job *j, const uint8_t *val, const uint8_t *hole, siz
 	return 0;
 }
 
-/* The last partial row: a partial pixel keeps its bytes, the rest is hole colour. */
+/* The last partial row: a partial pixel keeps its bytes, the rest is unused canvas. */
 static int finish_rows(struct job *j)
 {
 	if (j->fill) {
 		size_t rowbytes = (size_t)j->width * j->B;
 		size_t first_empty = (j->fill + j->B - 1) / j->B;
 		memset(j->raw + j->fill, 0, rowbytes - j->fill);
-		memset(j->hole + first_empty, 1, j->width - first_empty);
+		memset(j->state + first_empty, ML_PX_UNUSED, j->width - first_empty);
 		if (emit_row(j))
 			return -1;
 	}
@@ -474,11 +479,123 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 }
 
 /*
+ * Whether a chunk of the stream is left out of the picture: a hole the
+ * source announced (past what it captured) under --holes skip.  Holes met
+ * inside captured bytes (a live page that would not read) keep their place.
+ */
+static bool left_out(const struct job *j, const struct ml_space *s, const struct ml_selection *sel,
+		     const struct ml_chunk *c)
+{
+	return c->hole && j->skip && c->addr >= ml_region_cap_end(&s->r[sel->p[c->piece].region]);
+}
+
+/*
+ * The first pass of an 8 bpp PNG: will the picture have a hole pixel?
+ * Its colour type (gray, or gray with alpha) is written before the first
+ * row, so the selection's hole map is read first, through the same read
+ * path and the same rules as the pixels.  File sources (cores, LiME, raw)
+ * answer from what they captured without reading a byte; a live process
+ * can only tell by reading (/proc/PID/mem fails on what it cannot give),
+ * so there this pass reads the bytes once more (bench/image.sh measures
+ * the cost).  It stops at the first hole pixel.  A reduced picture has a
+ * hole pixel only where a whole block (--scale N x N, or 4^k cells of
+ * --layout hilbert --fit) is holes without data.
+ */
+struct holescan {
+	uint64_t pos;		/* pixels so far */
+	uint64_t block;		/* the band (rows) or output cell (hilbert) being gathered */
+	uint8_t *cols;		/* rows: per output column of the band, SEEN_* */
+	uint8_t cell;		/* hilbert: SEEN_* of the cell */
+	bool found;
+};
+
+enum { SEEN_DATA = 1, SEEN_HOLE = 2 };
+
+static void scan_band_end(const struct job *j, struct holescan *h)
+{
+	for (uint64_t x = 0; x < j->out_w; x++)
+		if (h->cols[x] == SEEN_HOLE)
+			h->found = true;
+	memset(h->cols, 0, j->out_w);
+}
+
+/* Marks the output columns of full-size columns [x0, x1) of the band. */
+static void scan_cols(const struct job *j, struct holescan *h, uint64_t x0, uint64_t x1, uint8_t seen)
+{
+	for (uint64_t ox = x0 / j->scale; ox <= (x1 - 1) / j->scale; ox++)
+		h->cols[ox] |= seen;
+}
+
+/* n pixels of data or of holes, next in the stream. */
+static void scan_run(const struct job *j, struct holescan *h, uint64_t n, bool hole)
+{
+	uint64_t p0 = h->pos, p1 = h->pos + n;
+	uint8_t seen = hole ? SEEN_HOLE : SEEN_DATA;
+	h->pos = p1;
+	if (!n)
+		return;
+	if (j->hilbert ? j->hshift == 0 : j->scale == 1) {
+		h->found |= hole;
+	} else if (j->hilbert) {
+		uint64_t c0 = p0 >> j->hshift, c1 = (p1 - 1) >> j->hshift;
+		if (c0 != h->block) {
+			h->found |= h->cell == SEEN_HOLE;
+			h->block = c0, h->cell = 0;
+		}
+		h->cell |= seen;
+		if (c1 != c0) {
+			/* cells after the first lie inside this run up to the last */
+			h->found |= h->cell == SEEN_HOLE || (hole && c1 > c0 + 1);
+			h->block = c1, h->cell = seen;
+		}
+	} else {
+		uint64_t w = j->width, band_px = j->scale * w;
+		while (p0 < p1) {
+			uint64_t band = p0 / band_px, e = ML_MIN(p1, (band + 1) * band_px);
+			if (band != h->block) {
+				scan_band_end(j, h);
+				h->block = band;
+			}
+			uint64_t x0 = p0 % w, x1 = x0 + (e - p0);
+			if (e - p0 >= w) {
+				scan_cols(j, h, 0, w, seen);
+			} else if (x1 <= w) {
+				scan_cols(j, h, x0, x1, seen);
+			} else {
+				scan_cols(j, h, x0, w, seen);
+				scan_cols(j, h, 0, x1 - w, seen);
+			}
+			p0 = e;
+		}
+	}
+}
+
+static bool scan_holes(const struct job *j, struct ml_space *s, const struct ml_selection *sel)
+{
+	struct holescan h = { 0 };
+	bool reduced = j->hilbert ? j->hshift > 0 : j->scale > 1;
+	if (reduced && !j->hilbert)
+		h.cols = ml_calloc((size_t)j->out_w, 1);
+	struct ml_stream *st = ml_stream_new_holes(s, sel, BLOCK);
+	struct ml_chunk c;
+	while (!h.found && ml_stream_next(st, &c))
+		if (!left_out(j, s, sel, &c))
+			scan_run(j, &h, c.len, c.hole);	/* 8 bpp: a byte is a pixel */
+	ml_stream_free(st);
+	if (reduced && j->hilbert)
+		h.found |= h.cell == SEEN_HOLE;
+	else if (reduced)
+		scan_band_end(j, &h);
+	free(h.cols);
+	return h.found;
+}
+
+/*
  * --layout hilbert: the curve of the smallest order that holds npix, shrunk
  * by 2^k to the largest square inside --fit; the canvas is held whole, so
  * its size is capped.
  */
-static int plan_hilbert(struct job *j, uint64_t holes, const struct ml_space *s)
+static int plan_hilbert(struct job *j, struct ml_space *s, const struct ml_selection *sel)
 {
 	j->horder = ml_hilbert_order_for(j->npix);
 	if (j->horder > 16) {
@@ -493,19 +610,32 @@ static int plan_hilbert(struct job *j, uint64_t holes, const struct ml_space *s)
 			k++;
 	}
 	uint64_t side = (uint64_t)1 << (j->horder - k);
-	bool any_holes = (!j->skip && (holes || s->kind == ML_SRC_LIVE)) || j->npix * j->B != j->bytes ||
-			 j->npix != side * side << (2 * k);
-	j->holes_alpha = j->fmt.bpp == 8 && j->fmt.palette == ML_PAL_GRAY && any_holes;
-	j->ch = ml_display_channels(&j->fmt, j->holes_alpha);
+	j->hshift = 2 * k;
 	j->width = 65536;	/* pixels per batch handed to the canvas */
 	j->height = (j->npix + j->width - 1) / j->width;
 	j->out_w = j->out_h = side;
-	static const uint8_t fill[4] = { ML_HOLE_R, ML_HOLE_G, ML_HOLE_B, 0 };
-	if (ml_hcanvas_init(&j->hc, j->horder - k, k, j->ch, j->ch == 1 ? (const uint8_t[]){ 0 } : fill)) {
-		char a[32], b[32];
-		ml_err("a %llux%llu picture needs %s in memory, over the %s cap of --layout hilbert: give --fit, e.g. --fit 4096x4096",
-		       (unsigned long long)side, (unsigned long long)side,
-		       ml_human_size(side * side * j->ch, a, sizeof a), ml_human_size(ML_HCANVAS_CAP, b, sizeof b));
+	/* Refuse an oversized canvas before the hole pass, with the fewest channels it could have. */
+	unsigned ch = ml_display_channels(&j->fmt, false, false);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass) {
+			j->has_unused = ((side * side - 1) << j->hshift) >= j->npix;
+			j->has_holes = j->fmt.bpp == 8 && scan_holes(j, s, sel);
+			ch = j->ch = ml_display_channels(&j->fmt, j->has_holes, j->has_unused);
+		}
+		if (side * side * ch > ML_HCANVAS_CAP) {
+			char a[32], b[32];
+			ml_err("a %llux%llu picture needs %s in memory, over the %s cap of --layout hilbert: give --fit, e.g. --fit 4096x4096",
+			       (unsigned long long)side, (unsigned long long)side,
+			       ml_human_size(side * side * ch, a, sizeof a), ml_human_size(ML_HCANVAS_CAP, b, sizeof b));
+			return -1;
+		}
+	}
+	uint8_t fill[4], hole[4];
+	ml_display_colour(ML_PX_UNUSED, j->ch, fill);
+	ml_display_colour(ML_PX_HOLE, j->ch, hole);
+	if (ml_hcanvas_init(&j->hc, j->horder - k, k, j->ch, fill, hole)) {
+		ml_err("a %llux%llu picture does not fit in memory: give --fit, e.g. --fit 4096x4096",
+		       (unsigned long long)side, (unsigned long long)side);
 		return -1;
 	}
 	return 0;
@@ -514,7 +644,7 @@ static int plan_hilbert(struct job *j, uint64_t holes, const struct ml_space *s)
 /* Width, height, thumbnail factor and output format; -1 after a diagnostic. */
 static int plan(struct job *j, struct ml_space *s, const struct ml_selection *sel)
 {
-	uint64_t holes = known_holes(s, sel);
+	uint64_t holes = sel->bytes - ml_selection_captured(s, sel);
 	j->B = j->fmt.bpp / 8;
 	j->bytes = j->skip ? sel->bytes - holes : sel->bytes;
 	if (!j->bytes) {
@@ -524,7 +654,7 @@ static int plan(struct job *j, struct ml_space *s, const struct ml_selection *se
 	}
 	j->npix = (j->bytes + j->B - 1) / j->B;
 	if (j->hilbert)
-		return plan_hilbert(j, holes, s);
+		return plan_hilbert(j, s, sel);
 	if (j->square) {
 		uint64_t w = (uint64_t)sqrtl((long double)j->npix);
 		while (w * w < j->npix)
@@ -551,19 +681,12 @@ static int plan(struct job *j, struct ml_space *s, const struct ml_selection *se
 		       (unsigned long long)j->out_h);
 		return -1;
 	}
-	/*
-	 * Where gray pixels cannot show magenta, holes need an alpha channel
-	 * (PNG) — decided up front from what the source says it lacks.
-	 */
-	bool any_holes = (!j->skip && (holes || s->kind == ML_SRC_LIVE)) ||
-			 (j->npix * j->B != j->bytes) || (j->npix % j->width) ||
-			 (j->scale > 1 && (j->width % j->scale || j->height % j->scale));
-	j->holes_alpha = j->is_png && j->fmt.bpp == 8 && any_holes;
-	j->ch = ml_display_channels(&j->fmt, j->holes_alpha);
+	/* Unused: an output pixel none of whose pixels holds a byte (the last block's first is past the end). */
+	uint64_t last_band = (j->out_h - 1) * j->scale * j->width;
+	j->has_unused = last_band >= j->npix || (j->out_w - 1) * j->scale >= j->npix - last_band;
 	if (!j->is_png) {
+		j->ch = ml_display_channels(&j->fmt, false, false);
 		unsigned bpp = j->scale > 1 ? j->ch * 8 : j->fmt.bpp;
-		if (j->scale > 1 && j->ch == 1)
-			bpp = 8;
 		uint64_t size = ml_bmp_size((uint32_t)ML_MIN(j->out_w, UINT32_MAX),
 					    (uint32_t)ML_MIN(j->out_h, UINT32_MAX), bpp);
 		if (!size || size > UINT32_MAX) {
@@ -575,7 +698,11 @@ static int plan(struct job *j, struct ml_space *s, const struct ml_selection *se
 		}
 		if (j->fmt.bpp == 8 && j->scale == 1 && holes && !j->skip)
 			ml_warn("an 8 bpp BMP has no spare colour: holes are drawn as a black and white checkerboard (use PNG or --bpp 24 to see them in magenta)");
+		return 0;
 	}
+	/* Only 8 bpp pictures change channels with holes: only they need the first pass. */
+	j->has_holes = j->fmt.bpp == 8 && scan_holes(j, s, sel);
+	j->ch = ml_display_channels(&j->fmt, j->has_holes, j->has_unused);
 	return 0;
 }
 
@@ -607,8 +734,11 @@ static int open_writer(struct job *j, FILE *f, struct ml_space *s, const struct 
 	if (!j->is_png) {
 		unsigned bpp = j->scale > 1 ? (j->ch == 1 ? 8 : j->ch * 8) : j->fmt.bpp;
 		const uint8_t (*pal)[3] = bpp == 8 ? ml_palette_rgb(j->scale > 1 ? ML_PAL_GRAY : j->fmt.palette) : NULL;
+		const char *why;
 		j->bmp = ml_bmp_begin(f, (uint32_t)j->out_w, (uint32_t)j->out_h, bpp, pal,
-				      j->bottom_up, j->dpi);
+				      j->bottom_up, j->dpi, &why);
+		if (!j->bmp)
+			ml_err("%s: %s", j->out, why);
 		return j->bmp ? 0 : -1;
 	}
 	char bpp[8], width[24], first[24], sel[512];
@@ -677,12 +807,13 @@ int cmd_image(int argc, char **argv)
 	size_t rowbytes = (size_t)j.width * j.B;
 	unsigned disp_ch = ML_MAX(j.ch, j.B);
 	j.raw = ml_malloc(rowbytes);
-	j.hole = ml_calloc(j.width, 1);
+	j.state = ml_calloc(j.width, 1);
 	j.disp = ml_malloc((size_t)j.width * disp_ch);
 	if (j.scale > 1) {
 		j.outrow = ml_malloc((size_t)j.out_w * j.ch);
 		j.sum = ml_calloc((size_t)j.out_w * j.ch, sizeof *j.sum);
 		j.count = ml_calloc((size_t)j.out_w, sizeof *j.count);
+		j.bandhole = ml_calloc((size_t)j.out_w, 1);
 	}
 	if (j.fmt.palette == ML_PAL_ENTROPY) {
 		j.ent = ml_malloc(sizeof *j.ent);
@@ -698,12 +829,13 @@ int cmd_image(int argc, char **argv)
 	struct ml_chunk c;
 	uint64_t surprise_holes = 0;
 	while (ml_stream_next(st, &c)) {
-		const struct ml_region *r = &s->r[sel.p[c.piece].region];
-		bool expected = c.addr >= ml_region_cap_end(r);
-		if (c.hole && j.skip && expected)
+		if (left_out(&j, s, &sel, &c))
 			continue;
-		if (c.hole && !expected)
+		if (c.hole && j.skip)
 			surprise_holes += c.len;
+		/* The first pass found no hole; the source changed since (a process exited). */
+		if (c.hole && j.png && j.ch == 1)
+			j.late_holes += c.len;
 		if (j.ent) {
 			size_t n = ml_entropy_push(j.ent, c.hole ? NULL : c.data, c.len, j.eval, j.ehole);
 			if (feed_runs(&j, j.eval, j.ehole, n))
@@ -721,7 +853,10 @@ int cmd_image(int argc, char **argv)
 	if (finish_rows(&j))
 		goto done;
 	progress(&j, true);
-	if (j.png ? ml_png_end(j.png) : ml_bmp_end(j.bmp)) {
+	const char *why = NULL;
+	if (j.png ? ml_png_end(j.png) : ml_bmp_end(j.bmp, &why)) {
+		if (why)
+			ml_err("%s: %s", j.out, why);
 		j.png = NULL;
 		j.bmp = NULL;
 		goto done;
@@ -738,6 +873,11 @@ int cmd_image(int argc, char **argv)
 			j.skip ? (surprise_holes ? "skipped where known, the rest drawn in magenta"
 						  : "left out (--holes skip)")
 			       : "drawn in the hole colour");
+	}
+	if (j.late_holes) {
+		char h[32];
+		ml_warn("%s turned unreadable after the hole pass had found none: drawn black, as this gray PNG has no hole colour",
+			ml_human_size(j.late_holes, h, sizeof h));
 	}
 	/* The exit status is decided before anything is committed: 1 leaves no file. */
 	ret = ml_cli_finish(&cli, holes != 0);
@@ -757,7 +897,8 @@ done:
 		ml_out_abort(&map);
 	ml_stream_free(st);
 	free(j.raw);
-	free(j.hole);
+	free(j.state);
+	free(j.bandhole);
 	free(j.disp);
 	free(j.outrow);
 	free(j.sum);

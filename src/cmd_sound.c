@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,15 +136,6 @@ static int sound_option(struct sound_opts *so, int c, const char *arg)
 	return 0;
 }
 
-/* Bytes of the selection the source is known not to hold (uncaptured tails). */
-static uint64_t known_holes(const struct ml_space *s, const struct ml_selection *sel)
-{
-	uint64_t h = 0;
-	for (size_t i = 0; i < sel->n; i++)
-		h += (sel->p[i].end - sel->p[i].start) - ml_piece_captured(s, &sel->p[i]);
-	return h;
-}
-
 struct job {
 	struct ml_sound *w;
 	uint8_t *buf;
@@ -223,7 +215,7 @@ static int run(struct ml_cli *cli, const struct sound_opts *so, enum ml_containe
 	ret = ML_EXIT_FAIL;
 	const struct ml_enc_info *ei = ml_enc_get(so->enc);
 	uint64_t frame = (uint64_t)ei->bytes * so->channels;
-	uint64_t kh = known_holes(s, &sel);
+	uint64_t kh = sel.bytes - ml_selection_captured(s, &sel);
 	uint64_t in = so->silence ? sel.bytes : sel.bytes - kh;
 	uint64_t limit = UINT64_MAX;
 	if (so->seconds > 0) {

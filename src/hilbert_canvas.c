@@ -9,8 +9,10 @@
 #include "config.h"
 #include "hilbert_canvas.h"
 #include "hilbert.h"
+#include "pixel.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +22,7 @@
 
 /* The order-4 curve under each of the 8 symmetries: x in the low nibble, y in the high. */
 static uint8_t tiles[8][RUN];
-static bool tiles_built;
+static pthread_once_t tiles_built = PTHREAD_ONCE_INIT;	/* any thread may draw first */
 
 static void sym(unsigned k, unsigned x, unsigned y, unsigned *ox, unsigned *oy)
 {
@@ -41,7 +43,6 @@ static void build_tiles(void)
 			tiles[k][i] = (uint8_t)(b << 4 | a);
 		}
 	}
-	tiles_built = true;
 }
 
 unsigned ml_hilbert_order_for(uint64_t n)
@@ -52,7 +53,8 @@ unsigned ml_hilbert_order_for(uint64_t n)
 	return o;
 }
 
-int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned ch, const uint8_t *fill)
+int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned ch, const uint8_t *fill,
+		    const uint8_t *hole)
 {
 	memset(c, 0, sizeof *c);
 	if (order > 15)
@@ -64,6 +66,7 @@ int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned c
 	c->shift = 2 * k;
 	c->ch = ch;
 	c->side = (uint32_t)side;
+	memcpy(c->hole_px, hole, ch);
 	c->px = ml_malloc((size_t)bytes);
 	/* One row pixel by pixel, the others copied from it. */
 	size_t row = (size_t)side * ch;
@@ -71,8 +74,7 @@ int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned c
 		memcpy(c->px + i * ch, fill, ch);
 	for (uint64_t y = 1; y < side; y++)
 		memcpy(c->px + y * row, c->px, row);
-	if (!tiles_built)
-		build_tiles();
+	pthread_once(&tiles_built, build_tiles);
 	return 0;
 }
 
@@ -84,7 +86,7 @@ static void put_one(struct ml_hcanvas *c, uint64_t d, const uint8_t *px)
 }
 
 /* Full-size placement of the run [d, d+256), d a multiple of 256. */
-static void put_run(struct ml_hcanvas *c, uint64_t d, const uint8_t *px, const uint8_t *hole)
+static void put_run(struct ml_hcanvas *c, uint64_t d, const uint8_t *px, const uint8_t *state)
 {
 	uint32_t x0, y0, x1, y1;
 	ml_hilbert_d2xy(c->order, d, &x0, &y0);
@@ -99,7 +101,7 @@ static void put_run(struct ml_hcanvas *c, uint64_t d, const uint8_t *px, const u
 	uint8_t *base = c->px + ((size_t)by * c->side + bx) * ch;
 	size_t stride = (size_t)c->side * ch;
 	for (unsigned i = 0; i < RUN; i++) {
-		if (hole[i])
+		if (state[i] == ML_PX_UNUSED)
 			continue;
 		uint8_t *o = base + (t[i] >> 4) * stride + (t[i] & 15) * ch;
 		if (ch == 1)
@@ -111,6 +113,7 @@ static void put_run(struct ml_hcanvas *c, uint64_t d, const uint8_t *px, const u
 	}
 }
 
+/* A reduced cell: the average of its data, else the hole colour if it had holes. */
 static void end_cell(struct ml_hcanvas *c, uint64_t cell)
 {
 	if (c->count) {
@@ -118,12 +121,15 @@ static void end_cell(struct ml_hcanvas *c, uint64_t cell)
 		for (unsigned k = 0; k < c->ch; k++)
 			v[k] = (uint8_t)((c->sum[k] + c->count / 2) / c->count);
 		put_one(c, cell, v);
+	} else if (c->holes) {
+		put_one(c, cell, c->hole_px);
 	}
 	memset(c->sum, 0, sizeof c->sum);
 	c->count = 0;
+	c->holes = false;
 }
 
-void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *hole, size_t n)
+void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *state, size_t n)
 {
 	uint64_t cells = (uint64_t)c->side * c->side;
 	if (c->shift) {
@@ -131,10 +137,12 @@ void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *hole
 		for (size_t i = 0; i < n; i++, c->next++) {
 			if ((c->next >> c->shift) >= cells)
 				return;
-			if (!hole[i]) {
+			if (state[i] == ML_PX_DATA) {
 				for (unsigned k = 0; k < c->ch; k++)
 					c->sum[k] += px[i * c->ch + k];
 				c->count++;
+			} else if (state[i] == ML_PX_HOLE) {
+				c->holes = true;
 			}
 			if ((c->next & mask) == mask)
 				end_cell(c, c->next >> c->shift);
@@ -144,12 +152,12 @@ void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *hole
 	size_t i = 0;
 	while (i < n && c->next < cells) {
 		if (c->order >= TILE_ORDER && (c->next & (RUN - 1)) == 0 && n - i >= RUN) {
-			put_run(c, c->next, px + i * c->ch, hole + i);
+			put_run(c, c->next, px + i * c->ch, state + i);
 			i += RUN;
 			c->next += RUN;
 			continue;
 		}
-		if (!hole[i])
+		if (state[i] != ML_PX_UNUSED)
 			put_one(c, c->next, px + i * c->ch);
 		i++;
 		c->next++;
@@ -158,7 +166,8 @@ void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *hole
 
 void ml_hcanvas_flush(struct ml_hcanvas *c)
 {
-	if (c->shift && (c->next & (((uint64_t)1 << c->shift) - 1)))
+	uint64_t cells = (uint64_t)c->side * c->side;
+	if (c->shift && (c->next & (((uint64_t)1 << c->shift) - 1)) && (c->next >> c->shift) < cells)
 		end_cell(c, c->next >> c->shift);
 }
 

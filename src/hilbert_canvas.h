@@ -25,6 +25,8 @@ struct ml_hcanvas {
 	uint64_t next;		/* index of the next input pixel */
 	uint64_t sum[4];	/* the output cell being averaged */
 	uint32_t count;		/* its data pixels so far */
+	bool holes;		/* it has hole pixels */
+	uint8_t hole_px[4];	/* what a cell of holes only shows */
 };
 
 /*
@@ -34,16 +36,20 @@ unsigned ml_hilbert_order_for(uint64_t n);
 
 /*
  * Starts a canvas of 2^order cells a side for a curve of order + k
- * (k = shift / 2).  Every cell starts as `fill` (ch bytes).  Returns -1
- * when it would pass ML_HCANVAS_CAP.
+ * (k = shift / 2).  Every cell starts as `fill` (ch bytes: the unused
+ * colour, for cells past the last pixel); a reduced cell whose pixels are
+ * all holes becomes `hole` (ch bytes).  Returns -1 when it would pass
+ * ML_HCANVAS_CAP.
  */
-int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned ch, const uint8_t *fill);
+int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned ch, const uint8_t *fill,
+		    const uint8_t *hole);
 /*
  * Places n display pixels (ch bytes each) at the next n curve positions;
- * hole[i] set means pixel i is no data (it keeps the fill, or is left out
- * of the average).
+ * state[i] (enum ml_px of pixel.h) says what pixel i is.  Full size, data
+ * and hole pixels are placed as given and unused ones keep the fill;
+ * reduced, a cell is the average of its data pixels.
  */
-void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *hole, size_t n);
+void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *state, size_t n);
 /* Completes a partly averaged last cell. */
 void ml_hcanvas_flush(struct ml_hcanvas *c);
 void ml_hcanvas_free(struct ml_hcanvas *c);

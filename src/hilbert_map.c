@@ -25,7 +25,6 @@ void ml_hmap_init(struct ml_hmap *m, unsigned order, const uint8_t bg[3])
 	m->rgb = ml_malloc((size_t)cells * 3);
 	for (uint64_t i = 0; i < cells; i++)
 		memcpy(m->rgb + i * 3, bg, 3);
-	m->legend = json_array();
 }
 
 void ml_hmap_run(struct ml_hmap *m, uint64_t c0, uint64_t c1, char *tip, json_t *info)
@@ -49,12 +48,28 @@ void ml_hmap_hex(const uint8_t rgb[3], char out[8])
 
 void ml_hmap_legend(struct ml_hmap *m, const uint8_t rgb[3], const char *label)
 {
-	char hex[8];
-	ml_hmap_hex(rgb, hex);
-	json_t *e = json_object();
-	json_object_set_new(e, "colour", json_string(hex));
-	json_object_set_new(e, "label", ml_json_str(label));
-	json_array_append_new(m->legend, e);
+	if (m->nlegend == m->legend_cap) {
+		m->legend_cap = m->legend_cap ? m->legend_cap * 2 : 16;
+		m->legend = ml_reallocarray(m->legend, m->legend_cap, sizeof *m->legend);
+	}
+	struct ml_hlegend *e = &m->legend[m->nlegend++];
+	memcpy(e->rgb, rgb, 3);
+	e->label = ml_strdup(label);
+}
+
+/* The legend as --map and the page's script read it: [{"colour": "#rrggbb", "label": ...}]. */
+static json_t *legend_json(const struct ml_hmap *m)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < m->nlegend; i++) {
+		char hex[8];
+		ml_hmap_hex(m->legend[i].rgb, hex);
+		json_t *e = json_object();
+		json_object_set_new(e, "colour", json_string(hex));
+		json_object_set_new(e, "label", ml_json_str(m->legend[i].label));
+		json_array_append_new(a, e);
+	}
+	return a;
 }
 
 void ml_hmap_free(struct ml_hmap *m)
@@ -65,7 +80,9 @@ void ml_hmap_free(struct ml_hmap *m)
 	}
 	free(m->runs);
 	free(m->rgb);
-	json_decref(m->legend);
+	for (size_t i = 0; i < m->nlegend; i++)
+		free(m->legend[i].label);
+	free(m->legend);
 	free(m->title);
 	free(m->scale);
 	free(m->note);
@@ -111,7 +128,7 @@ static unsigned wrap(const char *text, unsigned maxc, uint8_t *rgb, uint32_t w, 
 static uint8_t *render_legend(const struct ml_hmap *m, uint32_t w, uint32_t *h, bool draw)
 {
 	unsigned maxc = (w - 2 * LG_MARGIN) / LG_ADV;
-	size_t n = json_array_size(m->legend);
+	size_t n = m->nlegend;
 	unsigned text_lines = wrap(m->title, maxc, NULL, 0, 0, 0) + wrap(m->scale, maxc, NULL, 0, 0, 0) +
 			      wrap(m->note, maxc, NULL, 0, 0, 0);
 	unsigned rows = (unsigned)((n + 1) / 2);
@@ -127,24 +144,16 @@ static uint8_t *render_legend(const struct ml_hmap *m, uint32_t w, uint32_t *h, 
 	y += (int)wrap(m->note, maxc, rgb, w, *h, y) * LG_LINE + LG_LINE / 2;
 	uint32_t colw = (w - 2 * LG_MARGIN) / 2;
 	unsigned labelc = (colw - 28) / LG_ADV;
-	size_t i;
-	json_t *e;
-	json_array_foreach(m->legend, i, e) {
+	for (size_t i = 0; i < n; i++) {
+		const struct ml_hlegend *e = &m->legend[i];
 		int x = LG_MARGIN + (int)((i % 2) * colw), yy = y + (int)(i / 2) * LG_LINE;
-		const char *hex = json_string_value(json_object_get(e, "colour"));
-		uint8_t c[3] = { 0, 0, 0 };
-		for (int k = 0; hex && strlen(hex) == 7 && k < 3; k++) {
-			char two[3] = { hex[1 + 2 * k], hex[2 + 2 * k], 0 };
-			c[k] = (uint8_t)strtoul(two, NULL, 16);
-		}
 		/* A swatch with a dark frame, so black and white swatches show. */
 		for (int dy = 0; dy < 16; dy++)
 			for (int dx = 0; dx < 16; dx++) {
 				bool frame = !dx || !dy || dx == 15 || dy == 15;
-				memcpy(rgb + ((size_t)(yy + dy) * w + (size_t)(x + dx)) * 3, frame ? lg_ink : c, 3);
+				memcpy(rgb + ((size_t)(yy + dy) * w + (size_t)(x + dx)) * 3, frame ? lg_ink : e->rgb, 3);
 			}
-		ml_font_draw(rgb, w, *h, x + 24, yy + 1, LG_SCALE, json_string_value(json_object_get(e, "label")),
-			     labelc, lg_ink);
+		ml_font_draw(rgb, w, *h, x + 24, yy + 1, LG_SCALE, e->label, labelc, lg_ink);
 	}
 	return rgb;
 }
@@ -217,7 +226,7 @@ static json_t *head_json(const struct ml_hmap *m)
 	json_object_set_new(o, "height", json_integer(w + lh));
 	json_object_set_new(o, "scale", ml_json_str(m->scale));
 	json_object_set_new(o, "note", ml_json_str(m->note));
-	json_object_set_new(o, "legend", json_deep_copy(m->legend));
+	json_object_set_new(o, "legend", legend_json(m));
 	return o;
 }
 
@@ -331,12 +340,11 @@ int ml_hmap_html(const struct ml_hmap *m, FILE *f, const uint8_t *png, size_t le
 		px, px + lh);
 	base64(f, png, len);
 	fputs("\"><div id=\"tip\"></div></div>\n<table id=\"legend\">\n", f);
-	size_t i;
-	json_t *e;
-	json_array_foreach(m->legend, i, e) {
-		fprintf(f, "<tr><td><span class=\"sw\" style=\"background:%s\"></span></td><td>",
-			json_string_value(json_object_get(e, "colour")));
-		html_text(f, json_string_value(json_object_get(e, "label")));
+	for (size_t i = 0; i < m->nlegend; i++) {
+		char hex[8];
+		ml_hmap_hex(m->legend[i].rgb, hex);
+		fprintf(f, "<tr><td><span class=\"sw\" style=\"background:%s\"></span></td><td>", hex);
+		html_text(f, m->legend[i].label);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n<script type=\"application/json\" id=\"data\">", f);

@@ -20,13 +20,20 @@ struct ml_hrun {
 	json_t *info;		/* the same, as fields, for --map */
 };
 
+/* One legend line: a swatch and what it means. */
+struct ml_hlegend {
+	uint8_t rgb[3];
+	char *label;		/* untrusted parts included */
+};
+
 struct ml_hmap {
 	unsigned order;		/* 2^order cells a side */
 	uint32_t cellpx;	/* pixels a side per cell */
 	uint8_t *rgb;		/* 3 bytes per cell, indexed by curve position */
 	struct ml_hrun *runs;
 	size_t nruns, cap;
-	json_t *legend;		/* [{"colour": "#rrggbb", "label": ...}] */
+	struct ml_hlegend *legend;	/* drawn under the map; "legend" in --map */
+	size_t nlegend, legend_cap;
 	char *title;		/* untrusted parts included */
 	char *scale;		/* what a cell is */
 	char *note;		/* how gaps and brightness are drawn */

@@ -35,10 +35,16 @@ bool ml_out_is_stream(const char *path)
 	       (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)));
 }
 
+/*
+ * Can a writer seek back to fix a header?  A regular file, not opened for
+ * appending (where every write lands at the end whatever the offset).
+ */
 static bool fd_seekable(int fd)
 {
 	struct stat st;
-	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) != (off_t)-1;
+	int fl = fcntl(fd, F_GETFL);
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 && !(fl & O_APPEND) &&
+	       lseek(fd, 0, SEEK_CUR) != (off_t)-1;
 }
 
 /*

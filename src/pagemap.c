@@ -186,6 +186,12 @@ static int scan_next(struct ml_pagemap *pm, uint64_t from, uint64_t end, struct 
 		if (r != 1)
 			return r == 0 ? 0 : 1;
 	}
+	/*
+	 * The cursor moves forward with the usual reader; one that returns to
+	 * an earlier page (a short read after a long one) starts it again.
+	 */
+	if (pm->vec_i > 0 && from < pm->vec[pm->vec_i - 1].end)
+		pm->vec_i = 0;
 	while (pm->vec_i < pm->vec_n && pm->vec[pm->vec_i].end <= from)
 		pm->vec_i++;
 	if (pm->vec_i == pm->vec_n) {

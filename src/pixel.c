@@ -1,17 +1,20 @@
 /*
  * pixel: the byte → pixel rules and the 8 bpp palettes.  Palettes are
- * computed once from their definitions (byteclass as on binvis.io, the
- * cubehelix formula of D. A. Green 2011) rather than stored as tables.
+ * computed from their definitions (byteclass as on binvis.io, the
+ * cubehelix formula of D. A. Green 2011, memlens's entropy ramp) rather
+ * than stored as tables, all at once on first use, under pthread_once:
+ * any thread may ask first.
  */
 #include "config.h"
 #include "pixel.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 static const char *const names[ML_PAL__COUNT] = { "gray", "byteclass", "cubehelix", "entropy" };
 static uint8_t tables[ML_PAL__COUNT][256][3];
-static bool built[ML_PAL__COUNT];
+static pthread_once_t built = PTHREAD_ONCE_INIT;
 
 int ml_palette_parse(const char *name)
 {
@@ -41,7 +44,38 @@ static uint8_t clamp8(double v)
 	return (uint8_t)lround(v * 255.0);
 }
 
-static void build(enum ml_palette p)
+/*
+ * The entropy ramp's stops (entropy / 8 bits → colour), linear between
+ * them: black, dark red, orange, yellow, white.  Random bytes (about 7 bits
+ * in a 256-byte window) land in yellow, code in orange, text in red; no
+ * stop or blend has blue, so the ramp stays far from the magenta of holes
+ * and the navy of unused canvas (ML_COLOUR_APART, checked in test_pixel).
+ */
+static const struct {
+	double e;
+	uint8_t rgb[3];
+} entropy_stops[] = {
+	{ 0.0, { 0, 0, 0 } },
+	{ 0.4, { 150, 20, 0 } },
+	{ 0.7, { 230, 120, 0 } },
+	{ 0.9, { 255, 220, 60 } },
+	{ 1.0, { 255, 255, 255 } },
+};
+
+static void entropy_colour(unsigned i, uint8_t *c)
+{
+	double e = i / 255.0;
+	size_t k = 1;
+	while (k + 1 < sizeof entropy_stops / sizeof entropy_stops[0] && e > entropy_stops[k].e)
+		k++;
+	double e0 = entropy_stops[k - 1].e, t = (e - e0) / (entropy_stops[k].e - e0);
+	for (int ch = 0; ch < 3; ch++) {
+		double a = entropy_stops[k - 1].rgb[ch], b = entropy_stops[k].rgb[ch];
+		c[ch] = (uint8_t)lround(a + (b - a) * t);
+	}
+}
+
+static void build_one(enum ml_palette p)
 {
 	for (unsigned i = 0; i < 256; i++) {
 		uint8_t *c = tables[p][i];
@@ -71,44 +105,44 @@ static void build(enum ml_palette p)
 			c[2] = clamp8(l + a * (1.97294 * cos(phi)));
 			break;
 		}
-		case ML_PAL_ENTROPY: {
-			/*
-			 * binvis.io's entropy ramp (blue = e², red rising as
-			 * (4t - 4t²)^4 past e = 0.5), with green added above
-			 * e = 0.75 so that full entropy turns white and never
-			 * reads as the magenta of holes.
-			 */
-			double e = i / 255.0, t = e - 0.5, r = 0, g = 0;
-			if (e > 0.5)
-				r = pow(4 * t - 4 * t * t, 4);
-			if (e > 0.75)
-				g = pow((e - 0.75) / 0.25, 2);
-			c[0] = clamp8(r);
-			c[1] = clamp8(g);
-			c[2] = clamp8(e * e);
+		case ML_PAL_ENTROPY:
+			entropy_colour(i, c);
 			break;
-		}
 		default:
 			break;
 		}
 	}
-	built[p] = true;
+}
+
+static void build_all(void)
+{
+	for (int p = 0; p < ML_PAL__COUNT; p++)
+		build_one((enum ml_palette)p);
 }
 
 const uint8_t (*ml_palette_rgb(enum ml_palette p))[3]
 {
-	if (!built[p])
-		build(p);
+	pthread_once(&built, build_all);
 	return (const uint8_t (*)[3])tables[p];
 }
 
-unsigned ml_display_channels(const struct ml_pixfmt *f, bool holes_alpha)
+unsigned ml_display_channels(const struct ml_pixfmt *f, bool has_holes, bool has_unused)
 {
-	if (holes_alpha || (f->bpp == 32 && f->alpha))
+	if ((f->bpp == 32 && f->alpha) || (f->bpp == 8 && has_holes))
 		return 4;
-	if (f->bpp == 8 && f->palette == ML_PAL_GRAY)
+	if (f->bpp == 8 && f->palette == ML_PAL_GRAY && !has_unused)
 		return 1;
 	return 3;
+}
+
+void ml_display_colour(enum ml_px what, unsigned ch, uint8_t *out)
+{
+	static const uint8_t hole[4] = { ML_HOLE_R, ML_HOLE_G, ML_HOLE_B, 0 };
+	static const uint8_t unused[4] = { ML_UNUSED_R, ML_UNUSED_G, ML_UNUSED_B, 255 };
+	if (ch == 1)
+		out[0] = 0;
+	else
+		memcpy(out, what == ML_PX_HOLE ? hole : unused, ch);
 }
 
 static uint8_t five_to_eight(unsigned v)
@@ -116,20 +150,18 @@ static uint8_t five_to_eight(unsigned v)
 	return (uint8_t)(v << 3 | v >> 2);
 }
 
-void ml_pixels_to_display(const struct ml_pixfmt *f, const uint8_t *raw, const uint8_t *hole,
+void ml_pixels_to_display(const struct ml_pixfmt *f, const uint8_t *raw, const uint8_t *state,
 			  size_t n, unsigned ch, uint8_t *out)
 {
 	const uint8_t (*pal)[3] = f->bpp == 8 ? ml_palette_rgb(f->palette) : NULL;
 	unsigned B = f->bpp / 8;
 	for (size_t i = 0; i < n; i++, raw += B, out += ch) {
 		uint8_t r, g, b, a = 255;
-		if (hole[i]) {
-			if (ch == 1) {
-				out[0] = 0;	/* only reached without alpha: callers avoid it */
-				continue;
-			}
-			r = ML_HOLE_R, g = ML_HOLE_G, b = ML_HOLE_B, a = 0;
-		} else if (B == 1) {
+		if (state[i] != ML_PX_DATA) {
+			ml_display_colour((enum ml_px)state[i], ch, out);
+			continue;
+		}
+		if (B == 1) {
 			if (ch == 1) {
 				out[0] = raw[0];
 				continue;
@@ -153,26 +185,35 @@ void ml_pixels_to_display(const struct ml_pixfmt *f, const uint8_t *raw, const u
 	}
 }
 
-void ml_pixels_to_bmp(const struct ml_pixfmt *f, const uint8_t *raw, const uint8_t *hole,
+uint8_t ml_bmp_checker(uint64_t x, uint64_t y)
+{
+	return ((x + y) & 1) ? 0xff : 0x00;
+}
+
+void ml_pixels_to_bmp(const struct ml_pixfmt *f, const uint8_t *raw, const uint8_t *state,
 		      size_t n, uint64_t x0, uint64_t y, uint8_t *out)
 {
 	unsigned B = f->bpp / 8;
 	if (B == 1) {
 		for (size_t i = 0; i < n; i++)
-			out[i] = hole[i] ? (((x0 + i + y) & 1) ? 0xff : 0x00) : raw[i];
+			out[i] = state[i] != ML_PX_DATA ? ml_bmp_checker(x0 + i, y) : raw[i];
 		return;
 	}
 	/* BMP stores B,G,R: raw bytes as they are when they are b,g,r already. */
 	bool swap = (B >= 3) && !f->bgr;
 	for (size_t i = 0; i < n; i++, raw += B, out += B) {
-		if (hole[i]) {
+		if (state[i] != ML_PX_DATA) {
+			uint8_t c[4];
+			ml_display_colour((enum ml_px)state[i], 4, c);
 			if (B == 2) {
-				out[0] = 0x1f;	/* 0x7c1f: magenta in X1R5G5B5 */
-				out[1] = 0x7c;
+				/* X1R5G5B5: the top five bits of each channel */
+				unsigned v = (unsigned)(c[0] >> 3) << 10 | (unsigned)(c[1] >> 3) << 5 | (c[2] >> 3);
+				out[0] = (uint8_t)v;
+				out[1] = (uint8_t)(v >> 8);
 			} else {
-				out[0] = ML_HOLE_B;
-				out[1] = ML_HOLE_G;
-				out[2] = ML_HOLE_R;
+				out[0] = c[2];
+				out[1] = c[1];
+				out[2] = c[0];
 				if (B == 4)
 					out[3] = 0;
 			}

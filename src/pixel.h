@@ -3,7 +3,9 @@
  * selected stream (B = bpp/8).  24 bpp: byte 0 red, 1 green, 2 blue (or
  * reversed with --order bgr); 32 bpp: the same plus a 4th byte that is
  * ignored unless --alpha; 16 bpp: X1R5G5B5 little-endian; 8 bpp: an index
- * into a palette (gray, byteclass, cubehelix).  Holes are magenta.
+ * into a palette (gray, byteclass, cubehelix, entropy).  Besides data, a
+ * pixel can be a hole (bytes the source could not deliver: magenta) or
+ * unused canvas (no byte maps there: navy); the palettes keep clear of both.
  */
 #ifndef ML_PIXEL_H
 #define ML_PIXEL_H
@@ -14,7 +16,8 @@
 
 /*
  * ML_PAL_ENTROPY colours an entropy value 0..255 (hilbert_entropy.h), not a
- * byte: black for none, blue rising with it, red then white near the top.
+ * byte: black for none, then dark red, orange, yellow (random data, about
+ * 0.88 of the maximum) and white, linear between those five stops.
  */
 enum ml_palette { ML_PAL_GRAY, ML_PAL_BYTECLASS, ML_PAL_CUBEHELIX, ML_PAL_ENTROPY, ML_PAL__COUNT };
 
@@ -32,13 +35,25 @@ struct ml_pixfmt {
 
 /*
  * The "unused" colour: canvas that no byte, page or mapping maps to (the
- * unfilled end of a Hilbert square, the space beside a physical map).  It
- * must stay clearly apart from the hole colour and from every palette's
- * colours for real data; one definition for every picture.
+ * end of the last row, the unfilled end of a Hilbert square, the space
+ * beside a physical map); always opaque.  Navy #0000B0: one definition for
+ * every picture.
  */
-#define ML_UNUSED_R 24
-#define ML_UNUSED_G 40
-#define ML_UNUSED_B 56
+#define ML_UNUSED_R 0
+#define ML_UNUSED_G 0
+#define ML_UNUSED_B 176
+
+/*
+ * How far apart (Euclidean distance of 0-255 RGB) the hole colour, the
+ * unused colour and every entry of the entropy ramp stay from one another;
+ * the unused colour keeps the same distance from every shade of
+ * `memlens hilbert`'s mapping colours.  Tested in test_pixel and on the
+ * pictures.
+ */
+#define ML_COLOUR_APART 100
+
+/* What a pixel shows: bytes, a hole, or canvas no byte maps to. */
+enum ml_px { ML_PX_DATA = 0, ML_PX_HOLE = 1, ML_PX_UNUSED = 2 };
 
 /* Looks a palette up by name; -1 if unknown. */
 int ml_palette_parse(const char *name);
@@ -47,24 +62,35 @@ const char *ml_palette_name(enum ml_palette p);
 const uint8_t (*ml_palette_rgb(enum ml_palette p))[3];
 
 /*
- * Display channels of a format: 1 (8 bpp gray), 3 (RGB), or 4 (RGBA:
- * 32 bpp with alpha, or any format when holes need an alpha channel).
+ * Display channels of a PNG in format f: 1 (8 bpp gray), 3 (RGB), or 4
+ * (RGBA: 32 bpp with alpha, or 8 bpp with hole pixels, which are then
+ * transparent).  8 bpp gray becomes RGB when only unused pixels need a
+ * colour of their own.
  */
-unsigned ml_display_channels(const struct ml_pixfmt *f, bool holes_alpha);
+unsigned ml_display_channels(const struct ml_pixfmt *f, bool has_holes, bool has_unused);
+
+/*
+ * The display pixel (ch channels) of a hole or of unused canvas.  With one
+ * channel neither has a colour: 0 (callers choose more channels when the
+ * picture has such pixels).
+ */
+void ml_display_colour(enum ml_px what, unsigned ch, uint8_t *out);
 
 /*
  * Converts n pixels of raw bytes to display pixels (ch channels, from
- * ml_display_channels).  hole[i] marks pixel i as a hole.
+ * ml_display_channels).  state[i] (enum ml_px) says what pixel i is.
  */
-void ml_pixels_to_display(const struct ml_pixfmt *f, const uint8_t *raw, const uint8_t *hole,
+void ml_pixels_to_display(const struct ml_pixfmt *f, const uint8_t *raw, const uint8_t *state,
 			  size_t n, unsigned ch, uint8_t *out);
 /*
  * Converts n pixels of raw bytes to BMP pixel bytes at the same depth
- * (8: index, 16: X1R5G5B5, 24: B,G,R, 32: B,G,R,X).  For 8 bpp, holes
- * become a black/white checkerboard keyed on (x0 + i + y): a BMP palette
- * has no spare colour.
+ * (8: index, 16: X1R5G5B5, 24: B,G,R, 32: B,G,R,X).  For 8 bpp, holes and
+ * unused pixels become a black/white checkerboard keyed on (x0 + i + y):
+ * a BMP palette has no spare colour.
  */
-void ml_pixels_to_bmp(const struct ml_pixfmt *f, const uint8_t *raw, const uint8_t *hole,
+void ml_pixels_to_bmp(const struct ml_pixfmt *f, const uint8_t *raw, const uint8_t *state,
 		      size_t n, uint64_t x0, uint64_t y, uint8_t *out);
+/* The 8 bpp BMP checkerboard value at (x, y). */
+uint8_t ml_bmp_checker(uint64_t x, uint64_t y);
 
 #endif

@@ -229,6 +229,14 @@ uint64_t ml_piece_captured(const struct ml_space *s, const struct ml_piece *p)
 	return ml_region_captured_in(&s->r[p->region], p->start, p->end);
 }
 
+uint64_t ml_selection_captured(const struct ml_space *s, const struct ml_selection *sel)
+{
+	uint64_t c = 0;
+	for (size_t i = 0; i < sel->n; i++)
+		c += ml_piece_captured(s, &sel->p[i]);
+	return c;
+}
+
 void ml_selection_free(struct ml_selection *sel)
 {
 	free(sel->p);
@@ -244,6 +252,7 @@ struct ml_stream {
 	uint64_t holes;
 	uint8_t *buf;
 	size_t block;
+	bool holes_only;	/* ml_stream_new_holes: the runs without the bytes */
 };
 
 struct ml_stream *ml_stream_new(struct ml_space *s, const struct ml_selection *sel, size_t block)
@@ -254,6 +263,13 @@ struct ml_stream *ml_stream_new(struct ml_space *s, const struct ml_selection *s
 	st->block = block ? block : (size_t)1 << 20;
 	st->buf = ml_malloc(st->block);
 	st->pos = sel->n ? sel->p[0].start : 0;
+	return st;
+}
+
+struct ml_stream *ml_stream_new_holes(struct ml_space *s, const struct ml_selection *sel, size_t block)
+{
+	struct ml_stream *st = ml_stream_new(s, sel, block);
+	st->holes_only = true;
 	return st;
 }
 
@@ -268,11 +284,12 @@ int ml_stream_next(struct ml_stream *st, struct ml_chunk *c)
 	const struct ml_piece *p = &st->sel->p[st->piece];
 	size_t want = (size_t)ML_MIN((uint64_t)st->block, p->end - st->pos);
 	bool hole;
-	size_t got = ml_space_read(st->s, st->pos, want, st->buf, &hole);
+	size_t got = st->holes_only ? ml_space_holes(st->s, st->pos, want, st->buf, &hole)
+				    : ml_space_read(st->s, st->pos, want, st->buf, &hole);
 	c->addr = st->pos;
 	c->len = got;
 	c->hole = hole;
-	c->data = hole ? NULL : st->buf;
+	c->data = hole || st->holes_only ? NULL : st->buf;
 	c->piece = st->piece;
 	c->offset = st->offset;
 	st->pos += got;

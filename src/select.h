@@ -53,6 +53,8 @@ void ml_select(const struct ml_space *s, const struct ml_spec *specs, size_t nsp
 void ml_selection_free(struct ml_selection *sel);
 /* Captured bytes of one piece (what the source holds, not its holes). */
 uint64_t ml_piece_captured(const struct ml_space *s, const struct ml_piece *p);
+/* Captured bytes of the whole selection: sel->bytes less the holes the source announces. */
+uint64_t ml_selection_captured(const struct ml_space *s, const struct ml_selection *sel);
 
 /* A run of the selected stream: all data, or all hole. */
 struct ml_chunk {
@@ -67,6 +69,11 @@ struct ml_chunk {
 struct ml_stream;
 /* block: the largest run returned at once (and the buffer size). */
 struct ml_stream *ml_stream_new(struct ml_space *s, const struct ml_selection *sel, size_t block);
+/*
+ * The same runs of data and holes, without the bytes (c->data is NULL):
+ * the selection's hole map, from ml_space_holes().
+ */
+struct ml_stream *ml_stream_new_holes(struct ml_space *s, const struct ml_selection *sel, size_t block);
 /* 1 with a chunk, 0 at the end. */
 int ml_stream_next(struct ml_stream *st, struct ml_chunk *c);
 uint64_t ml_stream_hole_bytes(const struct ml_stream *st);

@@ -1,8 +1,9 @@
 /*
  * source: turns a SOURCE string into an address space.  Pids go to the live
  * reader; files are sniffed by content (ELF ET_CORE, LiME magic, else raw)
- * unless --as says otherwise.  Also the shared read path: file-backed
- * sources serve captured bytes with pread, live ones through /proc/PID/mem.
+ * unless --as says otherwise; a source file must be a regular file or a
+ * block device.  Also the shared read path: file-backed sources serve
+ * captured bytes with pread, live ones through source_proc.c.
  */
 #include "config.h"
 #include "source.h"
@@ -12,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,22 +62,65 @@ static enum ml_src sniff(int fd)
 	return ML_SRC_RAW;
 }
 
+int ml_open_typed(const char *path, bool blk, struct stat *st)
+{
+	int p = open(path, O_PATH | O_CLOEXEC);
+	if (p < 0)
+		return -1;
+	if (fstat(p, st)) {
+		int e = errno;
+		close(p);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode) && !(blk && S_ISBLK(st->st_mode))) {
+		close(p);
+		errno = ENODEV;
+		return -1;
+	}
+	char again[64];
+	snprintf(again, sizeof again, "/proc/self/fd/%d", p);
+	int fd = open(again, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT) {
+		/* No /proc: open the name again, and make sure it is the same file. */
+		struct stat again_st;
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd >= 0 && (fstat(fd, &again_st) || again_st.st_dev != st->st_dev ||
+				again_st.st_ino != st->st_ino)) {
+			close(fd);
+			fd = -1;
+			errno = ESTALE;
+		}
+	}
+	int e = errno;
+	close(p);
+	errno = e;
+	return fd;
+}
+
+/* A source file is read at any offset: a regular file or a block device. */
+static int open_source_file(const char *path, struct stat *st)
+{
+	int fd = ml_open_typed(path, true, st);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENODEV) {
+		ml_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ml_err("%s: is %s: a source must be a regular file or a block device", path,
+	       S_ISDIR(st->st_mode) ? "a directory" : S_ISFIFO(st->st_mode) ? "a FIFO" :
+	       S_ISSOCK(st->st_mode) ? "a socket" : S_ISCHR(st->st_mode) ? "a character device" :
+	       "not a regular file");
+	return -1;
+}
+
 static int open_file(struct ml_space *s, const char *path, const struct ml_open_opts *o)
 {
 	struct stat st;
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0) {
-		ml_err("%s: %s", path, strerror(errno));
+	s->fd = open_source_file(path, &st);
+	if (s->fd < 0)
 		return -1;
-	}
-	if (fstat(s->fd, &st)) {
-		ml_err("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		ml_err("%s: is a directory", path);
-		return -1;
-	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	off_t end = lseek(s->fd, 0, SEEK_END);
@@ -164,6 +209,11 @@ static size_t file_read(struct ml_space *s, const struct ml_region *r, uint64_t 
 		return (size_t)ML_MIN((uint64_t)n, r->end - addr);
 	}
 	n = (size_t)ML_MIN((uint64_t)n, cap_end - addr);
+	if (!buf) {
+		/* ml_space_holes: captured bytes are data */
+		*hole = false;
+		return n;
+	}
 	size_t got = 0;
 	while (got < n) {
 		ssize_t k = pread(s->fd, (char *)buf + got, n - got,
@@ -188,7 +238,8 @@ static size_t file_read(struct ml_space *s, const struct ml_region *r, uint64_t 
 	return got;
 }
 
-size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole)
+/* ml_space_read(); buf NULL asks a file source for the run only. */
+static size_t read_run(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole)
 {
 	if (!n)
 		return 0;
@@ -203,6 +254,16 @@ size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, boo
 	if (s->kind == ML_SRC_LIVE)
 		return ml_live_read(s, r, addr, n, buf, hole);
 	return file_read(s, r, addr, n, buf, hole);
+}
+
+size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole)
+{
+	return read_run(s, addr, n, buf, hole);
+}
+
+size_t ml_space_holes(struct ml_space *s, uint64_t addr, size_t n, void *scratch, bool *hole)
+{
+	return read_run(s, addr, n, s->kind == ML_SRC_LIVE ? scratch : NULL, hole);
 }
 
 static size_t space_read(void *ctx, uint64_t addr, size_t n, void *buf, bool *hole)

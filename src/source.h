@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "region.h"
@@ -29,6 +30,8 @@ struct ml_open_opts {
 	uint64_t base;		/* raw: address of the first byte */
 	bool freeze;		/* live: stop all threads while open */
 };
+
+struct ml_live;
 
 struct ml_space {
 	enum ml_src kind;
@@ -57,6 +60,7 @@ struct ml_space {
 	int *tids;		/* threads stopped by --freeze */
 	size_t ntids;
 	bool exited;		/* the process went away while being read */
+	struct ml_live *live;	/* the read path's state (source_proc.c) */
 };
 
 const char *ml_src_name(enum ml_src s);
@@ -81,10 +85,27 @@ long ml_space_find(const struct ml_space *s, uint64_t addr);
  */
 size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole);
 
+/*
+ * The hole map: the run ml_space_read() would answer at addr, without the
+ * bytes where the source can tell without reading them (file sources know
+ * what they captured).  A live process tells only by reading: `scratch`
+ * (n bytes) takes the bytes then.
+ */
+size_t ml_space_holes(struct ml_space *s, uint64_t addr, size_t n, void *scratch, bool *hole);
+
 /* Reads n bytes, holes zero-filled; returns how many were data. */
 size_t ml_read_mem(struct ml_space *s, uint64_t addr, size_t n, void *buf);
 /* True only when all n bytes at addr are data. */
 bool ml_read_exact(struct ml_space *s, uint64_t addr, size_t n, void *buf);
+
+/*
+ * Opens path read-only, but only once fstat on an O_PATH descriptor has
+ * shown a regular file (or, with blk, a block device): nothing else is
+ * opened on the way (open blocks on a FIFO with no writer, and opening a
+ * device can act on it: a tape rewinds, a watchdog arms).  -1 with errno;
+ * ENODEV when the type was refused (st then says which type it was).
+ */
+int ml_open_typed(const char *path, bool blk, struct stat *st);
 
 /* Per-kind openers, in source_*.c. */
 int ml_open_live(struct ml_space *s, int pid, bool freeze);
@@ -94,6 +115,13 @@ int ml_open_raw(struct ml_space *s, uint64_t base);
 size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
 		    size_t n, void *buf, bool *hole);
 void ml_live_release(struct ml_space *s);
+/*
+ * After the kernel refused to let memlens read pid (EACCES/EPERM): what is
+ * missing, as far as /proc tells (CAP_SYS_PTRACE, Yama's ptrace_scope, a
+ * user namespace, a non-dumpable or foreign process), as a phrase for the
+ * error line's parenthesis.
+ */
+void ml_proc_denied_hint(int pid, char *buf, size_t len);
 
 /* Parses one /proc/PID/maps line into r (path allocated); -1 if malformed. */
 int ml_parse_maps_line(const char *line, struct ml_region *r);

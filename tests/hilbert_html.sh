@@ -6,8 +6,8 @@
 # text (no extra element, no script run).
 . "$TESTS_SRCDIR/lib.sh"
 PY=/usr/bin/python3
-$PY -c 'import PIL, websocket' 2>/dev/null || skip "python3-pil or python3-websocket is not installed"
-command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || skip "chromium is not installed"
+$PY -c 'import PIL, websocket' 2>/dev/null || fail "python3-pil or python3-websocket (.ci/packages.d/hilbert.txt) is not installed"
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || fail "chromium (.ci/packages.d/hilbert.txt) is not installed"
 O="$TESTS_SRCDIR/hilbert_oracle.py"
 CDP="$TESTS_SRCDIR/hilbert_cdp.py"
 

@@ -5,10 +5,11 @@
 # and the in-memory cap.
 . "$TESTS_SRCDIR/lib.sh"
 PY=/usr/bin/python3
-$PY -c 'import PIL' 2>/dev/null || skip "Pillow (python3-pil) is not installed"
+$PY -c 'import PIL' 2>/dev/null || fail "Pillow (python3-pil, .ci/packages.d/image.txt) is not installed"
 O="$TESTS_SRCDIR/hilbert_oracle.py"
 
-# Counting bytes: exactly 256x256 (gray, no alpha), and 5000 (a partial square).
+# Counting bytes: exactly 256x256 (gray, no alpha: mode L), and 5000 (a
+# partial square: RGB, the rest of the curve unused).
 $PY -c 'import sys; sys.stdout.buffer.write(bytes(i & 255 for i in range(65536)))' >"$T/c64k"
 $PY -c 'import sys; sys.stdout.buffer.write(bytes(i % 251 for i in range(5000)))' >"$T/c5000"
 for f in c64k c5000; do
@@ -41,8 +42,42 @@ $PY "$O" image "$T/r" "$T/fit24.png" 24 --fit 20 || fail "--fit 24: cells"
 { head -c 3000 /dev/zero; head -c 3000 /dev/urandom; $PY -c 'import sys; sys.stdout.buffer.write(bytes(i % 7 for i in range(3000)))'; } >"$T/mix"
 "$MEMLENS" image "$T/mix" --layout hilbert --bpp 8 --palette entropy -o "$T/e.png" || fail "entropy"
 $PY "$O" image "$T/mix" "$T/e.png" 8 --entropy || fail "entropy: cells"
-# In the rows layout too.
+# In the rows layout too: every pixel, and the unused end of the last row.
 "$MEMLENS" image "$T/mix" --bpp 8 --palette entropy --width 100 -o "$T/er.png" || fail "entropy rows"
+$PY "$O" entropy-rows "$T/mix" "$T/er.png" 100 || fail "entropy rows: pixels"
+
+# Three things never look alike: random data under the entropy ramp, holes
+# and unused canvas.  A LiME dump of 12,000 random bytes cut 2,000 short:
+# 10,000 cells of data, 2,000 of holes, the rest of the 128x128 curve
+# unused.  The hole pixels need alpha: RGBA, holes transparent magenta.
+$PY - "$T/cut.lime" <<'PY'
+import os, struct, sys
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IIQQ8x', 0x4C694D45, 1, 0x100000, 0x100000 + 12000 - 1))
+    f.write(os.urandom(10000))
+PY
+"$MEMLENS" image "$T/cut.lime" --layout hilbert --bpp 8 --palette entropy -o "$T/three.png" 2>/dev/null ||
+	fail "entropy with holes"
+$PY - "$T/three.png" "$O" <<'PY' || fail "random, hole and unused colours"
+import sys
+sys.path.insert(0, sys.argv[2].rsplit('/', 1)[0])
+import hilbert_oracle as h
+from PIL import Image
+im = Image.open(sys.argv[1])
+assert im.mode == 'RGBA' and im.size == (128, 128), (im.mode, im.size)
+px = im.load()
+cells = [px[h.point(7, i)] for i in range(128 * 128)]
+# random data, away from both ends of the stream's entropy window
+data = cells[200:9800]
+holes, unused = cells[10000:12000], cells[12000:]
+assert all(c == h.HOLE + (0,) for c in holes), set(holes)
+assert all(c == h.UNUSED + (255,) for c in unused), set(unused)
+assert all(c[3] == 255 for c in data)
+near = [c for c in data if h.dist(c, h.HOLE) < h.APART or h.dist(c, h.UNUSED) < h.APART]
+assert not near, near[:5]
+assert h.dist(h.HOLE, h.UNUSED) >= h.APART
+print('ok: random data', sorted(set(data))[len(set(data)) // 2], 'hole', h.HOLE, 'unused', h.UNUSED)
+PY
 
 # The cap: 300 MiB of gray needs a 32768² canvas (1 GiB).
 truncate -s 300M "$T/sparse"

@@ -1,12 +1,14 @@
 #!/bin/bash
 # `memlens hilbert`: a stopped specimen's map against the process's own
 # /proc/PID/maps and smaps read by the oracle (every mapping one stretch of
-# its kind's colour, gaps white, residency = smaps Rss, the specimen's areas
-# where it says they are); its core against the PT_LOAD headers; a raw file (all captured); --system holding a
-# process this test started; usage errors.
+# its kind's colour, gaps white, the unused end navy and far from every
+# shade, residency = smaps Rss, the specimen's areas where it says they
+# are); its core against the PT_LOAD headers; a raw file (all captured); a
+# 16 EiB LiME range's legend; --system holding a process this test
+# started; usage errors.
 . "$TESTS_SRCDIR/lib.sh"
 PY=/usr/bin/python3
-$PY -c 'import PIL' 2>/dev/null || skip "Pillow (python3-pil) is not installed"
+$PY -c 'import PIL' 2>/dev/null || fail "Pillow (python3-pil, .ci/packages.d/image.txt) is not installed"
 O="$TESTS_SRCDIR/hilbert_oracle.py"
 
 start_specimen --files "$T"
@@ -17,13 +19,10 @@ grep -q "<script type=\"application/json\" id=\"data\">" "$T/m.html" || fail "no
 
 # A core of the same process (gdb's gcore): shades follow the core's own
 # PT_LOAD headers (file size 0: dim; whole: bright).
-if command -v gcore >/dev/null 2>&1; then
-	gcore -o "$T/core" "$SPEC_PID" >/dev/null 2>&1 || fail "gcore"
-	"$MEMLENS" hilbert "$T/core.$SPEC_PID" -o "$T/c.png" --map "$T/c.json" || fail "hilbert CORE"
-	$PY "$O" core "$T/c.json" "$T/c.png" "$T/core.$SPEC_PID" || fail "hilbert CORE: the map"
-else
-	echo "gcore not installed: core map not checked" >&2
-fi
+command -v gcore >/dev/null 2>&1 || fail "gcore (gdb, .ci/packages.d/foundation.txt) is not installed"
+gcore -o "$T/core" "$SPEC_PID" >/dev/null 2>&1 || fail "gcore"
+"$MEMLENS" hilbert "$T/core.$SPEC_PID" -o "$T/c.png" --map "$T/c.json" || fail "hilbert CORE"
+$PY "$O" core "$T/c.json" "$T/c.png" "$T/core.$SPEC_PID" || fail "hilbert CORE: the map"
 
 # A raw file: one region, every cell captured (bright raw).
 head -c 100000 /dev/urandom >"$T/raw.bin"
@@ -41,6 +40,27 @@ assert r['kind'] == 'raw' and r['pages'] == 25 and r['captured'] == 25, r
 bright = [h.hexrgb(e['colour']) for e in m['legend'] if e['label'].startswith('raw (bright')][0]
 for c in range(r['first_cell'], r['last_cell'] + 1):
     assert h.cell_pixel(px, m, c) == bright, c
+PY
+
+# A LiME range 0..2^64-2 (tests/fuzz/regress/lime/): the cell grows to
+# 2^32 pages (it said "1 pages" when the count was a 32-bit shift, and
+# UBSan stopped the run).  The expected unit comes from the LiME header
+# alone: the fewest pages per cell, a power of two, that fit 2^20 cells.
+L="$TESTS_SRCDIR/fuzz/regress/lime/range-16eib-hilbert-shift.lime"
+"$MEMLENS" hilbert "$L" -o "$T/l.png" --map "$T/l.json" 2>/dev/null || fail "hilbert of a 16 EiB range"
+$PY - "$L" "$T/l.json" "$T/l.png" <<'PY' || fail "16 EiB range: the legend's unit"
+import json, struct, sys
+from PIL import Image
+magic, version, start, end = struct.unpack_from('<IIQQ', open(sys.argv[1], 'rb').read(32))
+assert magic == 0x4C694D45 and (start, end) == (0, 2**64 - 2), (hex(magic), start, end)
+length, ps, shift = end - start + 1, 4096, 0
+while -(-length // (ps << shift)) > 1 << 20:
+    shift += 1
+cells = -(-length // (ps << shift))
+want = f'One cell = {(ps << shift) / 2**40:.1f} TiB ({1 << shift} pages of {ps} bytes); {cells} cells on a 1024x1024 curve.'
+m = json.load(open(sys.argv[2]))
+assert m['scale'] == want, (m['scale'], want)
+assert Image.open(sys.argv[3]).info['Scale'] == want
 PY
 
 # --system: a process this test started, by pid and name.

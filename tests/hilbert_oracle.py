@@ -5,6 +5,8 @@ y down.  It never asks memlens where a cell is.
 
   hilbert_oracle.py image INPUT OUT.png BPP [--fit SIDE] [--entropy]
       every cell of `memlens image --layout hilbert` against the bytes
+  hilbert_oracle.py entropy-rows INPUT OUT.png WIDTH
+      every pixel of `memlens image --palette entropy` (rows) against the bytes
   hilbert_oracle.py map PID MAP.json MAP.png SPECIMEN_OUT
       `memlens hilbert PID` against the process's own maps and smaps
   hilbert_oracle.py core MAP.json MAP.png CORE
@@ -20,6 +22,15 @@ import math
 import sys
 
 from PIL import Image
+
+# The documented colours (doc/image.md, doc/hilbert.md): holes magenta,
+# canvas no byte or mapping reaches navy, and how far apart they stay.
+HOLE = (255, 0, 255)
+UNUSED = (0, 0, 176)
+APART = 100
+# The entropy ramp's stops (doc/image.md): entropy / 8 bits -> colour.
+ENTROPY_STOPS = [(0.0, (0, 0, 0)), (0.4, (150, 20, 0)), (0.7, (230, 120, 0)),
+                 (0.9, (255, 220, 60)), (1.0, (255, 255, 255))]
 
 
 def _gray(v):
@@ -81,10 +92,34 @@ def entropy_values(data, window=256):
 
 def entropy_rgb(v):
     e = v / 255
-    t = e - 0.5
-    r = (4 * t - 4 * t * t) ** 4 if e > 0.5 else 0
-    g = ((e - 0.75) / 0.25) ** 2 if e > 0.75 else 0
-    return tuple(round(min(1, max(0, c)) * 255) for c in (r, g, e * e))
+    for (e0, c0), (e1, c1) in zip(ENTROPY_STOPS, ENTROPY_STOPS[1:]):
+        if e <= e1:
+            t = (e - e0) / (e1 - e0)
+            return tuple(math.floor(a + (b - a) * t + 0.5) for a, b in zip(c0, c1))
+    return ENTROPY_STOPS[-1][1]
+
+
+def dist(a, b):
+    return math.dist(a[:3], b[:3])
+
+
+class Misses:
+    """Counts the cells or pixels that differ and prints the first few."""
+
+    def __init__(self):
+        self.n = 0
+
+    def add(self, msg):
+        self.n += 1
+        if self.n < 5:
+            print(msg, file=sys.stderr)
+
+    def verdict(self, what, ok):
+        if self.n:
+            print(f'FAIL: {self.n} {what} differ', file=sys.stderr)
+            return 1
+        print(ok)
+        return 0
 
 
 def check_image(args):
@@ -102,7 +137,11 @@ def check_image(args):
         vals = entropy_values(data)
     if fit is None:
         assert im.size == (side, side), (im.size, side)
-        bad = 0
+        # no holes in a file: gray only when no cell is left unused, never an alpha channel
+        if bpp == 8 and not ent:
+            want_mode = 'L' if npix == side * side else 'RGB'
+            assert im.mode == want_mode, (im.mode, want_mode)
+        bad = Misses()
         for i in range(npix):
             x, y = point(order, i)
             got = px[x, y]
@@ -111,9 +150,7 @@ def check_image(args):
                 if isinstance(got, tuple):
                     got = got[:3]
                 if max(abs(a - b) for a, b in zip(got, want)) > 3:
-                    bad += 1
-                    if bad < 5:
-                        print(f'cell {i} at ({x},{y}): {got}, expected about {want}', file=sys.stderr)
+                    bad.add(f'cell {i} at ({x},{y}): {got}, expected about {want}')
                 continue
             raw = data[i * B:i * B + B].ljust(B, b'\0')
             if B == 1:
@@ -125,22 +162,14 @@ def check_image(args):
                 if isinstance(got, tuple) and len(got) == 4:
                     want += (255,)
             if got != want:
-                bad += 1
-                if bad < 5:
-                    print(f'byte/pixel {i} at ({x},{y}): {got}, expected {want}', file=sys.stderr)
-        # cells past the end: the hole colour, or transparent
+                bad.add(f'byte/pixel {i} at ({x},{y}): {got}, expected {want}')
+        # cells past the end: the unused colour, opaque
         for i in range(npix, side * side):
             x, y = point(order, i)
             got = px[x, y]
-            if not ((isinstance(got, tuple) and len(got) == 4 and got[3] == 0) or got == (255, 0, 255)):
-                bad += 1
-                if bad < 5:
-                    print(f'empty cell {i} at ({x},{y}) is {got}', file=sys.stderr)
-        if bad:
-            print(f'FAIL: {bad} cells differ', file=sys.stderr)
-            return 1
-        print(f'ok: {npix} pixels on a {side}x{side} curve')
-        return 0
+            if not (isinstance(got, tuple) and got[:3] == UNUSED and (len(got) == 3 or got[3] == 255)):
+                bad.add(f'empty cell {i} at ({x},{y}) is {got}, not the unused {UNUSED}')
+        return bad.verdict('cells', f'ok: {npix} pixels on a {side}x{side} curve')
     # --fit: the largest power-of-two square <= fit; each cell averages 4^k pixels
     k = 0
     while (side >> k) > fit:
@@ -148,12 +177,14 @@ def check_image(args):
     oside = side >> k
     assert im.size == (oside, oside), (im.size, oside)
     per = 1 << (2 * k)
-    bad = 0
+    bad = Misses()
     for c in range(oside * oside):
         x, y = point(order - k, c)
         got = px[x, y]
         vals = [data[i * B:i * B + B].ljust(B, b'\0') for i in range(c * per, min(npix, (c + 1) * per))]
         if not vals:
+            if not (isinstance(got, tuple) and got[:3] == UNUSED):
+                bad.add(f'empty cell {c} at ({x},{y}) is {got}, not the unused {UNUSED}')
             continue
         n = len(vals)
         if B == 1:
@@ -163,14 +194,28 @@ def check_image(args):
             want = tuple((sum(v[ch] for v in vals) + n // 2) // n for ch in range(3))
             got = got[:3]
         if got != want:
-            bad += 1
-            if bad < 5:
-                print(f'cell {c} at ({x},{y}): {got}, expected {want}', file=sys.stderr)
-    if bad:
-        print(f'FAIL: {bad} averaged cells differ', file=sys.stderr)
-        return 1
-    print(f'ok: {oside}x{oside} cells of {per} pixels')
-    return 0
+            bad.add(f'cell {c} at ({x},{y}): {got}, expected {want}')
+    return bad.verdict('averaged cells', f'ok: {oside}x{oside} cells of {per} pixels')
+
+
+def check_entropy_rows(args):
+    """`image --palette entropy` in the rows layout: pixel i (row-major,
+    WIDTH a row) is the ramp's colour of byte i's entropy; the rest of the
+    last row is the unused colour."""
+    inp, out, width = args[0], args[1], int(args[2])
+    data = open(inp, 'rb').read()
+    vals = entropy_values(data)
+    im = Image.open(out)
+    height = -(-len(data) // width)
+    assert im.size == (width, height), (im.size, width, height)
+    assert im.mode == 'RGB', im.mode
+    px = list(im.getdata())
+    bad = Misses()
+    for i, got in enumerate(px):
+        want = entropy_rgb(vals[i]) if i < len(data) else UNUSED
+        if max(abs(a - b) for a, b in zip(got, want)) > (3 if i < len(data) else 0):
+            bad.add(f'pixel {i} ({i % width},{i // width}): {got}, expected about {want}')
+    return bad.verdict('pixels', f'ok: {len(data)} entropy pixels in rows of {width}')
 
 
 def cell_pixel(px, m, c):
@@ -221,6 +266,26 @@ def check_legend(m, im):
     for e in missing:
         print(f"legend colour {e['colour']} ({e['label']}) is not in the picture's legend", file=sys.stderr)
     return len(missing)
+
+
+def check_unused_apart(m):
+    """The unused colour is in the legend, and no shade of any mapping's
+    colour (30% to 100% of it), nor the gap white, comes within APART of it."""
+    legend = {e['label']: hexrgb(e['colour']) for e in m['legend']}
+    if legend.get('unused end of the curve') != UNUSED:
+        print(f"legend: unused is {legend.get('unused end of the curve')}, not {UNUSED}", file=sys.stderr)
+        return 1
+    bad = 0
+    for label, rgb in legend.items():
+        if '(bright' not in label and not label.startswith('unmapped gap'):
+            continue
+        for f in range(0, 101):
+            shade = tuple(v * (0.3 + 0.7 * f / 100) for v in rgb) if '(bright' in label else rgb
+            if dist(shade, UNUSED) < APART:
+                print(f'{label}: shade {shade} is within {APART} of the unused colour', file=sys.stderr)
+                bad += 1
+                break
+    return bad
 
 
 def check_map(args):
@@ -292,10 +357,11 @@ def check_map(args):
                 print(f'{kind} {a:x}-{b:x}: cell {c} is {p}, no shade of {full}', file=sys.stderr)
                 bad += 1
     for c in range(used, 1 << (2 * m['order'])):
-        if cell_pixel(px, m, c) != (0, 0, 0):
-            print(f'unused cell {c} is not black', file=sys.stderr)
+        if cell_pixel(px, m, c) != UNUSED:
+            print(f'unused cell {c} is {cell_pixel(px, m, c)}, not {UNUSED}', file=sys.stderr)
             bad += 1
             break
+    bad += check_unused_apart(m)
     if check_legend(m, Image.open(pfile).convert('RGB')):
         bad += 1
     # The specimen's own areas.
@@ -408,6 +474,8 @@ def check_system(args):
 def main():
     if sys.argv[1] == 'image':
         return check_image(sys.argv[2:])
+    if sys.argv[1] == 'entropy-rows':
+        return check_entropy_rows(sys.argv[2:])
     if sys.argv[1] == 'map':
         return check_map(sys.argv[2:])
     if sys.argv[1] == 'core':

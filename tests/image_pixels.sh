@@ -4,7 +4,7 @@
 # BMP layout, thumbnails against a box average, and 1 vs 2 threads.
 . "$TESTS_SRCDIR/lib.sh"
 PY=/usr/bin/python3
-$PY -c 'import PIL' 2>/dev/null || skip "Pillow (python3-pil) is not installed"
+$PY -c 'import PIL' 2>/dev/null || fail "Pillow (python3-pil, .ci/packages.d/image.txt) is not installed"
 ORACLE="$TESTS_SRCDIR/image_oracle.py"
 # 10,001 bytes: no depth divides it, so the last pixel and row are partial.
 head -c 10001 /dev/urandom >"$T/in"

@@ -63,7 +63,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	start_specimen
 	chmod 755 "$T"
 	expect_error 1 - setpriv --reuid=nobody --regid=nogroup --clear-groups "$MEMLENS" regions "$SPEC_PID"
-	grep -q "Permission denied (run as root or check ptrace permissions)" "$T/stderr" ||
+	grep -q "Permission denied (pid $SPEC_PID belongs to uid 0: run as root" "$T/stderr" ||
 		fail "nobody: $(cat "$T/stderr")"
 else
 	echo "not root: the other-user check is skipped"

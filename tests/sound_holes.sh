@@ -4,8 +4,7 @@
 # selection that is all holes is an error.  The cores come from
 # sound_mkcore.py, which also writes the bytes it put in them (the oracle).
 . "$TESTS_SRCDIR/lib.sh"
-need sox
-need python3
+. "$TESTS_SRCDIR/sound_lib.sh"
 
 python3 "$TESTS_SRCDIR/sound_mkcore.py" "$T/c.core" "$T" || fail "mkcore"
 A=$T/a.bin
@@ -90,4 +89,5 @@ sox "$T/l2.au" -t raw -e signed -b 8 "$T/l2.raw"
 # still gives exactly the captured bytes
 "$MEMLENS" sound "$T/t.core" -o - --quiet | sox -t wav - -t raw "$T/tp.raw"
 cmp -s "$T/t.raw" "$T/tp.raw" || fail "truncated core through a pipe"
+sox_clean
 exit 0

@@ -7,9 +7,7 @@
 # --base, and the specimen's "pattern" area of a live process) must give
 # exactly that region's bytes; --seconds, padding, presets and -o - too.
 . "$TESTS_SRCDIR/lib.sh"
-need sox
-need soxi
-need python3
+. "$TESTS_SRCDIR/sound_lib.sh"
 
 python3 -c "import random, sys; r = random.Random(7); sys.stdout.buffer.write(bytes(r.randrange(256) for _ in range(30001)))" >"$T/in.bin"
 IN=$T/in.bin
@@ -67,12 +65,18 @@ exact u8 wav 5
 
 # Float and G.711: sox re-encodes them (clips floats, folds mu-law -0 into
 # +0), so compare the values sox decodes from our file with the values it
-# decodes from the raw input.  (Not CAF for f32le: sox 14.4 misreads CAF
-# float data; formats/sound.c writes it as raw bytes like the others.)
+# decodes from the raw input.  Float input is real audio, samples in
+# (-1, 1): random bytes as floats are mostly out of range (or NaN), and
+# sox would rightly warn that it clipped them.  (Not CAF for f32le: sox
+# 14.4 misreads CAF float data; formats/sound.c writes it as raw bytes like
+# the others.)
+python3 -c "import random, struct, sys; r = random.Random(8); sys.stdout.buffer.write(b''.join(struct.pack('<f', r.uniform(-0.99, 0.99)) for _ in range(7500)))" >"$T/float.bin"
 for enc in f32le ulaw alaw; do
-	for ext in wav au; do
-		"$MEMLENS" sound "$IN" -o "$T/v.$ext" --encoding "$enc" --quiet || fail "sound $enc $ext"
-		expected "$enc" 1 >"$T/want.raw"
+	for ext in wav au rf64; do
+		src=$IN
+		[ "$enc" = f32le ] && src=$T/float.bin
+		"$MEMLENS" sound "$src" -o "$T/v.$ext" --encoding "$enc" --quiet || fail "sound $enc $ext"
+		IN=$src expected "$enc" 1 >"$T/want.raw"
 		# shellcheck disable=SC2046
 		sox -t raw -r 8000 -c 1 $(soxenc "$enc") "$T/want.raw" -t raw -e signed -b 32 "$T/a.s32"
 		sox "$T/v.$ext" -t raw -e signed -b 32 "$T/b.s32"
@@ -172,4 +176,5 @@ cmp -s "$T/live.raw" "$T/pattern.bin" || fail "live pattern area: other bytes th
 "$MEMLENS" sound "$SPEC_PID" --region "0x$s+0x100" -o "$T/live16.wav" --encoding s16be --quiet
 sox "$T/live16.wav" -t raw -e signed -b 16 -B "$T/live16.raw"
 head -c 256 "$T/pattern.bin" | cmp -s - "$T/live16.raw" || fail "live s16be region"
+sox_clean
 exit 0

@@ -16,6 +16,7 @@
 #include "hilbert.h"
 #include "hilbert_canvas.h"
 #include "hilbert_entropy.h"
+#include "pixel.h"
 
 #include <math.h>
 #include <string.h>
@@ -246,7 +247,10 @@ static void test_entropy(void **st)
 	}
 }
 
-/* The canvas places pixel i where d2xy says, by tiles or one by one. */
+/*
+ * The canvas places pixel i where d2xy says, by tiles or one by one: data
+ * and hole pixels as given, unused ones left as the fill.
+ */
 static void test_canvas(void **st)
 {
 	(void)st;
@@ -254,32 +258,72 @@ static void test_canvas(void **st)
 		unsigned o = t / 2;
 		uint64_t cells = 1ull << (2 * o);
 		struct ml_hcanvas c;
-		uint8_t fill[3] = { 1, 2, 3 };
-		assert_int_equal(ml_hcanvas_init(&c, o, 0, 3, fill), 0);
+		uint8_t fill[3] = { 1, 2, 3 }, holec[3] = { 7, 7, 7 };
+		assert_int_equal(ml_hcanvas_init(&c, o, 0, 3, fill, holec), 0);
 		uint64_t n = cells - (o > 2 ? 5 : 0);	/* a partial last tile */
-		uint8_t *px = malloc(n * 3), *hole = calloc(n, 1);
+		uint8_t *px = malloc(n * 3), *state = calloc(n, 1);
 		for (uint64_t i = 0; i < n; i++) {
 			px[3 * i] = (uint8_t)i, px[3 * i + 1] = (uint8_t)(i >> 8), px[3 * i + 2] = 9;
-			hole[i] = i % 97 == 3;
+			state[i] = i % 97 == 3 ? ML_PX_UNUSED : i % 89 == 5 ? ML_PX_HOLE : ML_PX_DATA;
 		}
 		/* all at once (whole tiles), or pushes of awkward sizes (tiles and single pixels mix) */
 		for (uint64_t i = 0, k = t % 2 ? 1 : n; i < n; k = t % 2 ? k * 3 % 1000 + 1 : n) {
 			uint64_t len = k < n - i ? k : n - i;
-			ml_hcanvas_put(&c, px + 3 * i, hole + i, (size_t)len);
+			ml_hcanvas_put(&c, px + 3 * i, state + i, (size_t)len);
 			i += len;
 		}
 		for (uint64_t i = 0; i < cells; i++) {
 			uint32_t x, y;
 			ml_hilbert_d2xy(o, i, &x, &y);
 			const uint8_t *got = c.px + ((size_t)y * c.side + x) * 3;
-			const uint8_t *want = i < n && !hole[i] ? px + 3 * i : fill;
+			const uint8_t *want = i < n && state[i] != ML_PX_UNUSED ? px + 3 * i : fill;
 			if (memcmp(got, want, 3))
 				fail_msg("order %u cell %llu misplaced", o, (unsigned long long)i);
 		}
 		ml_hcanvas_free(&c);
 		free(px);
-		free(hole);
+		free(state);
 	}
+}
+
+/*
+ * Reduced by 2^k: a cell is the mean of its data pixels, the hole colour
+ * when it has holes and no data, and keeps the fill when no pixel reached
+ * it (past the end).
+ */
+static void test_canvas_reduced(void **st)
+{
+	(void)st;
+	const unsigned o = 3, k = 1, per = 4;	/* 8x8 cells of 4 pixels */
+	struct ml_hcanvas c;
+	uint8_t fill[1] = { 200 }, holec[1] = { 100 };
+	assert_int_equal(ml_hcanvas_init(&c, o, k, 1, fill, holec), 0);
+	const uint64_t n = 61 * per + 2;	/* the 62nd cell is partial, 63 and 64 get nothing */
+	uint8_t *px = malloc(n), *state = calloc(n, 1);
+	for (uint64_t i = 0; i < n; i++) {
+		px[i] = (uint8_t)(i % 7 * 10);
+		/* cell 5 all holes; cell 9 half holes */
+		if (i / per == 5 || (i / per == 9 && i % 2))
+			state[i] = ML_PX_HOLE;
+	}
+	ml_hcanvas_put(&c, px, state, (size_t)n);
+	ml_hcanvas_flush(&c);
+	for (uint64_t cell = 0; cell < 64; cell++) {
+		unsigned want, sum = 0, cnt = 0;
+		for (uint64_t i = cell * per; i < (cell + 1) * per && i < n; i++)
+			if (state[i] == ML_PX_DATA)
+				sum += px[i], cnt++;
+		if (cnt)
+			want = (sum + cnt / 2) / cnt;
+		else
+			want = cell * per < n ? holec[0] : fill[0];
+		uint32_t x, y;
+		ml_hilbert_d2xy(o, cell, &x, &y);
+		assert_int_equal(c.px[y * c.side + x], want);
+	}
+	ml_hcanvas_free(&c);
+	free(px);
+	free(state);
 }
 
 int main(void)
@@ -292,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_xy_roundtrip),
 		cmocka_unit_test(test_entropy),
 		cmocka_unit_test(test_canvas),
+		cmocka_unit_test(test_canvas_reduced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

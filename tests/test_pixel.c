@@ -1,12 +1,15 @@
 /*
  * test_pixel: the byte → pixel rules on hand-made pixels — each depth,
- * both orders, the hole colour in each format, palettes' fixed points.
+ * both orders, the hole and unused colours in each format, palettes' fixed
+ * points, and the distance every palette keeps from the hole and unused
+ * colours.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <string.h>
 
 #include "pixel.h"
@@ -35,6 +38,32 @@ static void test_display(void **st)
 	assert_memory_equal(out, raw, 2);
 	ml_pixels_to_display(&f, raw, hole, 2, 4, out);
 	assert_memory_equal(out, ((uint8_t[]){ 1, 1, 1, 255, 255, 0, 255, 0 }), 8);
+	/* unused canvas: navy, opaque */
+	const uint8_t unused[2] = { ML_PX_UNUSED, ML_PX_DATA };
+	ml_pixels_to_display(&f, raw, unused, 2, 4, out);
+	assert_memory_equal(out, ((uint8_t[]){ 0, 0, 176, 255, 2, 2, 2, 255 }), 8);
+	ml_pixels_to_display(&f, raw, unused, 2, 3, out);
+	assert_memory_equal(out, ((uint8_t[]){ 0, 0, 176, 2, 2, 2 }), 6);
+	f = (struct ml_pixfmt){ .bpp = 24 };
+	ml_pixels_to_display(&f, raw, unused, 2, 3, out);
+	assert_memory_equal(out, ((uint8_t[]){ 0, 0, 176, 4, 5, 6 }), 6);
+}
+
+/* Which PNG channels a picture gets: alpha only for hole pixels at 8 bpp. */
+static void test_channels(void **st)
+{
+	(void)st;
+	struct ml_pixfmt gray = { .bpp = 8 }, cls = { .bpp = 8, .palette = ML_PAL_BYTECLASS };
+	assert_int_equal(ml_display_channels(&gray, false, false), 1);
+	assert_int_equal(ml_display_channels(&gray, false, true), 3);
+	assert_int_equal(ml_display_channels(&gray, true, false), 4);
+	assert_int_equal(ml_display_channels(&gray, true, true), 4);
+	assert_int_equal(ml_display_channels(&cls, false, false), 3);
+	assert_int_equal(ml_display_channels(&cls, true, false), 4);
+	struct ml_pixfmt rgb = { .bpp = 24 }, rgba = { .bpp = 32, .alpha = true }, x = { .bpp = 32 };
+	assert_int_equal(ml_display_channels(&rgb, true, true), 3);
+	assert_int_equal(ml_display_channels(&x, true, false), 3);
+	assert_int_equal(ml_display_channels(&rgba, false, false), 4);
 }
 
 static void test_bmp(void **st)
@@ -53,11 +82,72 @@ static void test_bmp(void **st)
 	f = (struct ml_pixfmt){ .bpp = 16 };
 	ml_pixels_to_bmp(&f, raw, hole, 1, 0, 0, out);
 	assert_memory_equal(out, ((uint8_t[]){ 0x1f, 0x7c }), 2);
+	const uint8_t unused[2] = { ML_PX_UNUSED, ML_PX_UNUSED };
+	ml_pixels_to_bmp(&f, raw, unused, 1, 0, 0, out);	/* 176 >> 3 = 22 in the blue bits */
+	assert_memory_equal(out, ((uint8_t[]){ 0x16, 0x00 }), 2);
+	f = (struct ml_pixfmt){ .bpp = 32 };
+	ml_pixels_to_bmp(&f, raw, unused, 1, 0, 0, out);
+	assert_memory_equal(out, ((uint8_t[]){ 176, 0, 0, 0 }), 4);
 	f = (struct ml_pixfmt){ .bpp = 8 };
 	ml_pixels_to_bmp(&f, raw, hole, 2, 0, 0, out);
 	assert_memory_equal(out, ((uint8_t[]){ 0x00, 0xff }), 2);	/* checkerboard */
 	ml_pixels_to_bmp(&f, raw, hole, 2, 0, 1, out);
 	assert_memory_equal(out, ((uint8_t[]){ 0xff, 0x00 }), 2);
+	ml_pixels_to_bmp(&f, raw, unused, 2, 3, 0, out);	/* no spare entry: the same checkerboard */
+	assert_memory_equal(out, ((uint8_t[]){ 0xff, 0x00 }), 2);
+}
+
+static double dist(const uint8_t *a, const uint8_t *b)
+{
+	double s = 0;
+	for (int k = 0; k < 3; k++)
+		s += ((double)a[k] - b[k]) * ((double)a[k] - b[k]);
+	return sqrt(s);
+}
+
+/*
+ * Holes, unused canvas and data never look alike: every entry of every
+ * palette (the entropy ramp's random-data yellow included), the hole
+ * colour and the unused colour are at least ML_COLOUR_APART apart.
+ */
+static void test_apart(void **st)
+{
+	(void)st;
+	const uint8_t hole[3] = { ML_HOLE_R, ML_HOLE_G, ML_HOLE_B };
+	const uint8_t unused[3] = { ML_UNUSED_R, ML_UNUSED_G, ML_UNUSED_B };
+	assert_true(dist(hole, unused) >= ML_COLOUR_APART);
+	for (int p = 0; p < ML_PAL__COUNT; p++) {
+		const uint8_t (*t)[3] = ml_palette_rgb((enum ml_palette)p);
+		for (int i = 0; i < 256; i++) {
+			if (dist(t[i], hole) < ML_COLOUR_APART || dist(t[i], unused) < ML_COLOUR_APART)
+				fail_msg("%s entry %d (%d,%d,%d) is near the hole or unused colour",
+					 ml_palette_name((enum ml_palette)p), i, t[i][0], t[i][1], t[i][2]);
+		}
+	}
+}
+
+/*
+ * The entropy ramp's stops as doc/image.md lists them (0 black, 0.4 dark
+ * red, 0.9 yellow, 1 white), linear between: blue never appears below
+ * the white end, and brightness rises all the way.
+ */
+static void test_entropy_ramp(void **st)
+{
+	(void)st;
+	const uint8_t (*e)[3] = ml_palette_rgb(ML_PAL_ENTROPY);
+	assert_memory_equal(e[0], ((uint8_t[]){ 0, 0, 0 }), 3);
+	assert_memory_equal(e[102], ((uint8_t[]){ 150, 20, 0 }), 3);	/* 102/255 = 0.4 */
+	assert_memory_equal(e[255], ((uint8_t[]){ 255, 255, 255 }), 3);
+	/* halfway between 0.4 and 0.7 (153/255 = 0.6): two thirds of the way to orange */
+	assert_memory_equal(e[153], ((uint8_t[]){ 203, 87, 0 }), 3);
+	unsigned prev = 0;
+	for (int i = 0; i < 256; i++) {
+		unsigned y = 30 * e[i][0] + 59 * e[i][1] + 11 * e[i][2];
+		assert_true(y >= prev);
+		prev = y;
+		if (i < 230)
+			assert_true(e[i][2] <= 60);
+	}
 }
 
 static void test_palettes(void **st)
@@ -92,6 +182,9 @@ int main(void)
 		cmocka_unit_test(test_display),
 		cmocka_unit_test(test_bmp),
 		cmocka_unit_test(test_palettes),
+		cmocka_unit_test(test_channels),
+		cmocka_unit_test(test_apart),
+		cmocka_unit_test(test_entropy_ramp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
