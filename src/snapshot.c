@@ -26,7 +26,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -93,7 +92,7 @@ static bool shared_anon(const struct ml_space *s, const struct ml_region *r)
 }
 
 /* The ELF-headers rule: an executable file, or one that starts with the ELF magic. */
-static bool elf_header_page(const struct ml_space *s, const struct ml_region *r)
+static bool elf_header_page(struct ml_space *s, const struct ml_region *r)
 {
 	char mf[96];
 	struct stat st;
@@ -101,12 +100,8 @@ static bool elf_header_page(const struct ml_space *s, const struct ml_region *r)
 		 (unsigned long long)r->end);
 	if (stat(mf, &st) == 0 && (st.st_mode & 0111))
 		return true;
-	int fd = ml_snap_map_open(s, r, NULL);
 	unsigned char m[SELFMAG];
-	bool elf = fd >= 0 && pread(fd, m, SELFMAG, 0) == SELFMAG && !memcmp(m, ELFMAG, SELFMAG);
-	if (fd >= 0)
-		close(fd);
-	return elf;
+	return ml_read_exact(s, r->start, SELFMAG, m) && !memcmp(m, ELFMAG, SELFMAG);
 }
 
 /*
@@ -119,7 +114,7 @@ static bool elf_header_page(const struct ml_space *s, const struct ml_region *r)
  * kernel cannot read through /proc ([vvar], [vsyscall]) is not dumped.
  * -1: the process went away.
  */
-static int64_t dump_size(const struct ml_space *s, const struct ml_region *r, unsigned vmf, uint64_t filter,
+static int64_t dump_size(struct ml_space *s, const struct ml_region *r, unsigned vmf, uint64_t filter,
 			 struct ml_pagemap *pm, bool scan, uint64_t *w)
 {
 	int64_t whole = (int64_t)(r->end - r->start);
@@ -196,9 +191,7 @@ static void ntfile(struct ml_nbuf *b, const struct ml_space *s)
 		const struct ml_region *r = &s->r[i];
 		if (!ml_snap_file_backed(r))
 			continue;
-		int fd = ml_snap_map_open(s, r, &names[n]);
-		if (fd >= 0)
-			close(fd);
+		names[n] = ml_snap_map_name(s, r);
 		if (!names[n])
 			continue;
 		e[n] = (struct ml_ntfile_out){ r->start, r->end, r->file_offset, names[n] };
@@ -253,8 +246,6 @@ struct copy {
 	/* the region being copied */
 	const struct ml_region *r;
 	uint64_t dump_end, data_off;
-	int mapfd;
-	bool map_tried;
 
 	/* the MEMLENS runs, streamed to the file */
 	unsigned char *rb;
@@ -355,10 +346,9 @@ static int store(struct copy *c, uint64_t a, size_t n)
 
 /*
  * Copies [a, b) from the process, whose pages pagemap says are there;
- * what cannot be read becomes unreadable runs.  faulting: file pages read
- * through the process because their file could not be opened.
+ * what cannot be read becomes unreadable runs.
  */
-static int copy_memory(struct copy *c, uint64_t a, uint64_t b, uint32_t facts, bool faulting)
+static int copy_memory(struct copy *c, uint64_t a, uint64_t b, uint32_t facts)
 {
 	while (a < b) {
 		size_t n = (size_t)ML_MIN(b - a, (uint64_t)COPY_BUF);
@@ -370,10 +360,8 @@ static int copy_memory(struct copy *c, uint64_t a, uint64_t b, uint32_t facts, b
 		}
 		size_t got = (size_t)k & ~(size_t)(c->ps - 1);
 		if (got) {
-			if (store(c, a, got) || note_run(c, a, a + got, facts, faulting ? ML_PC_FILE : ML_PC_MEMORY))
+			if (store(c, a, got) || note_run(c, a, a + got, facts, ML_PC_MEMORY))
 				return -1;
-			if (faulting)
-				c->res->pages_faulted += got / c->ps;
 			a += got;
 			continue;
 		}
@@ -386,83 +374,31 @@ static int copy_memory(struct copy *c, uint64_t a, uint64_t b, uint32_t facts, b
 }
 
 /*
- * The vDSO is one image the kernel maps into every process: the pages
- * the target has not touched are copied from memlens's own, so reading
- * them does not map them in the target.  -1 when ours is not the same
- * image (another size, or pages that differ).
+ * Pages the process does not hold (a file's, the vDSO's): the live
+ * source's read path gives their bytes without touching the process —
+ * from the mapped file, or memlens's own vDSO — and calls holes what the
+ * process could not read either (past the end of the file).
  */
-static int copy_vdso(struct copy *c, uint64_t a, uint64_t b, uint32_t facts)
-{
-	const unsigned char *own = (const unsigned char *)(uintptr_t)getauxval(AT_SYSINFO_EHDR);
-	static const char maps[] = "/proc/self/maps";
-	uint64_t size = c->r->end - c->r->start;
-	bool same = false;
-	char *text = own ? ml_read_text(maps, (size_t)1 << 24, NULL) : NULL;
-	for (char *l = text; l && *l;) {
-		char *nl = strchr(l, '\n');
-		if (nl)
-			*nl = '\0';
-		struct ml_region r;
-		if (ml_parse_maps_line(l, &r) == 0) {
-			same |= r.kind == ML_KIND_VDSO && r.start == (uintptr_t)own && r.end - r.start == size;
-			free(r.path);
-		}
-		l = nl ? nl + 1 : NULL;
-	}
-	free(text);
-	/* a page the target holds must be byte for byte ours */
-	unsigned char *probe = same ? ml_malloc(c->ps) : NULL;
-	for (uint64_t at = c->r->start; same && at < c->r->end; at += c->ps)
-		if ((at < a || at >= b) && vm_read(c, probe, c->ps, at) == (ssize_t)c->ps)
-			same = !memcmp(probe, own + (at - c->r->start), c->ps);
-	free(probe);
-	if (!same)
-		return -1;
-	c->buf = ml_snap_buf(c->out);
-	memcpy(c->buf, own + (a - c->r->start), b - a);
-	if (store(c, a, b - a) || note_run(c, a, b, facts, ML_PC_FILE))
-		return -2;
-	c->res->bytes_file += b - a;
-	return 0;
-}
-
-/* Copies [a, b) from the mapped file; past its end the kernel would raise SIGBUS: unreadable. */
 static int copy_file(struct copy *c, uint64_t a, uint64_t b, uint32_t facts)
 {
-	if (c->r->kind == ML_KIND_VDSO) {
-		int v = b - a <= COPY_BUF ? copy_vdso(c, a, b, facts) : -1;
-		return v == -1 ? copy_memory(c, a, b, facts, true) : v == 0 ? 0 : -1;
-	}
-	if (!c->map_tried) {
-		c->mapfd = ml_snap_map_open(c->s, c->r, NULL);
-		c->map_tried = true;
-	}
-	if (c->mapfd < 0)
-		return copy_memory(c, a, b, facts, true);
 	while (a < b) {
-		size_t n = (size_t)ML_MIN(b - a, (uint64_t)COPY_BUF), got = 0;
-		uint64_t off = c->r->file_offset + (a - c->r->start);
+		size_t n = (size_t)ML_MIN(b - a, (uint64_t)COPY_BUF);
+		bool hole;
 		c->buf = ml_snap_buf(c->out);
-		while (got < n) {
-			ssize_t k = pread(c->mapfd, c->buf + got, n - got, (off_t)(off + got));
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				break;
-			got += (size_t)k;
+		size_t k = ml_space_read(c->s, a, n, c->buf, &hole);
+		if (c->s->exited) {
+			ml_err("pid %d exited during the snapshot", c->s->pid);
+			return -1;
 		}
-		if (got < n && got % c->ps)
-			memset(c->buf + got, 0, c->ps - got % c->ps);	/* the last page's tail, as mmap shows it */
-		got = (got + c->ps - 1) & ~(size_t)(c->ps - 1);
-		got = ML_MIN(got, n);
-		if (got) {
-			if (store(c, a, got) || note_run(c, a, a + got, facts, ML_PC_FILE))
+		if (hole) {
+			if (note_run(c, a, a + k, facts, ML_PC_UNREADABLE))
 				return -1;
-			c->res->bytes_file += got;
-			a += got;
+		} else {
+			if (store(c, a, k) || note_run(c, a, a + k, facts, ML_PC_FILE))
+				return -1;
+			c->res->bytes_file += k;
 		}
-		if (got < n)
-			return note_run(c, a, b, facts, ML_PC_UNREADABLE);
+		a += k;
 	}
 	return 0;
 }
@@ -471,7 +407,7 @@ static int copy_file(struct copy *c, uint64_t a, uint64_t b, uint32_t facts)
 static int segment(struct copy *c, uint64_t a, uint64_t b, uint32_t facts, uint32_t content)
 {
 	switch (content) {
-	case ML_PC_MEMORY: return copy_memory(c, a, b, facts, false);
+	case ML_PC_MEMORY: return copy_memory(c, a, b, facts);
 	case ML_PC_FILE: return copy_file(c, a, b, facts);
 	default: return note_run(c, a, b, facts, content);
 	}
@@ -503,8 +439,6 @@ static int copy_region(struct copy *c, const struct ml_region *r, uint64_t files
 	c->r = r;
 	c->dump_end = r->start + filesz;
 	c->data_off = off;
-	c->mapfd = -1;
-	c->map_tried = false;
 	int ret = 0;
 	for (uint64_t at = r->start; at < r->end && !ret;) {
 		uint64_t lim = at < c->dump_end ? c->dump_end : r->end;
@@ -534,8 +468,6 @@ static int copy_region(struct copy *c, const struct ml_region *r, uint64_t files
 			at = run.end;
 		}
 	}
-	if (c->mapfd >= 0)
-		close(c->mapfd);
 	return ret;
 }
 
@@ -680,9 +612,6 @@ int ml_snapshot_write(struct ml_space *s, struct ml_out *o, const struct ml_snap
 	res->file_size = notes_off + notes.len + hl + desc;
 	res->bytes_written = w.written;
 	res->elapsed_s = ml_snap_now() - t_frozen;
-	if (res->pages_faulted)
-		ml_warn("pid %d: %llu file pages were read through the process (their file could not be opened)",
-			s->pid, (unsigned long long)res->pages_faulted);
 	ret = 0;
 out:
 	ml_snap_writer_stop(&w);

@@ -77,7 +77,6 @@ struct ml_snap_result {
 	uint64_t bytes_file;		/* of bytes_dumped, read from mapped files */
 	uint64_t bytes_written;		/* everything written: headers, notes, bytes_dumped */
 	uint64_t file_size;		/* the core's apparent size */
-	uint64_t pages_faulted;		/* file pages read through the process (no file to read) */
 	double stopped_s;		/* how long the threads were stopped */
 	double elapsed_s;		/* from the stop (or the start) to the core written */
 };
@@ -94,12 +93,11 @@ void ml_snap_proc_free(struct ml_snap_proc *p);
 enum { ML_VMF_DONTDUMP = 1, ML_VMF_IO = 2, ML_VMF_HUGETLB = 4, ML_VMF_SHARED = 8 };
 unsigned *ml_snap_vmflags(const struct ml_space *s);
 /*
- * The file a region maps, opened read-only through /proc/PID/map_files
- * (or its path, when it is the same inode): -1 when there is none.  path,
- * when not NULL, gets the kernel's name for it (as NT_FILE spells it,
- * " (deleted)" included), allocated.
+ * The kernel's name for the file a region maps, as NT_FILE spells it
+ * (" (deleted)" included): /proc/PID/map_files's link, else the maps
+ * path; NULL for none.  Allocated.
  */
-int ml_snap_map_open(const struct ml_space *s, const struct ml_region *r, char **path);
+char *ml_snap_map_name(const struct ml_space *s, const struct ml_region *r);
 /* True when the region is backed by a file (vm_file: its inode is not 0). */
 bool ml_snap_file_backed(const struct ml_region *r);
 

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -393,40 +392,22 @@ bool ml_snap_file_backed(const struct ml_region *r)
 	return r->inode != 0 || (r->path && r->path[0] == '/');
 }
 
-int ml_snap_map_open(const struct ml_space *s, const struct ml_region *r, char **name)
+char *ml_snap_map_name(const struct ml_space *s, const struct ml_region *r)
 {
-	char mf[96];
-	struct stat st;
-	int fd = -1;
-	if (name)
-		*name = NULL;
+	char mf[96], buf[4096 + 16];
 	if (!ml_snap_file_backed(r))
-		return -1;
+		return NULL;
 	snprintf(mf, sizeof mf, "/proc/%d/map_files/%llx-%llx", s->pid, (unsigned long long)r->start,
 		 (unsigned long long)r->end);
-	if (name) {
-		char buf[4096 + 16];
-		ssize_t k = readlink(mf, buf, sizeof buf - 1);
-		if (k > 0) {
-			buf[k] = '\0';
-			*name = ml_strdup(buf);
-		} else if (r->path) {
-			size_t l = strlen(r->path) + 16;
-			*name = ml_malloc(l);
-			snprintf(*name, l, "%s%s", r->path, r->deleted ? " (deleted)" : "");
-		}
+	ssize_t k = readlink(mf, buf, sizeof buf - 1);
+	if (k > 0) {
+		buf[k] = '\0';
+		return ml_strdup(buf);
 	}
-	/* Only regular files (memfd and shmem are): opening a device has effects. */
-	if (stat(mf, &st) == 0 && S_ISREG(st.st_mode))
-		fd = open(mf, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0 && r->path && r->path[0] == '/' && !r->deleted && stat(r->path, &st) == 0 &&
-	    S_ISREG(st.st_mode) && st.st_ino == r->inode && major(st.st_dev) == r->dev_major &&
-	    minor(st.st_dev) == r->dev_minor)
-		fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	/* The same inode still, now that it is open. */
-	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_ino != r->inode)) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
+	if (!r->path)
+		return NULL;
+	size_t l = strlen(r->path) + 16;
+	char *name = ml_malloc(l);
+	snprintf(name, l, "%s%s", r->path, r->deleted ? " (deleted)" : "");
+	return name;
 }
