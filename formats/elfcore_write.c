@@ -4,30 +4,13 @@
  * structures, so the result does not depend on this compiler's padding.
  */
 #include "config.h"
+#include "le.h"
 #include "elfcore_write.h"
 #include "util.h"
 
 #include <elf.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void le16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void le32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void le64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
 
 static size_t pad4(size_t n)
 {
@@ -42,9 +25,9 @@ size_t ml_note_size(const char *owner, size_t descsz)
 size_t ml_note_head(unsigned char *out, const char *owner, uint32_t type, uint32_t descsz)
 {
 	size_t namesz = strlen(owner) + 1;
-	le32(out, (uint32_t)namesz);
-	le32(out + 4, descsz);
-	le32(out + 8, type);
+	ml_put_le(out, (uint32_t)namesz, 4);
+	ml_put_le(out + 4, descsz, 4);
+	ml_put_le(out + 8, type, 4);
 	memset(out + 12, 0, pad4(namesz));
 	memcpy(out + 12, owner, namesz);
 	return 12 + pad4(namesz);
@@ -88,62 +71,62 @@ void ml_core_ehdr(unsigned char out[ML_EHDR_SIZE], uint64_t phnum, uint64_t shof
 	out[EI_DATA] = ELFDATA2LSB;
 	out[EI_VERSION] = EV_CURRENT;
 	out[EI_OSABI] = ELFOSABI_NONE;
-	le16(out + 16, ET_CORE);
-	le16(out + 18, EM_X86_64);
-	le32(out + 20, EV_CURRENT);
-	le64(out + 32, ML_EHDR_SIZE);		/* e_phoff */
-	le64(out + 40, xnum ? shoff : 0);	/* e_shoff */
-	le16(out + 52, ML_EHDR_SIZE);		/* e_ehsize */
-	le16(out + 54, ML_PHDR_SIZE);
-	le16(out + 56, xnum ? ML_PN_XNUM : (uint16_t)phnum);
-	le16(out + 58, xnum ? ML_SHDR_SIZE : 0);
-	le16(out + 60, xnum ? 1 : 0);		/* e_shnum */
+	ml_put_le(out + 16, ET_CORE, 2);
+	ml_put_le(out + 18, EM_X86_64, 2);
+	ml_put_le(out + 20, EV_CURRENT, 4);
+	ml_put_le(out + 32, ML_EHDR_SIZE, 8);		/* e_phoff */
+	ml_put_le(out + 40, xnum ? shoff : 0, 8);	/* e_shoff */
+	ml_put_le(out + 52, ML_EHDR_SIZE, 2);		/* e_ehsize */
+	ml_put_le(out + 54, ML_PHDR_SIZE, 2);
+	ml_put_le(out + 56, xnum ? ML_PN_XNUM : (uint16_t)phnum, 2);
+	ml_put_le(out + 58, xnum ? ML_SHDR_SIZE : 0, 2);
+	ml_put_le(out + 60, xnum ? 1 : 0, 2);		/* e_shnum */
 }
 
 void ml_core_shdr0(unsigned char out[ML_SHDR_SIZE], uint64_t phnum)
 {
 	memset(out, 0, ML_SHDR_SIZE);
-	le32(out + 44, (uint32_t)phnum);	/* sh_info: the real e_phnum */
+	ml_put_le(out + 44, (uint32_t)phnum, 4);	/* sh_info: the real e_phnum */
 }
 
 void ml_core_phdr(unsigned char out[ML_PHDR_SIZE], const struct ml_phdr *ph)
 {
-	le32(out, ph->type);
-	le32(out + 4, ph->flags);
-	le64(out + 8, ph->offset);
-	le64(out + 16, ph->vaddr);
-	le64(out + 24, 0);	/* p_paddr */
-	le64(out + 32, ph->filesz);
-	le64(out + 40, ph->memsz);
-	le64(out + 48, ph->align);
+	ml_put_le(out, ph->type, 4);
+	ml_put_le(out + 4, ph->flags, 4);
+	ml_put_le(out + 8, ph->offset, 8);
+	ml_put_le(out + 16, ph->vaddr, 8);
+	ml_put_le(out + 24, 0, 8);	/* p_paddr */
+	ml_put_le(out + 32, ph->filesz, 8);
+	ml_put_le(out + 40, ph->memsz, 8);
+	ml_put_le(out + 48, ph->align, 8);
 }
 
 static void timeval(unsigned char *p, const struct ml_timeval *t)
 {
-	le64(p, (uint64_t)t->sec);
-	le64(p + 8, (uint64_t)t->usec);
+	ml_put_le(p, (uint64_t)t->sec, 8);
+	ml_put_le(p + 8, (uint64_t)t->usec, 8);
 }
 
 void ml_prstatus_encode(unsigned char out[ML_PRSTATUS_SIZE], const struct ml_prstatus *p)
 {
 	memset(out, 0, ML_PRSTATUS_SIZE);
-	le32(out, (uint32_t)p->signo);
-	le32(out + 4, (uint32_t)p->code);
-	le32(out + 8, (uint32_t)p->err);
-	le16(out + 12, (uint16_t)p->cursig);
-	le64(out + 16, p->sigpend);
-	le64(out + 24, p->sighold);
-	le32(out + 32, (uint32_t)p->pid);
-	le32(out + 36, (uint32_t)p->ppid);
-	le32(out + 40, (uint32_t)p->pgrp);
-	le32(out + 44, (uint32_t)p->sid);
+	ml_put_le(out, (uint32_t)p->signo, 4);
+	ml_put_le(out + 4, (uint32_t)p->code, 4);
+	ml_put_le(out + 8, (uint32_t)p->err, 4);
+	ml_put_le(out + 12, (uint16_t)p->cursig, 2);
+	ml_put_le(out + 16, p->sigpend, 8);
+	ml_put_le(out + 24, p->sighold, 8);
+	ml_put_le(out + 32, (uint32_t)p->pid, 4);
+	ml_put_le(out + 36, (uint32_t)p->ppid, 4);
+	ml_put_le(out + 40, (uint32_t)p->pgrp, 4);
+	ml_put_le(out + 44, (uint32_t)p->sid, 4);
 	timeval(out + 48, &p->utime);
 	timeval(out + 64, &p->stime);
 	timeval(out + 80, &p->cutime);
 	timeval(out + 96, &p->cstime);
 	for (size_t i = 0; i < ML_ARRAY_SIZE(p->regs); i++)
-		le64(out + 112 + 8 * i, p->regs[i]);
-	le32(out + 328, (uint32_t)p->fpvalid);
+		ml_put_le(out + 112 + 8 * i, p->regs[i], 8);
+	ml_put_le(out + 328, (uint32_t)p->fpvalid, 4);
 }
 
 void ml_prpsinfo_encode(unsigned char out[ML_PRPSINFO_SIZE], const struct ml_prpsinfo *p)
@@ -153,13 +136,13 @@ void ml_prpsinfo_encode(unsigned char out[ML_PRPSINFO_SIZE], const struct ml_prp
 	out[1] = (unsigned char)p->sname;
 	out[2] = (unsigned char)p->zomb;
 	out[3] = (unsigned char)p->nice;
-	le64(out + 8, p->flag);
-	le32(out + 16, p->uid);
-	le32(out + 20, p->gid);
-	le32(out + 24, (uint32_t)p->pid);
-	le32(out + 28, (uint32_t)p->ppid);
-	le32(out + 32, (uint32_t)p->pgrp);
-	le32(out + 36, (uint32_t)p->sid);
+	ml_put_le(out + 8, p->flag, 8);
+	ml_put_le(out + 16, p->uid, 4);
+	ml_put_le(out + 20, p->gid, 4);
+	ml_put_le(out + 24, (uint32_t)p->pid, 4);
+	ml_put_le(out + 28, (uint32_t)p->ppid, 4);
+	ml_put_le(out + 32, (uint32_t)p->pgrp, 4);
+	ml_put_le(out + 36, (uint32_t)p->sid, 4);
 	memcpy(out + 40, p->fname, 16);
 	memcpy(out + 56, p->psargs, 80);
 	out[135] = 0;
@@ -197,13 +180,13 @@ int ml_ntfile_note(struct ml_nbuf *b, const struct ml_ntfile_out *e, size_t n, s
 	if (ml_note_size("CORE", size) > max)
 		return -1;
 	unsigned char *d = ml_malloc(size);
-	le64(d, n);
-	le64(d + 8, page);
+	ml_put_le(d, n, 8);
+	ml_put_le(d + 8, page, 8);
 	size_t at = 16 + n * 24;
 	for (size_t i = 0; i < n; i++) {
-		le64(d + 16 + i * 24, e[i].start);
-		le64(d + 24 + i * 24, e[i].end);
-		le64(d + 32 + i * 24, e[i].offset / page);
+		ml_put_le(d + 16 + i * 24, e[i].start, 8);
+		ml_put_le(d + 24 + i * 24, e[i].end, 8);
+		ml_put_le(d + 32 + i * 24, e[i].offset / page, 8);
 		size_t l = strlen(e[i].path) + 1;
 		memcpy(d + at, e[i].path, l);
 		at += l;
@@ -215,12 +198,7 @@ int ml_ntfile_note(struct ml_nbuf *b, const struct ml_ntfile_out *e, size_t n, s
 
 uint64_t ml_xstate_xfeatures(const unsigned char *x, size_t len)
 {
-	uint64_t v = 0;
-	if (len < 472)
-		return 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | x[464 + i];
-	return v;
+	return len < 472 ? 0 : ml_get_le(x + 464, 8);
 }
 
 size_t ml_xsave_layout(unsigned char *out, uint64_t xfeatures, ml_cpuid_fn cpuid)
@@ -231,10 +209,10 @@ size_t ml_xsave_layout(unsigned char *out, uint64_t xfeatures, ml_cpuid_fn cpuid
 			continue;
 		uint32_t r[4];
 		cpuid(0xd, i, r);
-		le32(out + n, i);
-		le32(out + n + 4, r[0]);	/* eax: size */
-		le32(out + n + 8, r[1]);	/* ebx: offset in the standard format */
-		le32(out + n + 12, 0);		/* flags: reserved, 0 */
+		ml_put_le(out + n, i, 4);
+		ml_put_le(out + n + 4, r[0], 4);	/* eax: size */
+		ml_put_le(out + n + 8, r[1], 4);	/* ebx: offset in the standard format */
+		ml_put_le(out + n + 12, 0, 4);		/* flags: reserved, 0 */
 		n += 16;
 	}
 	return n;

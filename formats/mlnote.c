@@ -4,48 +4,27 @@
  * checked against the bytes present before anyone walks them.
  */
 #include "config.h"
+#include "le.h"
 #include "mlnote.h"
 
 #include <string.h>
 
-static void le32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void le64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const unsigned char *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
 void ml_mlnote_hdr_encode(unsigned char out[ML_MLNOTE_HDR], const struct ml_mlnote_hdr *h)
 {
-	le32(out, h->version);
-	le32(out + 4, h->flags);
-	le64(out + 8, h->page_size);
-	le64(out + 16, h->time_ns);
-	le64(out + 24, h->stopped_ns);
-	le64(out + 32, h->nruns);
+	ml_put_le(out, h->version, 4);
+	ml_put_le(out + 4, h->flags, 4);
+	ml_put_le(out + 8, h->page_size, 8);
+	ml_put_le(out + 16, h->time_ns, 8);
+	ml_put_le(out + 24, h->stopped_ns, 8);
+	ml_put_le(out + 32, h->nruns, 8);
 }
 
 void ml_mlrun_encode(unsigned char out[ML_MLNOTE_RUN], const struct ml_mlrun *r)
 {
-	le64(out, r->start);
-	le64(out + 8, r->end);
-	le32(out + 16, r->facts);
-	le32(out + 20, r->content);
+	ml_put_le(out, r->start, 8);
+	ml_put_le(out + 8, r->end, 8);
+	ml_put_le(out + 16, r->facts, 4);
+	ml_put_le(out + 20, r->content, 4);
 }
 
 int ml_mlnote_hdr_decode(const void *desc, size_t len, struct ml_mlnote_hdr *h, const char **why)
@@ -56,12 +35,12 @@ int ml_mlnote_hdr_decode(const void *desc, size_t len, struct ml_mlnote_hdr *h, 
 		*why = "the note is shorter than its header";
 		return -1;
 	}
-	h->version = rd32(p);
-	h->flags = rd32(p + 4);
-	h->page_size = rd64(p + 8);
-	h->time_ns = rd64(p + 16);
-	h->stopped_ns = rd64(p + 24);
-	h->nruns = rd64(p + 32);
+	h->version = (uint32_t)ml_get_le(p, 4);
+	h->flags = (uint32_t)ml_get_le(p + 4, 4);
+	h->page_size = ml_get_le(p + 8, 8);
+	h->time_ns = ml_get_le(p + 16, 8);
+	h->stopped_ns = ml_get_le(p + 24, 8);
+	h->nruns = ml_get_le(p + 32, 8);
 	if (h->version != ML_MLNOTE_VERSION) {
 		*why = "a version of the note this memlens does not know";
 		return -1;
@@ -80,10 +59,10 @@ int ml_mlnote_hdr_decode(const void *desc, size_t len, struct ml_mlnote_hdr *h, 
 int ml_mlrun_decode(const void *desc, uint64_t i, struct ml_mlrun *r)
 {
 	const unsigned char *p = (const unsigned char *)desc + ML_MLNOTE_HDR + i * ML_MLNOTE_RUN;
-	r->start = rd64(p);
-	r->end = rd64(p + 8);
-	r->facts = rd32(p + 16);
-	r->content = rd32(p + 20);
+	r->start = ml_get_le(p, 8);
+	r->end = ml_get_le(p + 8, 8);
+	r->facts = (uint32_t)ml_get_le(p + 16, 4);
+	r->content = (uint32_t)ml_get_le(p + 20, 4);
 	return r->end > r->start && r->content < ML_PC__COUNT ? 0 : -1;
 }
 
