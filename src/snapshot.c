@@ -101,7 +101,12 @@ static bool elf_header_page(struct ml_space *s, const struct ml_region *r)
 	if (stat(mf, &st) == 0 && (st.st_mode & 0111))
 		return true;
 	unsigned char m[SELFMAG];
-	return ml_read_exact(s, r->start, SELFMAG, m) && !memcmp(m, ELFMAG, SELFMAG);
+	/* quietly: a process gone meanwhile is said once, by the caller */
+	bool quiet = ml_quiet;
+	ml_quiet = true;
+	bool elf = ml_read_exact(s, r->start, SELFMAG, m) && !memcmp(m, ELFMAG, SELFMAG);
+	ml_quiet = quiet;
+	return elf;
 }
 
 /*
@@ -242,6 +247,7 @@ struct copy {
 	struct ml_snap_result *res;
 	uint64_t ps;
 	uint64_t zero_pfn;	/* 0: not known */
+	bool warned;		/* the live read path's fallback was said */
 
 	/* the region being copied */
 	const struct ml_region *r;
@@ -379,17 +385,38 @@ static int copy_memory(struct copy *c, uint64_t a, uint64_t b, uint32_t facts)
  * from the mapped file, or memlens's own vDSO — and calls holes what the
  * process could not read either (past the end of the file).
  */
+/*
+ * The live read path, its warnings held back: a process that exits is an
+ * error here (no core), not "the rest is holes"; what else it would say
+ * is said once, in the snapshot's own words.  -1 after the error.
+ */
+static int live_read(struct copy *c, uint64_t a, size_t n, void *buf, bool *hole, size_t *got)
+{
+	bool quiet = ml_quiet;
+	unsigned long w = ml_warnings;
+	ml_quiet = true;
+	*got = ml_space_read(c->s, a, n, buf, hole);
+	ml_quiet = quiet;
+	if (c->s->exited) {
+		ml_err("pid %d exited during the snapshot", c->s->pid);
+		return -1;
+	}
+	if (ml_warnings != w && !c->warned) {
+		ml_warn("pid %d: some pages it does not hold were read through /proc/%d/mem (their file could not "
+			"be opened), or their mapping changed during the copy", c->s->pid, c->s->pid);
+		c->warned = true;
+	}
+	return 0;
+}
+
 static int copy_file(struct copy *c, uint64_t a, uint64_t b, uint32_t facts)
 {
 	while (a < b) {
-		size_t n = (size_t)ML_MIN(b - a, (uint64_t)COPY_BUF);
+		size_t n = (size_t)ML_MIN(b - a, (uint64_t)COPY_BUF), k;
 		bool hole;
 		c->buf = ml_snap_buf(c->out);
-		size_t k = ml_space_read(c->s, a, n, c->buf, &hole);
-		if (c->s->exited) {
-			ml_err("pid %d exited during the snapshot", c->s->pid);
+		if (live_read(c, a, n, c->buf, &hole, &k))
 			return -1;
-		}
 		if (hole) {
 			if (note_run(c, a, a + k, facts, ML_PC_UNREADABLE))
 				return -1;
@@ -562,7 +589,7 @@ int ml_snapshot_write(struct ml_space *s, struct ml_out *o, const struct ml_snap
 	uint64_t at = (ml_core_headers_size(s->n + 1) + c.ps - 1) & ~(c.ps - 1);
 	for (size_t i = 0; i < s->n; i++) {
 		int64_t d = dump_size(s, &s->r[i], vmf[i], res->filter, c.pm, c.scan, c.w);
-		if (d < 0) {
+		if (d < 0 || s->exited) {
 			ml_err("pid %d exited during the snapshot", s->pid);
 			goto out;
 		}

@@ -17,6 +17,7 @@ head -c 16384 /dev/urandom >"$T/f1"
 head -c 4096 /dev/urandom >"$T/f2"
 start_target -m 8 -r 64 -t 2 -f "$T/f1" -F "$T/f2"
 pid=$SPEC_PID
+wait_idle "$pid"
 kill -STOP "$pid"
 wait_state "$pid" T
 before=$(rss "$pid")

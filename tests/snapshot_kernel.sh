@@ -22,6 +22,7 @@ for filter in 0x33 0x3f; do
 	rm -rf "$T/k" && mkdir "$T/k" && cd "$T/k" || fail "no $T/k"
 	start_target -m 16 -r 256 -t 2 -f "$T/f1" -F "$T/f2"
 	pid=$SPEC_PID
+	wait_idle "$pid"
 	echo "$filter" >"/proc/$pid/coredump_filter"
 	cp "/proc/$pid/maps" "$T/maps"
 	"$MEMLENS" snapshot "$pid" -o "$T/m.core" --json >"$T/summary.json" || fail "memlens snapshot failed"

@@ -19,3 +19,19 @@ wait_state() {
 	done
 	fail "pid $1 never reached state $2 (it is $(state "$1"))"
 }
+# wait_idle PID: until every thread of the target waits in pause() (system
+# call 34), so its memory and registers hold still between two dumps (10 s).
+wait_idle() {
+	local _ t nr all
+	for _ in $(seq 200); do
+		all=1
+		for t in /proc/"$1"/task/*; do
+			nr=x
+			read -r nr _ <"$t/syscall" 2>/dev/null
+			[ "$nr" = 34 ] || all=0
+		done
+		[ "$all" = 1 ] && return 0
+		sleep 0.05
+	done
+	fail "the threads of pid $1 never all waited in pause()"
+}

@@ -15,6 +15,7 @@ PY=/usr/bin/python3
 head -c 16384 /dev/urandom >"$T/f1"
 head -c 4096 /dev/urandom >"$T/f2"
 start_target -m 8 -r 64 -t 2 -f "$T/f1" -F "$T/f2"
+wait_idle "$SPEC_PID"
 kill -STOP "$SPEC_PID"
 wait_state "$SPEC_PID" T
 "$MEMLENS" snapshot "$SPEC_PID" -o "$T/t.core" >/dev/null || fail "snapshot of the target failed"
