@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "cli.h"
+#include "output.h"
 #include "util.h"
 
 #include <errno.h>
@@ -97,6 +98,9 @@ static const char source_help[] =
 	"                        sniffed by content)\n"
 	"  --as raw|core|lime    read the file as this kind instead of sniffing\n"
 	"  --base ADDR           address of a raw file's first byte (hex; default 0)\n";
+static const char live_help[] =
+	"Source:\n"
+	"  SOURCE                PID or pid:PID: a live process\n";
 static const char freeze_help[] =
 	"  --freeze              stop every thread of a live process while reading\n";
 static const char region_help[] =
@@ -116,13 +120,13 @@ void ml_print_help(const char *cmd, FILE *f)
 	if (c) {
 		fputs(c->help, f);
 		if (c->flags & ML_CMD_SOURCE)
-			fputs(source_help, f);
+			fputs(c->flags & ML_CMD_LIVE ? live_help : source_help, f);
 		if (c->flags & ML_CMD_FREEZE)
 			fputs(freeze_help, f);
 		if (c->flags & ML_CMD_REGION)
 			fputs(region_help, f);
 		fputs(common_help, f);
-		if (c->flags & (ML_CMD_OUT | ML_CMD_MAP | ML_CMD_HTML))
+		if ((c->flags & (ML_CMD_OUT | ML_CMD_MAP | ML_CMD_HTML)) && !(c->flags & ML_CMD_OUT_FILE))
 			fprintf(f, "\n%s - writes to standard output (refused when it is a terminal).\n",
 				(c->flags & ML_CMD_HTML) ? "Each of -o, --map and --html" :
 				(c->flags & ML_CMD_MAP) ? "-o or --map" : "-o");
@@ -354,6 +358,10 @@ static void commands_with(unsigned flag, char *buf, size_t len)
 /* Refuses the shared options the row (or mode) does not take. */
 static int check_rows(const struct ml_cli *c)
 {
+	/* A command of live processes only: the options that place or sniff a file cannot apply. */
+	if ((c->flags & ML_CMD_LIVE) && (GIVEN(c, ML_OPT_AS) || GIVEN(c, ML_OPT_BASE)))
+		return ml_cli_refuse(GIVEN(c, ML_OPT_AS) ? "--as" : "--base",
+				     "%s copies a live process and reads no file", ml_cmd);
 	for (int opt = ML_OPT_AS; opt < ML_OPT__END; opt++) {
 		unsigned needs = shared[opt - ML_OPT_AS].needs;
 		const char *name = shared[opt - ML_OPT_AS].name;
@@ -377,6 +385,9 @@ static int check_source(struct ml_cli *c)
 	if (isp < 0)
 		return ml_usage_error("%s: not a valid pid", c->source), -1;
 	c->live = isp > 0;
+	if (!c->live && (c->flags & ML_CMD_LIVE))
+		return ml_usage_error("%s: not a process: %s copies a live process (1234 or pid:1234)",
+				      c->source, ml_cmd), -1;
 	if (c->live && GIVEN(c, ML_OPT_AS))
 		return ml_cli_refuse("--as", "%s is a live process, not a file", c->source);
 	if (c->live && c->base_set)
@@ -410,6 +421,9 @@ static int check_outputs(const struct ml_cli *c)
 	}
 	if (first && c->json)
 		return ml_usage_error("%s - and --json would both write to standard output", first), -1;
+	if ((c->flags & ML_CMD_OUT_FILE) && c->out && ml_out_is_stream(c->out))
+		return ml_usage_error("-o %s: %s needs a regular file (%s), not a stream", c->out, ml_cmd,
+				      c->cmd && c->cmd->out_what ? c->cmd->out_what : "a regular file"), -1;
 	if ((c->flags & ML_CMD_OUT_NEEDED) && !c->out)
 		return ml_usage_error("missing -o OUT (%s)", c->cmd && c->cmd->out_what ? c->cmd->out_what : "a file"), -1;
 	return 0;

@@ -33,6 +33,8 @@ enum {
 	ML_CMD_MAP = 1 << 5,		/* --map FILE.json beside the output */
 	ML_CMD_HTML = 1 << 6,		/* --html FILE */
 	ML_CMD_JSON = 1 << 7,		/* --json on standard output */
+	ML_CMD_LIVE = 1 << 8,		/* with SOURCE: it must be a live process (no --as, --base) */
+	ML_CMD_OUT_FILE = 1 << 9,	/* -o must be a regular file: no -, no device or FIFO */
 };
 
 /* One row of the command table (main.c). */

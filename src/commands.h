@@ -22,5 +22,6 @@ ML_DECLARE_CMD(heap);
 ML_DECLARE_CMD(hilbert);
 ML_DECLARE_CMD(find);
 ML_DECLARE_CMD(triage);
+ML_DECLARE_CMD(snapshot);
 
 #endif

@@ -35,6 +35,9 @@ const struct ml_command ml_commands[] = {
 	  cmd_find_opts, SRC | ML_CMD_REGION | ML_CMD_JSON, NULL, "i" },
 	{ "triage", cmd_triage, "what looks wrong: injected code, hooks, loader tricks", cmd_triage_help,
 	  cmd_triage_opts, SRC | ML_CMD_JSON, NULL, NULL },
+	{ "snapshot", cmd_snapshot, "write a live process as an ELF core (gdb, lldb, eu-stack)", cmd_snapshot_help,
+	  cmd_snapshot_opts, ML_CMD_SOURCE | ML_CMD_LIVE | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_OUT_FILE |
+	  ML_CMD_JSON, "a core file, or a directory with --system", NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
 };
 

@@ -55,6 +55,11 @@ struct ml_space {
 	bool has_nt_file;
 	unsigned nt_file_page_size;
 	unsigned nthreads;
+	/* a memlens snapshot's MEMLENS note: pagemap's facts per run of pages */
+	bool has_pagefacts;
+	uint32_t pagefacts_flags;	/* ML_MLN_* */
+	uint64_t pagefacts_off;		/* file offset of its first run */
+	uint64_t pagefacts_n;		/* runs */
 
 	/* live */
 	int *tids;		/* threads stopped by --freeze */
@@ -118,6 +123,15 @@ int ml_open_typed(const char *path, bool blk, struct stat *st);
 /* Per-kind openers, in source_*.c. */
 int ml_open_live(struct ml_space *s, int pid, bool freeze);
 int ml_open_core(struct ml_space *s);
+/*
+ * The MEMLENS note of a core memlens snapshot wrote (formats/mlnote.h):
+ * run i (0 ok, -1 unreadable or malformed), and the index of the first run
+ * that ends above addr (pagefacts_n if none).  Read from the file as
+ * asked: the note can be as large as the process's page tables.
+ */
+struct ml_mlrun;
+int ml_core_pagefacts_run(struct ml_space *s, uint64_t i, struct ml_mlrun *r);
+uint64_t ml_core_pagefacts_find(struct ml_space *s, uint64_t addr);
 int ml_open_lime(struct ml_space *s);
 int ml_open_raw(struct ml_space *s, uint64_t base);
 size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,

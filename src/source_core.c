@@ -9,11 +9,13 @@
 #include "source.h"
 #include "util.h"
 #include "elfcore.h"
+#include "mlnote.h"
 
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_NOTES_SIZE ((uint64_t)256 << 20)
 #define AT_SYSINFO_EHDR_ 33
@@ -33,6 +35,46 @@ struct core_notes {
 	size_t nsps;
 	uint64_t vdso;
 };
+
+/* A memlens snapshot's MEMLENS note: its runs stay in the file, read when asked. */
+static void pagefacts(struct ml_space *s, const GElf_Phdr *ph, const unsigned char *desc, size_t desc_off,
+		      size_t len)
+{
+	struct ml_mlnote_hdr h;
+	const char *why;
+	if (ml_mlnote_hdr_decode(desc, len, &h, &why)) {
+		ml_warn("%s: its MEMLENS note is ignored: %s", s->name, why);
+		return;
+	}
+	s->has_pagefacts = true;
+	s->pagefacts_flags = h.flags;
+	s->pagefacts_off = ph->p_offset + desc_off + ML_MLNOTE_HDR;
+	s->pagefacts_n = h.nruns;
+}
+
+int ml_core_pagefacts_run(struct ml_space *s, uint64_t i, struct ml_mlrun *r)
+{
+	unsigned char b[ML_MLNOTE_HDR + ML_MLNOTE_RUN];
+	if (i >= s->pagefacts_n ||
+	    pread(s->fd, b + ML_MLNOTE_HDR, ML_MLNOTE_RUN, (off_t)(s->pagefacts_off + i * ML_MLNOTE_RUN)) !=
+		    ML_MLNOTE_RUN)
+		return -1;
+	return ml_mlrun_decode(b, 0, r);
+}
+
+uint64_t ml_core_pagefacts_find(struct ml_space *s, uint64_t addr)
+{
+	uint64_t lo = 0, hi = s->pagefacts_n;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		struct ml_mlrun r;
+		if (ml_core_pagefacts_run(s, mid, &r) == 0 && r.end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 static void parse_notes(struct ml_space *s, Elf *e, const GElf_Phdr *ph, struct core_notes *cn,
 			unsigned ws, bool big, bool x86_64)
@@ -54,6 +96,9 @@ static void parse_notes(struct ml_space *s, Elf *e, const GElf_Phdr *ph, struct 
 	while (off < d->d_size && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
 		const char *name = (const char *)d->d_buf + name_off;
 		const unsigned char *desc = (const unsigned char *)d->d_buf + desc_off;
+		if (nh.n_namesz == sizeof ML_MLNOTE_OWNER && !memcmp(name, ML_MLNOTE_OWNER, sizeof ML_MLNOTE_OWNER) &&
+		    nh.n_type == ML_NT_MEMLENS_PAGES && !s->has_pagefacts)
+			pagefacts(s, ph, desc, desc_off, nh.n_descsz);
 		if (nh.n_namesz != 5 || memcmp(name, "CORE", 5))
 			continue;
 		switch (nh.n_type) {

@@ -3,8 +3,8 @@
 its "source" object against what the test knows independently.
 
   cli_json.py SCHEMA FILE WHAT [key=value ...]
-     WHAT: report (any command), or regions, find, triage (also that
-     command's own schema)
+     WHAT: report (any command), or regions, find, triage, snapshot,
+     snapshot_index (also that document's own schema)
      key=value: expected source fields; values: int, null, str, or
      'comm:PID' (= /proc/PID/comm), 'pagesize', 'glibc' (this C library's
      version, from confstr), 'size:PATH' (os.stat)
@@ -31,8 +31,11 @@ def plain(x):
 assert isinstance(doc, list) and doc and doc[0][0] == 'source', f'{sys.argv[2]}: "source" is not the first member'
 d = plain(doc)
 jsonschema.Draft202012Validator(schema).validate(d)
-if sys.argv[3] in ('regions', 'find', 'triage'):
-    sub = {'$schema': schema['$schema'], '$defs': schema['$defs'], '$ref': '#/$defs/%s_report' % sys.argv[3]}
+# some documents have a schema of their own too
+ref = {'regions': 'regions_report', 'find': 'find_report', 'triage': 'triage_report',
+       'snapshot': 'snapshot_report', 'snapshot_index': 'snapshot_index'}
+if sys.argv[3] in ref:
+    sub = {'$schema': schema['$schema'], '$defs': schema['$defs'], '$ref': '#/$defs/' + ref[sys.argv[3]]}
     jsonschema.Draft202012Validator(sub).validate(d)
 
 src = d['source']

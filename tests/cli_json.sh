@@ -53,6 +53,16 @@ gcore -o "$T/core" "$P" >/dev/null 2>&1 || fail "gcore failed"
 		file_size=size:"$T/core.$P" || fail "regions core"
 "$MEMLENS" heap "$T/core.$P" --json >"$T/a.json" && $CHECK "$T/a.json" report kind=core pid=$P glibc=glibc ||
 	fail "heap core"
+"$MEMLENS" snapshot "$P" -o "$T/m.core" --json >"$T/a.json" && $CHECK "$T/a.json" snapshot $live ||
+	fail "snapshot"
+"$MEMLENS" regions "$T/m.core" --json >"$T/a.json" &&
+	$CHECK "$T/a.json" regions kind=core path="$T/m.core" pid=$P name=specimen nt_file_page_size=4096 \
+		file_size=size:"$T/m.core" || fail "regions of memlens's core"
+# --system in a pid namespace of its own: bash (pid 1) and a sleep to copy
+unshare --pid --fork --mount-proc bash -c 'sleep 60 & "$0" snapshot --system -o "$1" --json; r=$?; kill $!; exit $r' \
+	"$MEMLENS" "$T/sys" >"$T/a.json" &&
+	$CHECK "$T/a.json" snapshot_index kind=system path=null pid=null &&
+	$CHECK "$T/sys/index.json" snapshot_index kind=system || fail "snapshot --system"
 
 # Untrusted names: \xff as four characters, the byte 0xff, DEL, a backslash,
 # a newline and U+202E.  Each JSON path decodes back to its exact bytes, so
