@@ -17,6 +17,8 @@ const char *ml_cmd = NULL;
 bool ml_quiet = false;
 unsigned long ml_warnings = 0;
 
+/* The attribute lets clang check callers' formats (-Wformat-nonliteral). */
+static void vmsg(const char *kind, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
 	fputs("memlens: ", stderr);
