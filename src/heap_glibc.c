@@ -945,7 +945,7 @@ static void infer_layout(struct ml_hmem *m, struct ml_heapinfo *h, unsigned vari
 		if (sz == 0x250 && minor != 26)
 			minor = 29;
 	}
-	if (minor >= 30) {
+	if (minor >= 30 && a->nheaps) {
 		/* Safe-linking: a stored list end is pos >> 12, never 0. */
 		uint64_t tc = a->heaps[0].start + 16, e[TCACHE_BINS];
 		bool mangled = true, decided = false;
