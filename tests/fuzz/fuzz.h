@@ -22,8 +22,12 @@
 
 void fuzz_fail(const char *what, const char *file, int line) __attribute__((noreturn));
 
-/* Warnings counted, not printed (errors still are: one line each). */
-void fuzz_quiet(void);
+/*
+ * Called once before the first input, after warnings were made quiet
+ * (counted, not printed; errors still print their one line).  A harness
+ * that needs setup defines it; fuzz_common.c has an empty default.
+ */
+void fuzz_setup(void);
 
 /*
  * The input as a file memlens can open by name: one memfd, rewritten for

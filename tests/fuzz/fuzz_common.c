@@ -1,7 +1,8 @@
 /*
- * fuzz_common: the memfd every file harness opens its input through, and
- * the checks of an opened source against the bytes of its own file (see
- * fuzz.h).
+ * fuzz_common: what every harness links — LLVMFuzzerInitialize (quiet
+ * warnings, then the harness's fuzz_setup), the memfd the file harnesses
+ * open their input through, and the checks of an opened source against
+ * the bytes of its own file (see fuzz.h).
  */
 #include "config.h"
 #include "fuzz.h"
@@ -25,10 +26,18 @@ void fuzz_fail(const char *what, const char *file, int line)
 	abort();
 }
 
-void fuzz_quiet(void)
+__attribute__((weak)) void fuzz_setup(void)
 {
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
 	ml_cmd = "fuzz";
 	ml_quiet = true;
+	fuzz_setup();
+	return 0;
 }
 
 const char *fuzz_file(const uint8_t *data, size_t size)

@@ -8,14 +8,6 @@
 #include "fuzz.h"
 #include "lime.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
-
 static uint64_t le64(const uint8_t *p)
 {
 	uint64_t v = 0;

@@ -15,14 +15,6 @@
 
 #define MAX_LINES 256
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
-
 static void check_line(const char *line)
 {
 	struct ml_region r;

@@ -54,11 +54,8 @@ static uint8_t byte_at(uint64_t a)
 	return (uint8_t)((a >> 12) * 31 + (a & 0xfff) * 7 + (a >> 40));
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_setup(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
 	int fd = memfd_create("memlens-fuzz-space", MFD_CLOEXEC);
 	if (fd < 0)
 		abort();
@@ -78,7 +75,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	space = (struct ml_space){ .kind = ML_SRC_RAW, .name = (char *)"fuzz space", .r = regions,
 				   .n = NREG, .fd = fd, .file_size = off, .page_size = 4096 };
-	return 0;
 }
 
 static bool whole(const struct ml_region *r, const struct ml_spec *sp)
