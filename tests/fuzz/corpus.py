@@ -362,7 +362,7 @@ def heap_to_core(src, dst):
     loads, files = [], []
     for i in range(n):
         start, size, cap, prot, kind, path, _ = struct.unpack_from('<QIIBBBB', d, 4 + 20 * i)
-        size = min(size, 256 << 10)
+        size = min(size, 64 << 10)	# fuzz_heap.c's MAX_SIZE
         cap = min(cap, size, len(d) - off)
         data = d[off:off + cap]
         off += cap
