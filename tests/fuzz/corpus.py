@@ -242,9 +242,10 @@ def layout(minor):
     return L
 
 
-def synthetic_heap(minor, detect, text=None, top_at=None):
+def synthetic_heap(minor, detect, text=None, top_at=None, two_heaps=False):
     """detect: no forced version; text: libc's version string in its
-    read-only data (by default when detecting)."""
+    read-only data (by default when detecting); two_heaps: the thread
+    arena grew a second heap, its first one closed by fenceposts."""
     text = detect if text is None else text
     LIBC_RO, LIBC_RW, HEAP_AT, THEAP = 0x7f0000000000, 0x7f0000010000, 0x555555559000, 0x7f1004000000
     L = layout(minor)
@@ -253,6 +254,9 @@ def synthetic_heap(minor, detect, text=None, top_at=None):
     m.add(LIBC_RW, 0x1000)
     m.add(HEAP_AT, 0x1000)
     m.add(THEAP, 0x1000)
+    THEAP2 = THEAP + (64 << 20)
+    if two_heaps:
+        m.add(THEAP2, 0x1000)
     if text:
         text = f'GNU C Library (Debian GLIBC 2.{minor}-1) stable release version 2.{minor}.\n'.encode()
         m.r[LIBC_RO][0x100:0x100 + len(text)] = text
@@ -319,7 +323,25 @@ def synthetic_heap(minor, detect, text=None, top_at=None):
     chunk(tc0 + 0x50, 0x20, 5)
     chunk(tc0 + 0x70, 0x20, 5)
     ttop = tc0 + 0x90
-    chunk(ttop, THEAP + 0x21000 - ttop, 1)
+    if two_heaps:
+        # The first heap, grown no further (size 0x1000): what was its top
+        # is an in-use chunk, then two fenceposts (0x10, then 0) close it.
+        m.put(THEAP + 16, 0x1000)
+        m.put(THEAP + 24, 0x1000)
+        chunk(ttop, THEAP + 0x1000 - 0x20 - ttop, 1)
+        chunk(THEAP + 0x1000 - 0x20, 0x10, 1)
+        chunk(THEAP + 0x1000 - 0x10, 0, 1)
+        # The second: heap_info (ar_ptr, prev), one chunk in use, top.
+        m.put(THEAP2, T)
+        m.put(THEAP2 + 8, THEAP)
+        m.put(THEAP2 + 16, 0x21000)
+        m.put(THEAP2 + 24, 0x21000)
+        c2 = THEAP2 + L['info']
+        chunk(c2, 0x40, 5)
+        ttop = c2 + 0x40
+        chunk(ttop, THEAP2 + 0x21000 - ttop, 1)
+    else:
+        chunk(ttop, THEAP + 0x21000 - ttop, 1)
     arena(T, ttop, A, 0x21000)
     m.put(T + L['fastbins'], tc0 + 0x50)
     m.put(tc0 + 0x50 + 16, mangle(tc0 + 0x50 + 16, 0))
@@ -327,6 +349,8 @@ def synthetic_heap(minor, detect, text=None, top_at=None):
                (LIBC_RW, 0x1000, R | W, FILE_, P_LIBC, bytes(m.r[LIBC_RW])),
                (HEAP_AT, 0x21000, R | W, HEAP, P_HEAP, bytes(m.r[HEAP_AT])),
                (THEAP, 0x21000, R | W, ANON, P_NONE, bytes(m.r[THEAP]))]
+    if two_heaps:
+        regions.append((THEAP2, 0x21000, R | W, ANON, P_NONE, bytes(m.r[THEAP2])))
     return heap_input(0 if detect else minor - 25, regions)
 
 
@@ -336,6 +360,8 @@ def heap_synthetic(d):
         open(f'{d}/synthetic-2.{minor}', 'wb').write(synthetic_heap(minor, False))
     for minor in (26, 29, 31, 36, 41):
         open(f'{d}/synthetic-detect-2.{minor}', 'wb').write(synthetic_heap(minor, True))
+    for minor in (29, 36):
+        open(f'{d}/synthetic-two-heaps-2.{minor}', 'wb').write(synthetic_heap(minor, False, two_heaps=True))
 
 
 def heap_regress(d):
