@@ -11,6 +11,9 @@
 #    trip a sanitizer.
 # maps/ inputs have no way into the binary (maps text comes from /proc):
 # their harness replay is their test.
+# MEMLENS_REPLAY_DIRS="DIR..." sends other inputs through part 2 instead,
+# e.g. what a long fuzz run grew: BUILDDIR/fuzz-work/core/corpus (a path
+# containing /spec/ or /maps/ is treated as above).
 . "$TESTS_SRCDIR/lib.sh"
 fuzz=$TESTS_SRCDIR/fuzz
 replay=$(dirname "$MEMLENS")/tests/fuzz
@@ -52,8 +55,8 @@ run() {
 seed_core=$fuzz/corpus/core/kernel-tiny-dyn-0x33.core
 while IFS= read -r -d '' f; do
 	case $f in
-	*/regress/maps/*) continue ;;
-	*/regress/spec/*)
+	*/maps/*) continue ;;
+	*/spec/*)
 		while IFS= read -r spec; do
 			run 2 regions "$seed_core" --region "$spec"
 			run 2 image "$seed_core" --region "$spec" -o "$T/out.png"
@@ -69,5 +72,5 @@ while IFS= read -r -d '' f; do
 	run 1 hilbert "$f" -o "$T/out.png"
 	run 1 heap "$f" --json
 	run 1 sound "$f" -o "$T/out.wav"
-done < <(find "$fuzz/regress" -type f ! -name '.*' -print0 | sort -z)
-echo "$runs memlens runs on regress inputs: no crash, no hang, every failure explained"
+done < <(find ${MEMLENS_REPLAY_DIRS:-"$fuzz/regress"} -type f ! -name '.*' -print0 | sort -z)
+echo "$runs memlens runs on ${MEMLENS_REPLAY_DIRS:-regress} inputs: no crash, no hang, every failure explained"
