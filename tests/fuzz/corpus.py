@@ -242,7 +242,7 @@ def layout(minor):
     return L
 
 
-def synthetic_heap(minor, detect, text=None, top_at=None, two_heaps=False):
+def synthetic_heap(minor, detect, text=None, top_at=None, two_heaps=False, top_size=None):
     """detect: no forced version; text: libc's version string in its
     read-only data (by default when detecting); two_heaps: the thread
     arena grew a second heap, its first one closed by fenceposts."""
@@ -295,7 +295,8 @@ def synthetic_heap(minor, detect, text=None, top_at=None, two_heaps=False):
         chunk(c, s, 1)
         c += s
     top = c
-    chunk(top, HEAP_AT + 0x21000 - top, 1)	# the heap is larger than what is captured
+    # The heap is larger than what is captured.
+    chunk(top, HEAP_AT + 0x21000 - top if top_size is None else top_size, 1)
     for i in (6, 8, 10):
         n = cs[i] + sizes[i - 1]
         chunk(n, sizes[i], 0)
@@ -365,11 +366,14 @@ def heap_synthetic(d):
 
 
 def heap_regress(d):
-    """Heaps that once crashed the walker (issue 19 defect 1)."""
+    """Heaps that once broke `memlens heap` (issue 19 defect 1, a hang)."""
     os.makedirs(d, exist_ok=True)
     # main_arena's top is 0x10: no heap, and no version to say the layout.
     open(f'{d}/main-arena-top-0x10', 'wb').write(synthetic_heap(36, True, text=False, top_at=0x10))
     heap_to_core(f'{d}/main-arena-top-0x10', f'{d}/main-arena-top-0x10.core')
+    # A top chunk of 32 PiB: `memlens heap`'s map drew it cell by cell.
+    open(f'{d}/top-size-32PiB', 'wb').write(synthetic_heap(36, False, top_size=0x7f0000000000 << 3))
+    heap_to_core(f'{d}/top-size-32PiB', f'{d}/top-size-32PiB.core')
 
 
 # fuzz_heap.c's paths[], by index.
