@@ -1,6 +1,6 @@
 /*
  * replay: runs one fuzz harness over files without libFuzzer, for `make
- * check` (tests/fuzz/regress.sh) and for reproducing a crash under gdb.
+ * check` (tests/fuzz/check-regress.sh) and for reproducing a crash under gdb.
  *   replay_HARNESS FILE|DIR...   every regular file named or in a DIR
  * Names each input on stderr before running it and prints how many ran;
  * a broken check or sanitizer report ends the run with a non-zero status,

@@ -16,6 +16,9 @@
 # containing /spec/ or /maps/ is treated as above).
 . "$TESTS_SRCDIR/lib.sh"
 fuzz=$TESTS_SRCDIR/fuzz
+# (Named check-regress.sh: a regress.sh beside regress/ let make's built-in
+# `%: %.sh` rule write a file over the directory's name in `make dist`.)
+[ -n "$(find "$fuzz/regress" -type f -print -quit)" ] || fail "no regression inputs under $fuzz/regress"
 replay=$(dirname "$MEMLENS")/tests/fuzz
 LIMIT=${MEMLENS_FUZZ_LIMIT:-60}
 runs=0
