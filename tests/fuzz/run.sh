@@ -9,6 +9,9 @@
 # New inputs and crash files go to BUILDDIR/fuzz-work/<harness>/; the
 # checked-in corpora are only read.  A crash is reproduced without
 # libFuzzer by BUILDDIR/tests/fuzz/replay_<harness> FILE.
+# libFuzzer's timeout is wall-clock time: on a machine busy with other work
+# an input of milliseconds can pass 1 s, so a timeout's input is run again
+# and its time shown beside the failure.  FUZZ_TIMEOUT=S changes the limit.
 set -uo pipefail
 limit=(-runs=20000)
 case ${1:-} in
@@ -36,7 +39,7 @@ for h in "${harnesses[@]}"; do
 	log=$work/log
 	# -close_fd_mask=3: memlens's one-line errors stay quiet; libFuzzer and
 	# the sanitizers still report through their own copy of stderr.
-	"$bin" "${limit[@]}" -timeout=1 -rss_limit_mb=256 -malloc_limit_mb=256 \
+	"$bin" "${limit[@]}" -timeout="${FUZZ_TIMEOUT:-1}" -rss_limit_mb=256 -malloc_limit_mb=256 \
 		-max_len="${maxlen[$h]:-65536}" -dict="$src/tests/fuzz/dict/$h.dict" \
 		-close_fd_mask=3 -print_final_stats=1 -artifact_prefix="$work/crashes/" \
 		"$work/corpus" "${seeds[@]}" >"$log" 2>&1
@@ -44,6 +47,7 @@ for h in "${harnesses[@]}"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
 	last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+	[ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last")	# stopped early: the last count
 	cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$last")
 	ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<<"$last")
 	if [ "$rc" -eq 0 ]; then
@@ -53,6 +57,10 @@ for h in "${harnesses[@]}"; do
 		art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
 		why=$(grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer)|runtime error|fuzz check failed|deadly signal' "$log")
 		result="FAILED (exit $rc): ${why:-see $log}${art:+; input $art}"
+		case $art in */timeout-*)
+			again=$("$bin" "$art" 2>&1 | sed -n 's/^Executed .* in \([0-9]*\) ms$/\1/p')
+			result="$result; run again alone: ${again:-?} ms" ;;
+		esac
 	fi
 	printf '%-6s %10s %8s %8s %8s  %s\n' "$h" "${execs:-?}" "${secs:-?}" "${cov:-?}" "${ft:-?}" "$result"
 done
