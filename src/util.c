@@ -52,6 +52,8 @@ void ml_progress_end(FILE *f)
 	progress_shown = false;
 }
 
+/* The attribute lets clang check callers' formats (-Wformat-nonliteral). */
+static void vmsg(const char *kind, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
 	if (capture) {
