@@ -250,7 +250,8 @@ static void triage_one(struct job *j, struct ml_space *s, bool system)
 {
 	struct proc p = { .min = j->min };
 	ml_triage(s, &j->topts, on_finding, &p);
-	qsort(p.f, p.n, sizeof *p.f, cmp_found);
+	if (p.n)
+		qsort(p.f, p.n, sizeof *p.f, cmp_found);
 	count(j, &p);
 	print_proc(j, s, &p, system);
 	proc_free(&p);

@@ -281,17 +281,25 @@ static int scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *user)
 		sc->rule_cb(sc->ctx, rule->identifier);
 	YR_STRING *st;
 	yr_rule_strings_foreach(rule, st) {
-		YR_MATCH *m;
-		yr_string_matches_foreach(ctx, st, m) {
-			uint64_t addr = (uint64_t)(m->base + (uint64_t)m->offset);
-			if (on_hole(sc, addr, (uint64_t)m->match_length))
+		/* libyara 4.2 hands out YR_MATCH records from its notebook at
+		 * unaligned addresses; read each through an aligned copy rather
+		 * than through the pointer (UBSan rightly objects). */
+		const void *next = ctx->matches[st->idx].head;
+		while (next) {
+			YR_MATCH m;
+			memcpy(&m, next, sizeof m);
+			next = m.next;
+			if (m.is_private)
+				continue;
+			uint64_t addr = (uint64_t)(m.base + (uint64_t)m.offset);
+			if (on_hole(sc, addr, (uint64_t)m.match_length))
 				continue;
 			struct ml_find_match fm = {
 				.addr = addr,
-				.len = (uint64_t)m->match_length,
+				.len = (uint64_t)m.match_length,
 				.kind = ML_FIND_YARA,
-				.raw = m->data,
-				.nraw = (size_t)m->data_length,
+				.raw = m.data,
+				.nraw = (size_t)m.data_length,
 				.rule = rule->identifier,
 				.id = st->identifier,
 			};

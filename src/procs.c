@@ -67,7 +67,8 @@ int ml_for_each_process(const struct ml_open_opts *oo, int (*cb)(void *ctx, stru
 		pids[np++] = (int)pid;
 	}
 	closedir(d);
-	qsort(pids, np, sizeof *pids, cmp_int);
+	if (np > 1)
+		qsort(pids, np, sizeof *pids, cmp_int);
 	for (size_t i = 0; i < np && !ret; i++) {
 		char name[32], why[512];
 		snprintf(name, sizeof name, "%d", pids[i]);

@@ -204,7 +204,8 @@ void ml_select(const struct ml_space *s, const struct ml_spec *specs, size_t nsp
 		if (specs[k].type == ML_SPEC_RANGE)
 			ranges[nr++] = &specs[k];
 	}
-	qsort(ranges, nr, sizeof *ranges, cmp_range);
+	if (nr > 1)
+		qsort(ranges, nr, sizeof *ranges, cmp_range);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct ml_region *r = &s->r[i];
 		bool whole = nspecs == 0;
