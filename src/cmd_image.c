@@ -251,10 +251,50 @@ static int emit_row(struct job *j)
 }
 
 /* Appends len bytes (data, or hole when data is NULL) to the rows. */
+/*
+ * Whole rows of holes in one step where the rows only accumulate (Hilbert
+ * cells, reduced bands): a hostile dump's EiB of uncaptured memory costs
+ * what its output does.  Returns the bytes taken (whole rows).
+ */
+static int hole_rows(struct job *j, size_t len, size_t *taken)
+{
+	size_t rowbytes = (size_t)j->width * j->B;
+	uint64_t rows = len / rowbytes;
+	*taken = 0;
+	if (j->fill || !rows || (!j->hilbert && j->scale == 1))
+		return 0;
+	if (j->hilbert) {
+		uint64_t first = j->row * j->width;
+		uint64_t n = first < j->npix ? ML_MIN(rows * j->width, j->npix - first) : 0;
+		ml_hcanvas_put_holes(&j->hc, n);
+		j->row += rows;
+	} else {
+		for (uint64_t r = rows; r;) {
+			uint64_t t = ML_MIN(r, j->scale - j->band_rows);
+			memset(j->bandhole, 1, (size_t)j->out_w);
+			j->band_rows += t;
+			j->row += t;
+			r -= t;
+			if (j->band_rows == j->scale && flush_band(j))
+				return -1;
+		}
+	}
+	*taken = (size_t)(rows * rowbytes);
+	return 0;
+}
+
 static int feed(struct job *j, const uint8_t *data, size_t len)
 {
 	size_t rowbytes = (size_t)j->width * j->B;
 	while (len) {
+		if (!data && !j->fill) {
+			size_t taken;
+			if (hole_rows(j, len, &taken))
+				return -1;
+			len -= taken;
+			if (!len)
+				break;
+		}
 		size_t n = ML_MIN(len, rowbytes - j->fill);
 		if (data) {
 			memcpy(j->raw + j->fill, data, n);
@@ -577,6 +617,7 @@ static bool scan_holes(const struct job *j, struct ml_space *s, const struct ml_
 	if (reduced && !j->hilbert)
 		h.cols = ml_calloc((size_t)j->out_w, 1);
 	struct ml_stream *st = ml_stream_new_holes(s, sel, BLOCK);
+	ml_stream_long_holes(st);
 	struct ml_chunk c;
 	while (!h.found && ml_stream_next(st, &c))
 		if (!left_out(j, s, sel, &c))
@@ -612,7 +653,7 @@ static int plan_hilbert(struct job *j, struct ml_space *s, const struct ml_selec
 	uint64_t side = (uint64_t)1 << (j->horder - k);
 	j->hshift = 2 * k;
 	j->width = 65536;	/* pixels per batch handed to the canvas */
-	j->height = (j->npix + j->width - 1) / j->width;
+	j->height = ML_DIV_UP(j->npix, j->width);
 	j->out_w = j->out_h = side;
 	/* Refuse an oversized canvas before the hole pass, with the fewest channels it could have. */
 	unsigned ch = ml_display_channels(&j->fmt, false, false);
@@ -652,7 +693,7 @@ static int plan(struct job *j, struct ml_space *s, const struct ml_selection *se
 		       j->skip ? "captured " : "");
 		return -1;
 	}
-	j->npix = (j->bytes + j->B - 1) / j->B;
+	j->npix = ML_DIV_UP(j->bytes, j->B);
 	if (j->hilbert)
 		return plan_hilbert(j, s, sel);
 	if (j->square) {
@@ -668,14 +709,14 @@ static int plan(struct job *j, struct ml_space *s, const struct ml_selection *se
 			return -1;
 		}
 	}
-	j->height = (j->npix + j->width - 1) / j->width;
+	j->height = ML_DIV_UP(j->npix, j->width);
 	if (j->fit_w) {
-		uint64_t a = (j->width + j->fit_w - 1) / j->fit_w;
-		uint64_t b = (j->height + j->fit_h - 1) / j->fit_h;
+		uint64_t a = ML_DIV_UP(j->width, j->fit_w);
+		uint64_t b = ML_DIV_UP(j->height, j->fit_h);
 		j->scale = ML_MAX(ML_MAX(a, b), 1);
 	}
-	j->out_w = (j->width + j->scale - 1) / j->scale;
-	j->out_h = (j->height + j->scale - 1) / j->scale;
+	j->out_w = ML_DIV_UP(j->width, j->scale);
+	j->out_h = ML_DIV_UP(j->height, j->scale);
 	if (j->out_h > 0x7fffffff) {
 		ml_err("the picture would be %llu rows high; give a larger --width or --scale",
 		       (unsigned long long)j->out_h);
@@ -826,6 +867,8 @@ int cmd_image(int argc, char **argv)
 	j.last = j.t0;
 
 	st = ml_stream_new(s, &sel, BLOCK);
+	if (!j.ent)	/* entropy windows take a block of values at a time */
+		ml_stream_long_holes(st);
 	struct ml_chunk c;
 	uint64_t surprise_holes = 0;
 	while (ml_stream_next(st, &c)) {

@@ -164,6 +164,27 @@ void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *stat
 	}
 }
 
+void ml_hcanvas_put_holes(struct ml_hcanvas *c, uint64_t n)
+{
+	uint64_t cells = (uint64_t)c->side * c->side;
+	if (!c->shift) {
+		for (; n && c->next < cells; n--, c->next++)
+			put_one(c, c->next, c->hole_px);
+		c->next += ML_MIN(n, UINT64_MAX - c->next);
+		return;
+	}
+	uint64_t mask = ((uint64_t)1 << c->shift) - 1;
+	while (n && (c->next >> c->shift) < cells) {
+		uint64_t k = ML_MIN(n, mask + 1 - (c->next & mask));
+		c->holes = true;
+		if (((c->next + k) & mask) == 0)	/* the cell is complete */
+			end_cell(c, c->next >> c->shift);
+		c->next += k;
+		n -= k;
+	}
+	c->next += ML_MIN(n, UINT64_MAX - c->next);
+}
+
 void ml_hcanvas_flush(struct ml_hcanvas *c)
 {
 	uint64_t cells = (uint64_t)c->side * c->side;

@@ -50,6 +50,12 @@ int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned c
  * reduced, a cell is the average of its data pixels.
  */
 void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *state, size_t n);
+/*
+ * Places n hole pixels at the next n curve positions in time proportional
+ * to the cells they cover, not to n: a dump that claims EiB of uncaptured
+ * memory draws as fast as its canvas.
+ */
+void ml_hcanvas_put_holes(struct ml_hcanvas *c, uint64_t n);
 /* Completes a partly averaged last cell. */
 void ml_hcanvas_flush(struct ml_hcanvas *c);
 void ml_hcanvas_free(struct ml_hcanvas *c);

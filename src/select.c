@@ -255,6 +255,7 @@ struct ml_stream {
 	size_t block;
 	bool holes_only;	/* ml_stream_new_holes: the runs without the bytes */
 	bool skip_zeros;	/* ml_stream_skip_zeros */
+	bool long_holes;	/* ml_stream_long_holes */
 };
 
 struct ml_stream *ml_stream_new(struct ml_space *s, const struct ml_selection *sel, size_t block)
@@ -301,6 +302,18 @@ int ml_stream_next(struct ml_stream *st, struct ml_chunk *c)
 	bool hole;
 	size_t got = st->holes_only ? ml_space_holes(st->s, st->pos, want, st->buf, &hole)
 				    : ml_space_read(st->s, st->pos, want, st->buf, &hole);
+	/* A file source answers holes without reading: extend the run to its end. */
+	if (hole && st->long_holes && got == want && st->s->kind != ML_SRC_LIVE) {
+		while (got < SIZE_MAX && p->end - st->pos > got) {
+			bool h2;
+			size_t g = ml_space_holes(st->s, st->pos + got,
+						  (size_t)ML_MIN(p->end - st->pos - got, (uint64_t)(SIZE_MAX - got)),
+						  NULL, &h2);
+			if (!g || !h2)
+				break;
+			got += g;
+		}
+	}
 	c->addr = st->pos;
 	c->len = got;
 	c->hole = hole;
@@ -313,6 +326,11 @@ int ml_stream_next(struct ml_stream *st, struct ml_chunk *c)
 	if (hole)
 		st->holes += got;
 	return 1;
+}
+
+void ml_stream_long_holes(struct ml_stream *st)
+{
+	st->long_holes = true;
 }
 
 uint64_t ml_stream_hole_bytes(const struct ml_stream *st)

@@ -103,5 +103,7 @@ bool ml_isatty(int fd);
 #define ML_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ML_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define ML_MAX(a, b) ((a) > (b) ? (a) : (b))
+/* a / b rounded up, for b > 0, without the overflow of (a + b - 1) / b near 2^64. */
+#define ML_DIV_UP(a, b) ((a) / (b) + ((a) % (b) != 0))
 
 #endif
