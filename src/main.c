@@ -31,6 +31,9 @@ const struct ml_command ml_commands[] = {
 	{ "hilbert", cmd_hilbert, "address space (or all processes) on a Hilbert curve", cmd_hilbert_help,
 	  cmd_hilbert_opts, SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_MAP | ML_CMD_HTML,
 	  "a .png file, or - for standard output" },
+	{ "diff", cmd_diff, "what changed between two captures: mappings and bytes", cmd_diff_help, cmd_diff_opts,
+	  SRC | ML_CMD_SOURCE2 | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_MAP | ML_CMD_JSON,
+	  "a .png picture of the differences, or - for standard output" },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL },
 };
 
