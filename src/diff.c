@@ -80,7 +80,12 @@ static unsigned compare_regions(const struct ml_region *x, const struct ml_regio
 	/* gdb's cores do not say the permissions of what they left out: unknown is no change. */
 	if (!((x->prot | y->prot) & ML_PROT_UNKNOWN) && x->prot != y->prot)
 		what |= ML_DIFF_PERMS;
-	if (!same_text(x->path, y->path) || x->deleted != y->deleted)
+	/*
+	 * Sources name pseudo mappings differently (a core's vDSO has no
+	 * "[vdso]"): a path missing on one side of a non-file mapping is no change.
+	 */
+	bool named = x->kind == ML_KIND_FILE || y->kind == ML_KIND_FILE || (x->path && y->path);
+	if (named && (!same_text(x->path, y->path) || x->deleted != y->deleted))
 		what |= ML_DIFF_PATH;
 	if (x->start != y->start || x->end != y->end)
 		what |= ML_DIFF_SIZE;

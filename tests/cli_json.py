@@ -3,8 +3,10 @@
 its "source" object against what the test knows independently.
 
   cli_json.py SCHEMA FILE WHAT [key=value ...]
-     WHAT: report (any command) or regions (also the regions schema)
-     key=value: expected source fields; values: int, null, str, or
+     WHAT: report (any command), regions (also the regions schema),
+     diff or diffmap (diff --json, diff --map: sources "a" and "b" first,
+     also their own schema)
+     key=value: expected source fields (a.key, b.key for diff); values: int, null, str, or
      'comm:PID' (= /proc/PID/comm), 'pagesize', 'glibc' (this C library's
      version, from confstr), 'size:PATH' (os.stat)
 """
@@ -27,17 +29,23 @@ def plain(x):
     return x
 
 
-assert isinstance(doc, list) and doc and doc[0][0] == 'source', f'{sys.argv[2]}: "source" is not the first member'
+two = sys.argv[3] in ('diff', 'diffmap')
+if two:
+    assert isinstance(doc, list) and len(doc) > 1 and doc[0][0] == 'a' and doc[1][0] == 'b', \
+        f'{sys.argv[2]}: "a" and "b" are not the first members'
+else:
+    assert isinstance(doc, list) and doc and doc[0][0] == 'source', f'{sys.argv[2]}: "source" is not the first member'
 d = plain(doc)
 jsonschema.Draft202012Validator(schema).validate(d)
-if sys.argv[3] == 'regions':
-    sub = dict(schema)
-    sub = {'$schema': schema['$schema'], '$defs': schema['$defs'], '$ref': '#/$defs/regions_report'}
+own = {'regions': 'regions_report', 'diff': 'diff_report', 'diffmap': 'diff_map'}.get(sys.argv[3])
+if own:
+    sub = {'$schema': schema['$schema'], '$defs': schema['$defs'], '$ref': f'#/$defs/{own}'}
     jsonschema.Draft202012Validator(sub).validate(d)
 
-src = d['source']
 for kv in sys.argv[4:]:
     k, v = kv.split('=', 1)
+    src = d['source'] if not two else d[k.split('.')[0]]
+    k = k.split('.', 1)[1] if two else k
     if v == 'null':
         want = None
     elif v.isdigit():
@@ -53,4 +61,4 @@ for kv in sys.argv[4:]:
     else:
         want = v
     assert src.get(k, 'absent') == want, f'{sys.argv[2]}: source.{k} is {src.get(k, "absent")!r}, not {want!r}'
-print(f'{sys.argv[2]}: valid, source {src["kind"]}')
+print(f'{sys.argv[2]}: valid, ' + (f'sources {d["a"]["kind"]}, {d["b"]["kind"]}' if two else f'source {d["source"]["kind"]}'))

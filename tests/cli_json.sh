@@ -32,6 +32,13 @@ raw="kind=raw path=$T/in.raw pid=null name=null page_size=pagesize glibc=null fi
 "$MEMLENS" image "$T/in.raw" -o "$T/i.png" --map "$T/a.json" && $CHECK "$T/a.json" report $raw || fail "image raw"
 "$MEMLENS" image "$P" --region heap -o "$T/i.png" --map "$T/a.json" && $CHECK "$T/a.json" report $live ||
 	fail "image live"
+# diff: the sources A and B first, then its own schema; a raw file against
+# the live specimen, and a file against itself with a picture's --map.
+"$MEMLENS" diff "$T/in.raw" "$P" --region 0-0x10000 --json >"$T/a.json" &&
+	$CHECK "$T/a.json" diff a.kind=raw a.path="$T/in.raw" a.file_size=size:"$T/in.raw" b.kind=live b.pid=$P \
+		b.name=comm:$P b.page_size=pagesize || fail "diff raw live"
+"$MEMLENS" diff "$T/in.raw" "$T/in.raw" -o "$T/d.png" --map "$T/a.json" >/dev/null &&
+	$CHECK "$T/a.json" diffmap a.kind=raw b.path="$T/in.raw" b.pid=null || fail "diff --map"
 # A LiME file and a gdb core of the specimen (its pid and name are in the notes).
 "$PY" - "$T/d.lime" <<'PY'
 import os, struct, sys

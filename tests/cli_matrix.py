@@ -28,7 +28,7 @@ VALUE = {
     '--holes': 'skip', '--scale': '2', '--fit': '100x100', '--dpi': '72', '--level': '1',
     '--threads': '1', '--layout': 'hilbert', '--rate': '8000', '--encoding': 'u8',
     '--channels': '1', '--preset': 'memgaze', '--seconds': '1', '--color': 'never',
-    '--glibc': '2.36', '--by': 'rss',
+    '--glibc': '2.36', '--by': 'rss', '--granule': '16',
 }
 FLAGS = ['--freeze', '--strict', '--quiet', '--json', '--alpha', '--bottom-up', '--csv',
          '--pages', '--no-scan', '--physical', '--chunks', '--system']
@@ -79,6 +79,16 @@ TABLE = {
         **src_opts([]), '--region': ('file', [], {0}), '--output': ('file', [], {0}),
         '--html': ('file', [], {0}), '--map': ('file', [], {0}), '--system': (None, [], {0}),
         '--by': (None, ['--system'], {0})}),
+    # diff takes two SOURCEs: 'file2' is the raw file twice, 'filelive' the raw file and the specimen
+    'diff': dict(base=[], refuse_src=[RAW, RAW], opts={
+        '--as': ('file2', [], {0}), '--base': ('file2', [], {0}), '--strict': ('file2', [], {0}),
+        '--quiet': ('file2', [], {0}), '--freeze': ('filelive', LIVE_SEL, {0}),
+        '--region': ('file2', [], {0}), '--output': ('file2', [], {0}), '--json': ('file2', [], {0}),
+        '--map': ('file2', ['-o', out('d.png')], {0}), '--granule': ('file2', [], {0}),
+        '--color': ('file2', [], {0}),
+        **{o: ('file2', ['-o', out('d.png')], {0}) for o in (
+            '--bpp', '--width', '--order', '--scale', '--fit', '--dpi', '--level', '--threads', '--layout')},
+        '--palette': ('file2', ['-o', out('d.png'), '--bpp', '8'], {0})}),
 }
 # heap on a raw file finds no glibc heap: that run may fail, but not as a usage error
 for o in ('--as', '--base', '--strict', '--quiet'):
@@ -108,6 +118,12 @@ REFUSED_COMBOS = [
     ('image', [RAW, '-o', out('x.bmp'), '--level', '3'], '--level'),
     ('image', [RAW, '-o', out('x.png'), '--bottom-up'], '--bottom-up'),
     ('image', [RAW, '-o', out('x.png'), '--bpp', '8', '--order', 'bgr'], '--order'),
+    ('diff', [RAW, RAW, '--bpp', '8'], '--bpp'),
+    ('diff', [RAW, RAW, '--map', out('x.json')], '--map'),
+    ('diff', [RAW, RAW, '--json', '--color', 'never'], '--color'),
+    ('diff', [RAW, RAW, '--freeze'], '--freeze'),
+    ('diff', [PID, PID, '--freeze'], '--freeze'),
+    ('diff', [RAW, RAW, '-o', out('x.png'), '--bpp', '8', '--palette', 'entropy'], '--palette'),
 ]
 
 failures = []
@@ -127,7 +143,7 @@ def with_opt(opt):
 def value_for(cmd, opt):
     if opt == '--output':
         return {'image': out('v.png'), 'sound': out('v.wav'), 'pagemap': out('v.png'),
-                'heap': out('v.png'), 'hilbert': out('v.png')}.get(cmd, out('v.png'))
+                'heap': out('v.png'), 'hilbert': out('v.png'), 'diff': out('v.png')}.get(cmd, out('v.png'))
     if opt == '--map':
         return out('v.json')
     if opt == '--html':
@@ -137,7 +153,7 @@ def value_for(cmd, opt):
 
 def cmdline(cmd, opt, source, extra):
     t = TABLE[cmd]
-    src = {'live': [PID], 'file': [RAW], None: []}[source]
+    src = {'live': [PID], 'file': [RAW], None: [], 'file2': [RAW, RAW], 'filelive': [RAW, PID]}[source]
     base = list(t['base'])
     if opt == '--output':
         base = []      # the -o under test replaces the base's
@@ -170,7 +186,7 @@ for cmd, t in TABLE.items():
         if opt in t['opts']:
             continue
         v = value_for(cmd, opt)
-        args = [RAW] + list(t['base']) + ['-o' if opt == '--output' else opt] + ([v] if v else [])
+        args = t.get('refuse_src', [RAW]) + list(t['base']) + ['-o' if opt == '--output' else opt] + ([v] if v else [])
         refused(cmd, args, opt, 'not taken')
 
 # 3. combinations that cannot apply
