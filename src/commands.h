@@ -21,5 +21,6 @@ ML_DECLARE_CMD(pagemap);
 ML_DECLARE_CMD(heap);
 ML_DECLARE_CMD(hilbert);
 ML_DECLARE_CMD(diff);
+ML_DECLARE_CMD(watch);
 
 #endif

@@ -34,6 +34,9 @@ const struct ml_command ml_commands[] = {
 	{ "diff", cmd_diff, "what changed between two captures: mappings and bytes", cmd_diff_help, cmd_diff_opts,
 	  SRC | ML_CMD_SOURCE2 | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_MAP | ML_CMD_JSON,
 	  "a .png picture of the differences, or - for standard output" },
+	{ "watch", cmd_watch, "memory over time: a live view, an animated PNG or frames", cmd_watch_help,
+	  cmd_watch_opts, SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_JSON,
+	  "an animated .png (with --frames or --for), or DIR/%05d.png for one PNG a frame" },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL },
 };
 

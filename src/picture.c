@@ -334,11 +334,7 @@ int ml_pic_start(struct ml_pic *p, unsigned ch, FILE *f, const char *const *text
 			p->frame = p->hc.px;
 	} else if (!f) {
 		p->frame = ml_malloc((size_t)(p->out_w * p->out_h * ch));
-		/* Rows not drawn yet are unused canvas. */
-		uint8_t fill[4];
-		ml_display_colour(ML_PX_UNUSED, ch, fill);
-		for (uint64_t i = 0; i < p->out_w * p->out_h; i++)
-			memcpy(p->frame + i * ch, fill, ch);
+		ml_pic_blank(p);	/* rows not drawn yet are unused canvas */
 	}
 	if (f && open_writer(p, f, text, ntext))
 		return -1;
@@ -429,18 +425,23 @@ static void drawn_cells(struct ml_pic *p, uint64_t c0, uint64_t c1)
 	}
 }
 
+/* The first n pixels of the batch to the Hilbert canvas, those inside the picture. */
+static void hilbert_put(struct ml_pic *p, uint64_t n)
+{
+	n = p->first < p->npix ? ML_MIN(n, p->npix - p->first) : 0;
+	ml_pixels_to_display(&p->o.fmt, p->raw, p->state, (size_t)n, p->ch, p->disp);
+	ml_hcanvas_put(&p->hc, p->disp, p->state, (size_t)n);
+	if (p->frame && n)
+		drawn_cells(p, p->first >> p->hshift, ((p->first + n - 1) >> p->hshift) + 1);
+}
+
 /* One full-size row of raw pixels (raw + state) is ready. */
 static int emit_row(struct ml_pic *p)
 {
 	uint64_t w = p->width;
 	int r = 0;
 	if (p->o.hilbert) {
-		/* A batch of pixels, not a row: place those inside the selection. */
-		uint64_t n = p->first < p->npix ? ML_MIN(w, p->npix - p->first) : 0;
-		ml_pixels_to_display(&p->o.fmt, p->raw, p->state, (size_t)n, p->ch, p->disp);
-		ml_hcanvas_put(&p->hc, p->disp, p->state, (size_t)n);
-		if (p->frame && n)
-			drawn_cells(p, p->first >> p->hshift, ((p->first + n - 1) >> p->hshift) + 1);
+		hilbert_put(p, w);	/* a batch of pixels, not a row */
 	} else if (p->scale == 1) {
 		if (p->bmp)
 			ml_pixels_to_bmp(&p->o.fmt, p->raw, p->state, w, 0, p->first / w, p->disp);
@@ -573,6 +574,18 @@ uint64_t ml_pic_block(const struct ml_pic *p)
 	return p->o.hilbert ? (uint64_t)1 << p->hshift : p->width * p->scale;
 }
 
+void ml_pic_flush(struct ml_pic *p)
+{
+	if (!p->o.hilbert || p->fill < p->B)
+		return;
+	uint64_t n = p->fill / p->B;
+	hilbert_put(p, n);
+	/* A whole block was given: its last cell is complete. */
+	p->first += n;
+	p->fill = 0;
+	memset(p->state, p->base, (size_t)p->width);
+}
+
 void ml_pic_seek(struct ml_pic *p, uint64_t pixel)
 {
 	p->first = pixel;
@@ -592,6 +605,15 @@ void ml_pic_seek(struct ml_pic *p, uint64_t pixel)
 		memset(p->count, 0, p->out_w * sizeof *p->count);
 		memset(p->bandhole, 0, p->out_w);
 	}
+}
+
+void ml_pic_blank(struct ml_pic *p)
+{
+	uint8_t fill[4];
+	ml_display_colour(ML_PX_UNUSED, p->ch, fill);
+	for (uint64_t i = 0; i < p->out_w * p->out_h; i++)
+		memcpy(p->frame + i * p->ch, fill, p->ch);
+	drawn(p, 0, p->out_h);
 }
 
 void ml_pic_clear_drawn(struct ml_pic *p)

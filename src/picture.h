@@ -181,6 +181,10 @@ void ml_pic_free(struct ml_pic *p);
  */
 uint64_t ml_pic_block(const struct ml_pic *p);
 void ml_pic_seek(struct ml_pic *p, uint64_t pixel);
+/* After blocks fed in full (not to the end: that is ml_pic_tail): draws what is still gathered. */
+void ml_pic_flush(struct ml_pic *p);
+/* Frame mode: every pixel back to unused canvas (before drawing a frame anew). */
+void ml_pic_blank(struct ml_pic *p);
 /* The output rows drawn since the last call are [y0, y1): forgets them. */
 void ml_pic_clear_drawn(struct ml_pic *p);
 
