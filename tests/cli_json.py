@@ -5,7 +5,7 @@ its "source" object against what the test knows independently.
   cli_json.py SCHEMA FILE WHAT [key=value ...]
      WHAT: report (any command), regions (also the regions schema),
      diff or diffmap (diff --json, diff --map: sources "a" and "b" first,
-     also their own schema)
+     also their own schema), watch (JSON lines: a header, then frames)
      key=value: expected source fields (a.key, b.key for diff); values: int, null, str, or
      'comm:PID' (= /proc/PID/comm), 'pagesize', 'glibc' (this C library's
      version, from confstr), 'size:PATH' (os.stat)
@@ -18,6 +18,18 @@ import jsonschema
 
 schema = json.load(open(sys.argv[1]))
 text = open(sys.argv[2], 'rb').read()
+if sys.argv[3] == 'watch':
+    # one JSON document a line: the header (source first), then a record a frame
+    lines = text.splitlines()
+    for i, line in enumerate(lines[1:], 1):
+        rec = json.loads(line, object_pairs_hook=lambda pairs: pairs)
+        assert rec[0][0] == 'frame', f'{sys.argv[2]}: line {i + 1} does not start with "frame"'
+        r = {k: v for k, v in rec}
+        jsonschema.Draft202012Validator(schema).validate(r)
+        jsonschema.Draft202012Validator({'$schema': schema['$schema'], '$defs': schema['$defs'],
+                                         '$ref': '#/$defs/watch_frame'}).validate(r)
+        assert r['frame'] == i - 1, f'{sys.argv[2]}: line {i + 1} is frame {r["frame"]}'
+    text = lines[0]
 doc = json.loads(text, object_pairs_hook=lambda pairs: pairs)
 
 
@@ -37,7 +49,8 @@ else:
     assert isinstance(doc, list) and doc and doc[0][0] == 'source', f'{sys.argv[2]}: "source" is not the first member'
 d = plain(doc)
 jsonschema.Draft202012Validator(schema).validate(d)
-own = {'regions': 'regions_report', 'diff': 'diff_report', 'diffmap': 'diff_map'}.get(sys.argv[3])
+own = {'regions': 'regions_report', 'diff': 'diff_report', 'diffmap': 'diff_map',
+       'watch': 'watch_header'}.get(sys.argv[3])
 if own:
     sub = {'$schema': schema['$schema'], '$defs': schema['$defs'], '$ref': f'#/$defs/{own}'}
     jsonschema.Draft202012Validator(sub).validate(d)

@@ -39,6 +39,11 @@ raw="kind=raw path=$T/in.raw pid=null name=null page_size=pagesize glibc=null fi
 		b.name=comm:$P b.page_size=pagesize || fail "diff raw live"
 "$MEMLENS" diff "$T/in.raw" "$T/in.raw" -o "$T/d.png" --map "$T/a.json" >/dev/null &&
 	$CHECK "$T/a.json" diffmap a.kind=raw b.path="$T/in.raw" b.pid=null || fail "diff --map"
+# watch: a header line with the source, then a line a frame.
+"$MEMLENS" watch "$P" --region heap --frames 3 --every 50ms --json >"$T/a.json" &&
+	$CHECK "$T/a.json" watch $live || fail "watch live"
+"$MEMLENS" watch "$T/in.raw" --frames 2 --every 10ms --json >"$T/a.json" &&
+	$CHECK "$T/a.json" watch $raw || fail "watch raw"
 # A LiME file and a gdb core of the specimen (its pid and name are in the notes).
 "$PY" - "$T/d.lime" <<'PY'
 import os, struct, sys

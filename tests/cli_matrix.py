@@ -28,10 +28,10 @@ VALUE = {
     '--holes': 'skip', '--scale': '2', '--fit': '100x100', '--dpi': '72', '--level': '1',
     '--threads': '1', '--layout': 'hilbert', '--rate': '8000', '--encoding': 'u8',
     '--channels': '1', '--preset': 'memgaze', '--seconds': '1', '--color': 'never',
-    '--glibc': '2.36', '--by': 'rss', '--granule': '16',
+    '--glibc': '2.36', '--by': 'rss', '--granule': '16', '--every': '10ms', '--frames': '2', '--for': '30ms',
 }
 FLAGS = ['--freeze', '--strict', '--quiet', '--json', '--alpha', '--bottom-up', '--csv',
-         '--pages', '--no-scan', '--physical', '--chunks', '--system']
+         '--pages', '--no-scan', '--physical', '--chunks', '--system', '--soft-dirty']
 ALL = sorted(set(VALUE) | set(FLAGS))
 
 
@@ -89,6 +89,17 @@ TABLE = {
         **{o: ('file2', ['-o', out('d.png')], {0}) for o in (
             '--bpp', '--width', '--order', '--scale', '--fit', '--dpi', '--level', '--threads', '--layout')},
         '--palette': ('file2', ['-o', out('d.png'), '--bpp', '8'], {0})}),
+    # watch: a frame or two of the raw file or the specimen (--soft-dirty fails, exit 1, on a kernel without it)
+    'watch': dict(base=[], opts={
+        **{o: ('file', ['--frames', '1'], {0}) for o in ('--as', '--base', '--strict', '--quiet', '--region',
+                                                         '--json', '--every')},
+        '--freeze': ('live', LIVE_SEL + ['--frames', '1'], {0}),
+        '--output': ('live', LIVE_SEL + ['--frames', '1'], {0}),
+        '--frames': ('file', ['--every', '10ms'], {0}), '--for': ('file', ['--every', '10ms'], {0}),
+        '--soft-dirty': ('live', LIVE_SEL + ['--frames', '1', '--json'], {0, 1}),
+        **{o: ('file', ['-o', out('w.png'), '--frames', '1'], {0}) for o in (
+            '--bpp', '--width', '--order', '--scale', '--fit', '--dpi', '--level', '--threads', '--layout')},
+        '--palette': ('file', ['-o', out('w.png'), '--frames', '1', '--bpp', '8'], {0})}),
 }
 # heap on a raw file finds no glibc heap: that run may fail, but not as a usage error
 for o in ('--as', '--base', '--strict', '--quiet'):
@@ -124,6 +135,11 @@ REFUSED_COMBOS = [
     ('diff', [RAW, RAW, '--freeze'], '--freeze'),
     ('diff', [PID, PID, '--freeze'], '--freeze'),
     ('diff', [RAW, RAW, '-o', out('x.png'), '--bpp', '8', '--palette', 'entropy'], '--palette'),
+    ('watch', [RAW, '--bpp', '8', '--frames', '1'], '--bpp'),
+    ('watch', [RAW, '--soft-dirty', '--frames', '1'], '--soft-dirty'),
+    ('watch', [RAW, '-o', out('x.png')], '--output'),
+    ('watch', [RAW, '--frames', '2', '--for', '1s'], '--for'),
+    ('watch', [RAW, '--frames', '1', '-o', out('x.png'), '--bpp', '8', '--palette', 'entropy'], '--palette'),
 ]
 
 failures = []
@@ -143,7 +159,8 @@ def with_opt(opt):
 def value_for(cmd, opt):
     if opt == '--output':
         return {'image': out('v.png'), 'sound': out('v.wav'), 'pagemap': out('v.png'),
-                'heap': out('v.png'), 'hilbert': out('v.png'), 'diff': out('v.png')}.get(cmd, out('v.png'))
+                'heap': out('v.png'), 'hilbert': out('v.png'), 'diff': out('v.png'),
+                'watch': out('v.png')}.get(cmd, out('v.png'))
     if opt == '--map':
         return out('v.json')
     if opt == '--html':
