@@ -13,14 +13,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <xxhash.h>
 
 #define CHUNK 512		/* pages a chunk of the table covers */
-#define BATCH 256		/* pages read at once */
+#define BATCH 1024		/* pages read at once (4 MiB) */
+#define IOVECS 1024		/* runs read at once (the kernel's IOV_MAX) */
 #define WORDS 4096		/* pagemap words asked at once */
 
 struct chunk {
@@ -51,13 +54,14 @@ struct run {
 
 struct ml_watch {
 	bool soft_dirty;
+	bool no_vm_readv;	/* process_vm_readv was refused: /proc/PID/mem */
 	uint64_t ps;
 	struct piece *p;
 	size_t n;
 	struct ml_pagemap *pm;
 	int pm_pid;
 	uint64_t *words;
-	uint8_t *buf;
+	uint8_t *buf, *buf2;	/* two batches: one read while the other is hashed */
 	uint8_t *zero;		/* a page of zeros */
 	uint64_t zero_hash;	/* its hash */
 	struct run *runs;
@@ -73,6 +77,7 @@ struct ml_watch *ml_watch_new(bool soft_dirty)
 	w->ps = (uint64_t)sysconf(_SC_PAGESIZE);
 	w->words = ml_malloc(WORDS * sizeof *w->words);
 	w->buf = ml_malloc(BATCH * (size_t)w->ps);
+	w->buf2 = ml_malloc(BATCH * (size_t)w->ps);
 	w->zero = ml_calloc(1, (size_t)w->ps);
 	w->zero_hash = XXH3_64bits(w->zero, (size_t)w->ps);
 	return w;
@@ -97,6 +102,7 @@ void ml_watch_free(struct ml_watch *w)
 	ml_pagemap_close(w->pm);
 	free(w->words);
 	free(w->buf);
+	free(w->buf2);
 	free(w->zero);
 	free(w->runs);
 	free(w);
@@ -171,7 +177,7 @@ static void new_pieces(struct ml_watch *w, const struct ml_space *s, const struc
 static void add_run(struct ml_watch *w, uint64_t addr, uint32_t piece, bool file)
 {
 	struct run *l = w->nruns ? &w->runs[w->nruns - 1] : NULL;
-	if (l && l->piece == piece && l->file == file && l->addr + (uint64_t)l->n * w->ps == addr && l->n < BATCH) {
+	if (l && l->piece == piece && l->file == file && l->addr + (uint64_t)l->n * w->ps == addr && l->n < BATCH / 4) {
 		l->n++;
 		return;
 	}
@@ -321,41 +327,155 @@ static void page(struct ml_watch *w, struct piece *p, uint64_t addr, const uint8
 	}
 }
 
-/* Phase 2: read the listed pages, a run at a time. */
-static void read_runs(struct ml_watch *w, struct ml_space *s, uint32_t frame, ml_watch_fn fn, void *ctx,
+/* A batch of listed pages being read (by the reader thread) or compared (by the frame). */
+struct batch {
+	uint8_t *buf;
+	size_t first, last;	/* its runs */
+	ssize_t got;		/* bytes process_vm_readv delivered, from the start */
+	bool full;
+};
+
+/* The reader thread's side of a frame: batches in order into two buffers, taking turns. */
+struct reader {
+	struct ml_watch *w;
+	int pid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch b[2];
+	bool done;
+};
+
+/*
+ * Reads the runs from i on, up to BATCH pages and IOVECS runs, into
+ * buf: one process_vm_readv — one copy, where /proc/PID/mem copies twice;
+ * pagemap has just called these pages present, so nothing is faulted in.
+ * Returns the run after the last one taken.
+ */
+static size_t read_batch(struct ml_watch *w, int pid, size_t i, uint8_t *buf, ssize_t *got)
+{
+	struct iovec local[IOVECS], remote[IOVECS];
+	size_t niov = 0, pages = 0;
+	while (i < w->nruns && niov < IOVECS && pages + w->runs[i].n <= BATCH) {
+		local[niov] = (struct iovec){ buf + pages * w->ps, (size_t)w->runs[i].n * (size_t)w->ps };
+		remote[niov] = (struct iovec){ (void *)(uintptr_t)w->runs[i].addr, local[niov].iov_len };
+		pages += w->runs[i].n;
+		niov++;
+		i++;
+	}
+	*got = -1;
+	if (!w->no_vm_readv) {
+		*got = process_vm_readv(pid, local, niov, remote, niov, 0);
+		if (*got < 0 && (errno == ENOSYS || errno == EPERM))
+			w->no_vm_readv = true;	/* refused: /proc/PID/mem, a page at a time */
+	}
+	if (*got < 0)
+		*got = 0;
+	return i;
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	size_t i = 0;
+	for (unsigned n = 0; i < rd->w->nruns; n++) {
+		struct batch *b = &rd->b[n % 2];
+		pthread_mutex_lock(&rd->mu);
+		while (b->full)
+			pthread_cond_wait(&rd->cv, &rd->mu);
+		pthread_mutex_unlock(&rd->mu);
+		b->first = i;
+		i = read_batch(rd->w, rd->pid, i, b->buf, &b->got);
+		b->last = i;
+		pthread_mutex_lock(&rd->mu);
+		b->full = true;
+		pthread_cond_broadcast(&rd->cv);
+		pthread_mutex_unlock(&rd->mu);
+	}
+	pthread_mutex_lock(&rd->mu);
+	rd->done = true;
+	pthread_cond_broadcast(&rd->cv);
+	pthread_mutex_unlock(&rd->mu);
+	return NULL;
+}
+
+/* The pages of a batch read: compared; one that did not come is read alone, or skipped. */
+static void take_batch(struct ml_watch *w, struct ml_space *s, const struct batch *b, uint32_t frame,
+		       ml_watch_fn fn, void *ctx, struct ml_watch_stats *st)
+{
+	size_t off = 0;
+	for (size_t r = b->first; r < b->last; r++) {
+		const struct run *run = &w->runs[r];
+		for (uint32_t k = 0; k < run->n; k++, off += w->ps) {
+			uint64_t addr = run->addr + (uint64_t)k * w->ps;
+			if (off + w->ps > (size_t)b->got &&
+			    pread(s->fd, b->buf + off, (size_t)w->ps, (off_t)addr) != (ssize_t)w->ps)
+				continue;
+			st->read++;
+			page(w, &w->p[run->piece], addr, b->buf + off, run->file, frame, fn, ctx, st);
+		}
+	}
+}
+
+/*
+ * Phase 2, a live process: one thread reads the next batch while this one
+ * hashes the last, so a frame takes about as long as the reading alone.
+ */
+static void read_live(struct ml_watch *w, struct ml_space *s, uint32_t frame, ml_watch_fn fn, void *ctx,
+		      struct ml_watch_stats *st)
+{
+	struct reader rd = { .w = w, .pid = s->pid };
+	rd.b[0].buf = w->buf;
+	rd.b[1].buf = w->buf2;
+	pthread_mutex_init(&rd.mu, NULL);
+	pthread_cond_init(&rd.cv, NULL);
+	pthread_t t;
+	bool threaded = w->nruns > 0 && pthread_create(&t, NULL, reader_main, &rd) == 0;
+	if (!threaded) {
+		/* No thread: read and hash in turn. */
+		for (size_t i = 0; i < w->nruns;) {
+			struct batch *b = &rd.b[0];
+			b->first = i;
+			i = b->last = read_batch(w, s->pid, i, b->buf, &b->got);
+			take_batch(w, s, b, frame, fn, ctx, st);
+		}
+	}
+	for (unsigned n = 0; threaded; n++) {
+		struct batch *b = &rd.b[n % 2];
+		pthread_mutex_lock(&rd.mu);
+		while (!b->full && !rd.done)
+			pthread_cond_wait(&rd.cv, &rd.mu);
+		bool have = b->full;
+		pthread_mutex_unlock(&rd.mu);
+		if (!have)
+			break;
+		take_batch(w, s, b, frame, fn, ctx, st);
+		pthread_mutex_lock(&rd.mu);
+		b->full = false;
+		pthread_cond_broadcast(&rd.cv);
+		pthread_mutex_unlock(&rd.mu);
+	}
+	if (threaded)
+		pthread_join(t, NULL);
+	pthread_mutex_destroy(&rd.mu);
+	pthread_cond_destroy(&rd.cv);
+}
+
+/* Phase 2, a file: each listed page, or its part in the piece, through the source. */
+static void read_file(struct ml_watch *w, struct ml_space *s, uint32_t frame, ml_watch_fn fn, void *ctx,
 		      struct ml_watch_stats *st)
 {
 	for (size_t i = 0; i < w->nruns; i++) {
 		const struct run *r = &w->runs[i];
 		struct piece *p = &w->p[r->piece];
-		size_t len = (size_t)r->n * (size_t)w->ps;
-		if (s->kind == ML_SRC_LIVE) {
-			/*
-			 * pagemap has just called these pages present: read them
-			 * straight from /proc/PID/mem (the source's read path would
-			 * ask pagemap again).  A page that will not read is skipped.
-			 */
-			ssize_t k = pread(s->fd, w->buf, len, (off_t)r->addr);
-			size_t got = k > 0 ? (size_t)k / w->ps * w->ps : 0;
-			for (size_t off = 0; off < len; off += w->ps) {
-				if (off >= got &&
-				    pread(s->fd, w->buf + off, (size_t)w->ps, (off_t)(r->addr + off)) != (ssize_t)w->ps)
-					continue;
-				st->read++;
-				page(w, p, r->addr + off, w->buf + off, r->file, frame, fn, ctx, st);
-			}
-			continue;
-		}
-		for (size_t off = 0; off < len; off += w->ps) {
+		for (uint32_t k = 0; k < r->n; k++) {
 			/* A piece may start or end inside a page: only its part is read and hashed. */
-			uint64_t pg = r->addr + off, a = ML_MAX(pg, p->start), b = ML_MIN(pg + w->ps, p->end);
-			if (ml_read_exact(s, a, (size_t)(b - a), w->buf + off + (a - pg))) {
+			uint64_t pg = r->addr + (uint64_t)k * w->ps, a = ML_MAX(pg, p->start), b = ML_MIN(pg + w->ps, p->end);
+			if (ml_read_exact(s, a, (size_t)(b - a), w->buf + (a - pg))) {
 				st->read++;
-				page(w, p, pg, w->buf + off, r->file, frame, fn, ctx, st);
+				page(w, p, pg, w->buf, r->file, frame, fn, ctx, st);
 			}
 		}
 	}
-	flush_changed(w, fn, ctx);
 }
 
 int ml_watch_frame(struct ml_watch *w, struct ml_space *s, const struct ml_selection *sel, uint32_t frame,
@@ -371,8 +491,11 @@ int ml_watch_frame(struct ml_watch *w, struct ml_space *s, const struct ml_selec
 		list_file(w, s, st);
 	if (live && w->soft_dirty && clear_soft_dirty(s->pid))
 		return -1;
-	/* Pages of a piece that appeared are new even when pagemap does not list them present: none are. */
-	read_runs(w, s, frame, fn, ctx, st);
+	if (live)
+		read_live(w, s, frame, fn, ctx, st);
+	else
+		read_file(w, s, frame, fn, ctx, st);
+	flush_changed(w, fn, ctx);
 	return 0;
 }
 
