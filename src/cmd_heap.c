@@ -13,15 +13,18 @@
 #include "heap_glibc.h"
 #include "json.h"
 #include "output.h"
+#include "pixel.h"
+#include "termwrap.h"
+#include "unitmap.h"
 #include "util.h"
 #include "ansi.h"
-#include "pngwrite.h"
 
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 const char cmd_heap_help[] =
 	"Usage: memlens heap SOURCE [-o OUT.png] [--json [--chunks]] [--color auto|always|never]\n"
@@ -61,7 +64,7 @@ static const struct {
 	const char *name;
 	uint8_t rgb[3];
 } px[PX__COUNT] = {
-	[PX_OUTSIDE] = { "outside the heap", { 0, 0, 0 } },
+	[PX_OUTSIDE] = { "unused (outside the heap)", { ML_UNUSED_R, ML_UNUSED_G, ML_UNUSED_B } },
 	[PX_USED_A] = { "in use", { 210, 210, 210 } },
 	[PX_USED_B] = { "in use (next chunk)", { 150, 150, 150 } },
 	[PX_TCACHE] = { "free: tcache", { 220, 60, 220 } },
@@ -82,6 +85,10 @@ static const uint8_t bin_px[ML_HB__COUNT] = {
 	[ML_HB_TOP] = PX_TOP, [ML_HB_MMAPPED] = PX_MMAPPED, [ML_HB_FREE_UNLISTED] = PX_UNLISTED,
 };
 
+#define GRAN 16
+#define CELL_GRANS 8
+#define CELL_BYTES (GRAN * CELL_GRANS)
+
 struct job {
 	struct ml_cli cli;
 	bool json, chunks, color;
@@ -91,16 +98,15 @@ struct job {
 	struct ml_space *s;
 	struct ml_hmem m;
 	struct ml_heapinfo h;
-	/* terminal map: two rows of cells, each the granules in use (0-8) */
-	uint8_t *cells;
-	uint64_t line_base, base;	/* address of the current line; of the section */
-	bool line_dirty;
-	uint8_t last_uniform;		/* 0-8 when the last printed line was uniform, else 255 */
-	uint64_t folded;
+	/* drawing: where the next chunk is expected (a gap before it is drawn as not a chunk) */
+	uint64_t pos;
+	/* terminal map: the cell being summed (granules in use, 0-8) */
+	struct ml_tmap tm;
+	uint8_t ansi[CELL_GRANS + 1];
+	uint64_t cell;
+	uint8_t cell_used;
 	/* picture */
-	struct ml_png *png;
-	uint8_t *row;
-	uint64_t row_base;
+	struct ml_upng *png;
 	bool used_flip;
 	/* json chunks */
 	json_t *jchunk;
@@ -114,10 +120,6 @@ static size_t space_read(void *ctx, uint64_t addr, size_t n, void *buf, bool *ho
 
 /* ---- terminal map ---- */
 
-#define GRAN 16
-#define CELL_GRANS 8
-#define CELL_BYTES (GRAN * CELL_GRANS)
-
 static const char shade_chars[] = " .:-=+*#@";
 
 static uint8_t gray_index(unsigned k)
@@ -125,77 +127,54 @@ static uint8_t gray_index(unsigned k)
 	return (uint8_t)(232 + (k * 23 + 4) / 8);
 }
 
-static void print_fold(struct job *j)
+/*
+ * Clips the run [*addr, *addr + *len) to what follows the last one drawn;
+ * returns the gap before it in bytes (a thread heap's heap_info and arena
+ * come before its first chunk).
+ */
+static uint64_t advance(struct job *j, uint64_t *addr, uint64_t *len)
 {
-	if (!j->folded)
-		return;
-	char hb[32];
-	printf("  %16s  ... %" PRIu64 " more line(s) like the one above (%s) ...\n", "", j->folded,
-	       ml_human_size(j->folded * 2 * j->width * CELL_BYTES, hb, sizeof hb));
-	j->folded = 0;
-}
-
-static void map_flush(struct job *j, uint64_t ncells)
-{
-	size_t w = (size_t)j->width;
-	if (!j->line_dirty)
-		return;
-	uint8_t u = j->cells[0];
-	for (size_t i = 0; i < ncells && u != 255; i++)
-		if (j->cells[i] != u)
-			u = 255;
-	if (ncells == 2 * w && u != 255 && u == j->last_uniform) {
-		j->folded++;
-	} else {
-		print_fold(j);
-		j->last_uniform = ncells == 2 * w ? u : 255;
-		if (j->color) {
-			uint8_t top[1024], bot[1024];
-			size_t n = (size_t)ML_MIN((uint64_t)w, ncells);
-			for (size_t i = 0; i < n; i++) {
-				top[i] = gray_index(j->cells[i]);
-				bot[i] = w + i < ncells ? gray_index(j->cells[w + i]) : 0;
-			}
-			printf("  %016" PRIx64 "  ", j->line_base);
-			ml_ansi_halfblocks(stdout, top, bot, n);
-			putchar('\n');
-		} else {
-			for (size_t r = 0; r < 2 && r * w < ncells; r++) {
-				printf("  %016" PRIx64 "  ", j->line_base + r * w * CELL_BYTES);
-				for (size_t i = r * w; i < ML_MIN((r + 1) * w, ncells); i++)
-					putchar(shade_chars[j->cells[i]]);
-				putchar('\n');
-			}
-		}
+	uint64_t gap = *addr > j->pos ? *addr - j->pos : 0;
+	if (*addr < j->pos) {
+		uint64_t skip = ML_MIN(*len, j->pos - *addr);
+		*addr += skip;
+		*len -= skip;
 	}
-	memset(j->cells, 0, 2 * w);
-	j->line_dirty = false;
+	j->pos = *addr + *len;
+	return gap;
 }
 
-/* Granules [addr, addr+len) are in use (used) or not. */
-static void map_run(struct job *j, uint64_t addr, uint64_t len, bool used)
+/* Granules [addr, addr+len) are in use (used) or not, in address order. */
+static void map_granules(struct job *j, uint64_t addr, uint64_t len, bool used)
 {
-	uint64_t span = 2 * j->width * CELL_BYTES;
-	while (len) {
-		if (addr >= j->line_base + span) {
-			/* Runs arrive in address order without gaps: the line is complete. */
-			map_flush(j, 2 * j->width);
-			j->line_base += span;
+	uint64_t end = addr + len;
+	while (addr < end) {
+		if (addr == j->cell && !j->cell_used && end - addr >= CELL_BYTES) {
+			/* Whole cells at once: a long run costs no loop per cell. */
+			uint64_t k = (end - addr) / CELL_BYTES;
+			ml_tmap_put(&j->tm, used ? CELL_GRANS : 0, k);
+			addr += k * CELL_BYTES;
+			j->cell = addr;
 			continue;
 		}
-		uint64_t lend = j->line_base + span, k = ML_MIN(len, lend - addr);
-		j->line_dirty = true;
-		if (used) {
-			for (uint64_t a = addr; a < addr + k;) {
-				uint64_t cell = (a - j->line_base) / CELL_BYTES;
-				uint64_t cend = j->line_base + (cell + 1) * CELL_BYTES, n = ML_MIN(cend, addr + k) - a;
-				j->cells[cell] += (uint8_t)(n / GRAN);
-				a += n;
-			}
+		uint64_t cend = j->cell + CELL_BYTES, n = ML_MIN(end, cend) - addr;
+		if (used)
+			j->cell_used += (uint8_t)(n / GRAN);
+		addr += n;
+		if (addr == cend) {
+			ml_tmap_put(&j->tm, j->cell_used, 1);
+			j->cell = cend;
+			j->cell_used = 0;
 		}
-		addr += k;
-		len -= k;
 	}
+}
+
+static void map_run(struct job *j, uint64_t addr, uint64_t len, bool used)
+{
+	uint64_t gap = advance(j, &addr, &len);
+	if (gap)
+		map_granules(j, addr - gap, gap, false);
+	map_granules(j, addr, len, used);
 }
 
 static int map_cb(void *ctx, const struct ml_hchunk *c)
@@ -209,54 +188,47 @@ static void map_section(struct job *j, uint64_t start, uint64_t end, const char 
 {
 	char hb[32];
 	printf("%s 0x%" PRIx64 "-0x%" PRIx64 " (%s)\n", title, start, end, ml_human_size(end - start, hb, sizeof hb));
-	j->line_base = start & ~(uint64_t)(CELL_BYTES - 1);
-	j->last_uniform = 255;
-	j->folded = 0;
-	memset(j->cells, 0, 2 * j->width);
-	j->line_dirty = false;
+	j->cell = start & ~(uint64_t)(CELL_BYTES - 1);
+	j->cell_used = 0;
+	j->pos = start;
+	ml_tmap_section(&j->tm, j->cell);
 }
 
 static void map_end_section(struct job *j, uint64_t end)
 {
-	uint64_t ncells = (end - j->line_base + CELL_BYTES - 1) / CELL_BYTES;
-	j->line_dirty = true;
-	map_flush(j, ML_MIN(ncells, 2 * j->width));
-	print_fold(j);
+	if (end > j->cell)
+		ml_tmap_put(&j->tm, j->cell_used, 1);	/* the last, partly covered cell */
+	ml_tmap_end(&j->tm);
 }
 
 static void map_legend(struct job *j)
 {
-	printf("legend: one cell = %d granules of %d bytes; shade = granules in use:", CELL_GRANS, GRAN);
+	struct ml_wrap w;
+	ml_wrap_start(&w, stdout, ml_term_columns(STDOUT_FILENO), "legend:", " ", 2);
+	ml_wrap_text(&w, "one cell = %d granules of %d bytes;", CELL_GRANS, GRAN);
+	ml_wrap_text(&w, "shade = granules in use:");
 	for (unsigned k = 0; k <= CELL_GRANS; k++) {
-		char t[4];
-		snprintf(t, sizeof t, "%u", k);
-		putchar(' ');
-		if (j->color)
-			ml_ansi_swatch(stdout, gray_index(k), t);
-		else
-			printf("'%c'=%u", shade_chars[k], k);
+		if (j->color) {
+			char t[4];
+			snprintf(t, sizeof t, "%u", k);
+			ml_wrap_item(&w, 4);
+			ml_ansi_swatch(stdout, j->ansi[k], t);
+		} else {
+			ml_wrap_text(&w, "'%c'=%u", shade_chars[k], k);
+		}
 	}
-	putchar('\n');
+	ml_wrap_end(&w);
 }
 
 /* ---- picture ---- */
 
+/* Granules [addr, addr+len) in one colour, after what came before. */
 static int png_put(struct job *j, uint64_t addr, uint64_t len, uint8_t color)
 {
-	uint64_t rb = j->width * GRAN;
-	while (len) {
-		uint64_t off = addr - j->row_base, k = ML_MIN(len, rb - off);
-		memset(j->row + off / GRAN, color, k / GRAN);
-		addr += k;
-		len -= k;
-		if (addr == j->row_base + rb) {
-			if (ml_png_rows(j->png, j->row, 1))
-				return -1;
-			j->row_base += rb;
-			memset(j->row, PX_OUTSIDE, j->width);
-		}
-	}
-	return 0;
+	uint64_t gap = advance(j, &addr, &len);
+	if (gap && ml_upng_put(j->png, PX_OUTSIDE, gap / GRAN))
+		return -1;
+	return ml_upng_put(j->png, color, len / GRAN);
 }
 
 static int png_cb(void *ctx, const struct ml_hchunk *c)
@@ -270,30 +242,30 @@ static int png_cb(void *ctx, const struct ml_hchunk *c)
 	return png_put(j, c->addr, c->size, color);
 }
 
-static uint64_t section_rows(const struct job *j, uint64_t start, uint64_t end)
+/* Granules from the row boundary below start (rows of width granules) to start. */
+static uint64_t section_lead(const struct job *j, uint64_t start)
 {
-	uint64_t rb = j->width * GRAN, base = start - start % rb;
-	return (end - base + rb - 1) / rb;
+	return start % (j->width * GRAN) / GRAN;
 }
 
-/* Starts a section: pad to its start; ends: pad the last row, a separator row. */
+static uint64_t section_rows(const struct job *j, uint64_t start, uint64_t end)
+{
+	return ml_upng_rows(j->width, section_lead(j, start), (end - start) / GRAN);
+}
+
+/* Starts a section at the row boundary below its start. */
 static int png_section(struct job *j, uint64_t start)
 {
-	uint64_t rb = j->width * GRAN;
-	j->row_base = start - start % rb;
-	memset(j->row, PX_OUTSIDE, j->width);
 	j->used_flip = false;
-	return 0;
+	j->pos = start;
+	return ml_upng_section(j->png, section_lead(j, start));
 }
 
 static int png_end_section(struct job *j, uint64_t walked, uint64_t end)
 {
 	if (walked < end && png_put(j, walked, end - walked, PX_UNWALKED))
 		return -1;
-	if (j->row_base < end && ml_png_rows(j->png, j->row, 1))
-		return -1;
-	memset(j->row, PX_SEPARATOR, j->width);
-	return ml_png_rows(j->png, j->row, 1);
+	return ml_upng_end_section(j->png);
 }
 
 /* ---- json ---- */
@@ -487,19 +459,22 @@ static void summary(const struct ml_harena *a)
 	       ml_human_size(a->in_use.bytes, b1, sizeof b1), ml_human_size(total, b2, sizeof b2),
 	       ml_human_size(a->largest_free, (char[32]){ 0 }, 32),
 	       total ? 1.0 - (double)a->largest_free / (double)total : 0.0);
-	printf("  free by kind:");
+	struct ml_wrap w;
+	ml_wrap_start(&w, stdout, ml_term_columns(STDOUT_FILENO), "  free by kind:", " ", 4);
 	for (int b = ML_HB_TCACHE; b < ML_HB__COUNT; b++) {
 		if (!ml_hbin_free((enum ml_hbin)b) || (!a->free[b].count && b == ML_HB_FREE_UNLISTED))
 			continue;
-		printf(" %s %" PRIu64 " (%s)", ml_hbin_name((enum ml_hbin)b) ? ml_hbin_name((enum ml_hbin)b) : "unlisted",
-		       a->free[b].count, ml_human_size(a->free[b].bytes, b1, sizeof b1));
+		ml_wrap_text(&w, "%s %" PRIu64 " (%s)", ml_hbin_name((enum ml_hbin)b) ? ml_hbin_name((enum ml_hbin)b) : "unlisted",
+			     a->free[b].count, ml_human_size(a->free[b].bytes, b1, sizeof b1));
 	}
-	putchar('\n');
+	ml_wrap_end(&w);
 }
 
 static int emit_map(struct job *j)
 {
-	j->cells = ml_calloc(2 * j->width, 1);
+	for (unsigned k = 0; k <= CELL_GRANS; k++)
+		j->ansi[k] = gray_index(k);
+	ml_tmap_init(&j->tm, stdout, (size_t)j->width, j->color, CELL_BYTES, j->ansi, shade_chars, CELL_GRANS + 1);
 	printf("glibc %s (%s), %zu arena(s)\n", j->h.version[0] ? j->h.version : "unknown",
 	       j->h.version_from, j->h.narenas);
 	for (size_t i = 0; i < j->h.narenas; i++) {
@@ -522,6 +497,7 @@ static int emit_map(struct job *j)
 		map_end_section(j, j->h.mmapped[k] + j->h.mmapped_size[k]);
 	}
 	map_legend(j);
+	ml_tmap_free(&j->tm);
 	return 0;
 }
 
@@ -530,9 +506,9 @@ static int emit_png(struct job *j, struct ml_out *out)
 	uint64_t rows = 0;
 	for (size_t i = 0; i < j->h.narenas; i++)
 		for (size_t k = 0; k < j->h.arenas[i].nheaps; k++)
-			rows += section_rows(j, j->h.arenas[i].heaps[k].start, j->h.arenas[i].heaps[k].end) + 1;
+			rows += section_rows(j, j->h.arenas[i].heaps[k].start, j->h.arenas[i].heaps[k].end);
 	for (size_t k = 0; k < j->h.nmmapped; k++)
-		rows += section_rows(j, j->h.mmapped[k], j->h.mmapped[k] + j->h.mmapped_size[k]) + 1;
+		rows += section_rows(j, j->h.mmapped[k], j->h.mmapped[k] + j->h.mmapped_size[k]);
 	if (!rows) {
 		ml_err("no heap to draw (malloc has not run yet)");
 		return -1;
@@ -541,42 +517,38 @@ static int emit_png(struct job *j, struct ml_out *out)
 		ml_err("the picture would be %" PRIu64 " rows high: give a larger --width", rows);
 		return -1;
 	}
-	char legend[1024] = "", layout[160];
-	for (int i = 0; i < PX__COUNT; i++) {
-		size_t l = strlen(legend);
-		snprintf(legend + l, sizeof legend - l, "%s%s=#%02x%02x%02x", l ? ", " : "", px[i].name,
-			 px[i].rgb[0], px[i].rgb[1], px[i].rgb[2]);
-	}
+	char layout[160];
+	struct ml_legend lg = { 0 };
+	for (int i = 0; i < PX__COUNT; i++)
+		ml_legend_add(&lg, px[i].name, px[i].rgb);
 	snprintf(layout, sizeof layout,
 		 "one pixel per 16-byte granule, %" PRIu64 " per row; each heap then each mmapped chunk, "
 		 "followed by a white row", j->width);
-	const char *text[] = { "Software", PACKAGE_STRING, "Legend", legend, "Layout", layout };
+	const char *text[] = { "Software", PACKAGE_STRING, "Legend", lg.text, "Layout", layout };
 	uint8_t pal[PX__COUNT][3];
 	for (int i = 0; i < PX__COUNT; i++)
 		memcpy(pal[i], px[i].rgb, 3);
-	struct ml_png_opts po = { .width = (uint32_t)j->width, .height = (uint32_t)rows, .color = ML_PNG_PALETTE,
-				  .palette = (const uint8_t (*)[3])pal, .npalette = PX__COUNT, .level = -1,
-				  .text = text, .ntext = 3 };
-	if (!(j->png = ml_png_begin(out->f, &po)))
+	j->png = ml_upng_begin(out->f, (uint32_t)j->width, (uint32_t)rows, (const uint8_t (*)[3])pal, PX__COUNT,
+			       PX_OUTSIDE, PX_SEPARATOR, text, 3);
+	ml_legend_free(&lg);
+	if (!j->png)
 		return -1;
-	j->row = ml_malloc(j->width);
 	for (size_t i = 0; i < j->h.narenas; i++) {
 		for (size_t k = 0; k < j->h.arenas[i].nheaps; k++) {
 			const struct ml_hheap *hp = &j->h.arenas[i].heaps[k];
-			png_section(j, hp->start);
-			if (ml_heap_walk(&j->m, &j->h, i, k, png_cb, j) || png_end_section(j, hp->walk_end, hp->end))
+			if (png_section(j, hp->start) || ml_heap_walk(&j->m, &j->h, i, k, png_cb, j) ||
+			    png_end_section(j, hp->walk_end, hp->end))
 				return -1;
 		}
 	}
 	for (size_t k = 0; k < j->h.nmmapped; k++) {
 		uint64_t a = j->h.mmapped[k], e = a + j->h.mmapped_size[k];
-		png_section(j, a);
-		if (png_put(j, a, e - a, PX_MMAPPED) || png_end_section(j, e, e))
+		if (png_section(j, a) || png_put(j, a, e - a, PX_MMAPPED) || png_end_section(j, e, e))
 			return -1;
 	}
-	struct ml_png *p = j->png;
+	struct ml_upng *p = j->png;
 	j->png = NULL;
-	return ml_png_end(p);
+	return ml_upng_end(p);
 }
 
 /*
@@ -698,11 +670,9 @@ int cmd_heap(int argc, char **argv)
 		ret = ML_EXIT_FAIL;
 	out_open = false;
 done:
-	ml_png_abort(j.png);
+	ml_upng_abort(j.png);
 	if (out_open)
 		ml_out_abort(&out);
-	free(j.row);
-	free(j.cells);
 	json_decref(j.jchunk);
 	ml_heap_free(&j.m, &j.h);
 	ml_selection_free(&sel);

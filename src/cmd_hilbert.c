@@ -112,7 +112,8 @@ static uint64_t cells_of(uint64_t len, uint64_t unit)
 }
 
 /*
- * Residency of [a, a + pages pages) per cell: adds present pages to res[].
+ * Residency of [a, a + pages pages) per cell: adds present pages to res[]
+ * (as smaps counts Rss: not those mapping the zero page).
  * Stretches PAGEMAP_SCAN reports empty need no words at all.
  */
 static int read_resident(struct ml_pagemap *pm, bool scan, uint64_t a, uint64_t pages, unsigned ps,
@@ -128,8 +129,9 @@ static int read_resident(struct ml_pagemap *pm, bool scan, uint64_t a, uint64_t 
 		if (r <= 0)
 			break;	/* 0: the process went away */
 		uint64_t o = (pos - a) / ps, n = (run.end - pos) / ps;
+		/* A page mapping the zero page has no frame of its own: not resident. */
 		for (uint64_t k = 0; run.dense && k < n; k++)
-			if (w[k] & ML_PM_PRESENT)
+			if ((w[k] & ML_PM_PRESENT) && !ml_pm_zero(pm, &run, w[k], 0))
 				res[(o + k) >> shift]++;
 		pos = run.end;
 	}

@@ -11,13 +11,15 @@
 #include "config.h"
 #include "commands.h"
 #include "cli.h"
-#include "hilbert.h"
 #include "json.h"
 #include "output.h"
 #include "pagemap.h"
+#include "physmap.h"
+#include "pixel.h"
+#include "termwrap.h"
+#include "unitmap.h"
 #include "util.h"
 #include "ansi.h"
-#include "pngwrite.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -61,24 +63,25 @@ const struct option cmd_pagemap_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-#define BATCH ((size_t)1 << 16)	/* pages per read */
-
-/* The map's colours and the legend, by page state. */
+/* The map's colours, characters and names, by page state. */
 static const struct {
-	const char *name;
+	const char *name, *csv;
 	uint8_t rgb[3];
 	char ch;
 } states[ML_ST__COUNT] = {
-	[ML_ST_NONE] = { "not present", { 40, 40, 40 }, '.' },
-	[ML_ST_ANON] = { "present, anonymous", { 60, 200, 60 }, 'a' },
-	[ML_ST_FILE] = { "present, file or shared", { 60, 120, 230 }, 'f' },
-	[ML_ST_THP] = { "present, transparent huge page", { 240, 220, 40 }, 'H' },
-	[ML_ST_ZERO] = { "present, the zero page", { 150, 150, 150 }, 'z' },
-	[ML_ST_SWAP] = { "swapped out", { 240, 130, 30 }, 's' },
-	[ML_ST_GUARD] = { "guard (MADV_GUARD_INSTALL)", { 200, 30, 30 }, 'G' },
-	[ML_ST_CAPTURED] = { "captured", { 60, 200, 60 }, '#' },
-	[ML_ST_HOLE] = { "not captured (hole)", { 200, 30, 30 }, '.' },
+	[ML_ST_NONE] = { "not present", "none", { 40, 40, 40 }, '.' },
+	[ML_ST_ANON] = { "present, anonymous", "anon", { 60, 200, 60 }, 'a' },
+	[ML_ST_FILE] = { "present, file or shared", "file", { 60, 120, 230 }, 'f' },
+	[ML_ST_THP] = { "transparent huge page (PMD-mapped)", "thp", { 240, 220, 40 }, 'H' },
+	[ML_ST_LARGE] = { "large folio (mapped by PTEs)", "large_folio", { 250, 170, 210 }, 'l' },
+	[ML_ST_ZERO] = { "the zero page (read, never written)", "zero_page", { 150, 150, 150 }, 'z' },
+	[ML_ST_SWAP] = { "swapped out", "swap", { 240, 130, 30 }, 's' },
+	[ML_ST_GUARD] = { "guard (MADV_GUARD_INSTALL)", "guard", { 200, 30, 30 }, 'G' },
+	[ML_ST_CAPTURED] = { "captured", "captured", { 60, 200, 60 }, '#' },
+	[ML_ST_HOLE] = { "not captured (hole)", "hole", { 200, 30, 30 }, '.' },
 };
+/* Palette indices of the picture beyond the states. */
+enum { PX_UNUSED = ML_ST__COUNT, PX_SEPARATOR, PX__COUNT };
 
 struct job {
 	struct ml_cli cli;
@@ -89,143 +92,68 @@ struct job {
 	struct ml_pagemap *pm;
 	struct ml_kpage *kp;
 	const char *no_kpage;
+	bool zero_known;	/* zero-page mappings can be told from present pages */
 	unsigned ps;
 	bool live;
-	/* the map being drawn */
-	uint8_t *line;		/* 2 rows of states */
-	size_t line_fill;
-	uint64_t line_addr, empty_lines;
-	struct ml_png *png;
-	uint8_t *pngrow;
-	uint64_t png_fill, png_rows;
+	/* what is being drawn */
+	struct ml_tmap tm;
+	uint8_t ansi[ML_ST__COUNT];
+	char chars[ML_ST__COUNT];
+	struct ml_upng *png;
 	bool exited;
 };
 
-static void add(struct ml_pm_counts *t, const struct ml_pm_counts *c)
+static bool drawing(const struct job *j)
 {
-	const uint64_t *a = (const uint64_t *)c;
-	uint64_t *b = (uint64_t *)t;
-	for (size_t i = 0; i < sizeof *c / sizeof(uint64_t); i++)
-		b[i] += a[i];
+	return j->png || (!j->json && !j->csv);
 }
 
-/* ---- terminal map ---- */
-
-static void map_flush_line(struct job *j, bool final)
+/* Columns that only kpageflags and kpagecount can fill. */
+static bool needs_kp(const char *col)
 {
-	size_t w = (size_t)j->width;
-	if (!j->line_fill)
-		return;
-	bool empty = true;
-	for (size_t i = 0; i < j->line_fill; i++)
-		if (j->line[i] != ML_ST_NONE && j->line[i] != ML_ST_HOLE)
-			empty = false;
-	/* Long empty stretches (a 256 GiB reservation) fold into one line. */
-	if (empty && j->line_fill == 2 * w && !final) {
-		j->empty_lines++;
-		j->line_addr += 2 * w * j->ps;
-		j->line_fill = 0;
-		return;
-	}
-	if (j->empty_lines) {
-		printf("  %*s  ... %" PRIu64 " pages with nothing in them ...\n", 16, "",
-		       j->empty_lines * 2 * w);
-		j->empty_lines = 0;
-	}
-	printf("  %016" PRIx64 "  ", j->line_addr);
-	if (j->color) {
-		uint8_t top[512], bot[512];
-		size_t n = ML_MIN(w, j->line_fill);
-		for (size_t i = 0; i < n; i++) {
-			const uint8_t *c = states[j->line[i]].rgb;
-			top[i] = ml_ansi_256(c[0], c[1], c[2]);
-			if (w + i < j->line_fill) {
-				c = states[j->line[w + i]].rgb;
-				bot[i] = ml_ansi_256(c[0], c[1], c[2]);
-			} else {
-				bot[i] = 0;
-			}
-		}
-		ml_ansi_halfblocks(stdout, top, bot, n);
-		putchar('\n');
-	} else {
-		for (size_t i = 0; i < j->line_fill; i++) {
-			if (i == w)
-				printf("\n  %016" PRIx64 "  ", j->line_addr + w * j->ps);
-			putchar(states[j->line[i]].ch);
-		}
-		putchar('\n');
-	}
-	j->line_addr += 2 * w * j->ps;
-	j->line_fill = 0;
+	return !strcmp(col, "thp") || !strcmp(col, "large_folio") || !strcmp(col, "shared");
 }
 
-static void map_page(struct job *j, enum ml_pm_state s)
+/* n pages of one state into the map or the picture. */
+static int state_run(struct job *j, enum ml_pm_state st, uint64_t n)
 {
-	j->line[j->line_fill++] = (uint8_t)s;
-	if (j->line_fill == 2 * j->width)
-		map_flush_line(j, false);
+	if (j->png)
+		return ml_upng_put(j->png, (uint8_t)st, n);
+	ml_tmap_put(&j->tm, (uint8_t)st, n);
+	return 0;
 }
 
-static void map_end_region(struct job *j)
+/* ---- legend and totals on a terminal ---- */
+
+static bool legend_has(const struct job *j, int i)
 {
-	if (j->empty_lines && !j->line_fill) {
-		printf("  %*s  ... %" PRIu64 " pages with nothing in them ...\n", 16, "",
-		       j->empty_lines * 2 * j->width);
-		j->empty_lines = 0;
-	}
-	map_flush_line(j, true);
+	if (!j->live)
+		return i == ML_ST_CAPTURED || i == ML_ST_HOLE;
+	if (i > ML_ST_GUARD)
+		return false;
+	if ((i == ML_ST_THP || i == ML_ST_LARGE) && !j->kp)
+		return false;
+	return i != ML_ST_ZERO || j->zero_known;
 }
 
 static void legend(struct job *j)
 {
-	printf("legend:");
-	int first = j->live ? ML_ST_NONE : ML_ST_CAPTURED, last = j->live ? ML_ST_GUARD : ML_ST_HOLE;
-	for (int i = first; i <= last; i++) {
-		if (j->live && !j->kp && (i == ML_ST_THP || i == ML_ST_ZERO))
+	struct ml_wrap w;
+	ml_wrap_start(&w, stdout, ml_term_columns(STDOUT_FILENO), "legend:", "  ", 2);
+	for (int i = 0; i < ML_ST__COUNT; i++) {
+		if (!legend_has(j, i))
 			continue;
-		fputs("  ", stdout);
-		if (j->color)
-			ml_ansi_swatch(stdout, ml_ansi_256(states[i].rgb[0], states[i].rgb[1], states[i].rgb[2]),
-				       states[i].name);
-		else
-			printf("%c %s", states[i].ch, states[i].name);
+		if (j->color) {
+			ml_wrap_item(&w, 3 + (unsigned)strlen(states[i].name));	/* two block characters, a space */
+			ml_ansi_swatch(stdout, j->ansi[i], states[i].name);
+		} else {
+			ml_wrap_text(&w, "%c %s", states[i].ch, states[i].name);
+		}
 	}
-	printf("\n");
+	ml_wrap_end(&w);
 }
 
-/* ---- picture ---- */
-
-static int png_page(struct job *j, enum ml_pm_state s)
-{
-	memcpy(j->pngrow + j->png_fill * 3, states[s].rgb, 3);
-	if (++j->png_fill == j->width) {
-		j->png_fill = 0;
-		j->png_rows++;
-		return ml_png_rows(j->png, j->pngrow, 1);
-	}
-	return 0;
-}
-
-/* Ends a region's rows: pad the last row, then a separator row. */
-static int png_end_region(struct job *j)
-{
-	static const uint8_t pad[3] = { 0, 0, 0 }, sep[3] = { 255, 255, 255 };
-	if (j->png_fill) {
-		for (uint64_t x = j->png_fill; x < j->width; x++)
-			memcpy(j->pngrow + x * 3, pad, 3);
-		j->png_fill = 0;
-		j->png_rows++;
-		if (ml_png_rows(j->png, j->pngrow, 1))
-			return -1;
-	}
-	for (uint64_t x = 0; x < j->width; x++)
-		memcpy(j->pngrow + x * 3, sep, 3);
-	j->png_rows++;
-	return ml_png_rows(j->png, j->pngrow, 1);
-}
-
-/* ---- per region ---- */
+/* ---- per page ---- */
 
 static void csv_field(const char *s)
 {
@@ -242,7 +170,8 @@ static void csv_field(const char *s)
 	free(e);
 }
 
-static void page_row(const struct job *j, uint64_t addr, uint64_t w, uint64_t kf, uint64_t kc)
+static void page_row(const struct job *j, uint64_t addr, uint64_t w, uint64_t kf, uint64_t kc, bool kp,
+		     enum ml_pm_state st)
 {
 	bool swapped = (w & ML_PM_SWAPPED) && !(w & ML_PM_GUARD);
 	bool pfn_known = (w & ML_PM_PRESENT) && (w & ML_PM_PFN_MASK);
@@ -257,39 +186,12 @@ static void page_row(const struct job *j, uint64_t addr, uint64_t w, uint64_t kf
 	else
 		putchar(',');
 	putchar(',');
-	if (j->kp && pfn_known)
+	if (kp && pfn_known)
 		printf("0x%" PRIx64 ",%" PRIu64, kf, kc);
 	else
 		putchar(',');
-	putchar('\n');
-}
-
-/* n pages of one state: full empty lines of the map fold without a loop. */
-static int state_run(struct job *j, enum ml_pm_state st, uint64_t n)
-{
-	uint64_t line = 2 * j->width;
-	while (n) {
-		if (!j->png && !j->line_fill && n >= line && (st == ML_ST_NONE || st == ML_ST_HOLE)) {
-			uint64_t k = n / line;
-			j->empty_lines += k;
-			j->line_addr += k * line * j->ps;
-			n -= k * line;
-			continue;
-		}
-		if (j->png) {
-			if (png_page(j, st))
-				return -1;
-		} else {
-			map_page(j, st);
-		}
-		n--;
-	}
-	return 0;
-}
-
-static bool drawing(const struct job *j)
-{
-	return j->png || (!j->json && !j->csv);
+	printf(",%s\n", states[st].csv);
+	(void)j;
 }
 
 /* n pages that all have pagemap word w and no frame. */
@@ -299,21 +201,45 @@ static int empty_run(struct job *j, uint64_t addr, uint64_t n, uint64_t w, struc
 	if (w & ML_PM_SOFT_DIRTY)
 		c->soft_dirty += n;
 	for (uint64_t i = 0; j->pages && i < n; i++)
-		page_row(j, addr + i * j->ps, w, 0, 0);
+		page_row(j, addr + i * j->ps, w, 0, 0, false, ML_ST_NONE);
 	return drawing(j) ? state_run(j, ML_ST_NONE, n) : 0;
 }
 
-static int dense_run(struct job *j, uint64_t addr, const uint64_t *w, const uint64_t *kf,
-		     const uint64_t *kc, size_t n, struct ml_pm_counts *c)
+static int dense_run(struct job *j, const struct ml_pm_seg *g, struct ml_pm_counts *c)
 {
-	for (size_t i = 0; i < n; i++) {
-		enum ml_pm_state st = ml_pm_classify(w[i], kf ? kf[i] : 0, kc ? kc[i] : 0, c, j->kp != NULL);
+	enum ml_pm_state prev = ML_ST_NONE;
+	uint64_t same = 0;
+	for (uint64_t i = 0; i < g->n; i++) {
+		if (!g->w[i] && !j->pages) {
+			/* Pages with nothing at all (pread over a reservation): counted as a run. */
+			uint64_t k = i;
+			while (k < g->n && !g->w[k])
+				k++;
+			c->pages += k - i;
+			if (same && prev != ML_ST_NONE) {
+				if (drawing(j) && state_run(j, prev, same))
+					return -1;
+				same = 0;
+			}
+			prev = ML_ST_NONE;
+			same += k - i;
+			i = k - 1;
+			continue;
+		}
+		bool frame = g->kf && (g->w[i] & ML_PM_PRESENT);
+		uint64_t kf = frame ? g->kf[i] : 0, kc = frame ? ml_pm_seg_count(g, i) : 0;
+		enum ml_pm_state st = ml_pm_classify(g->w[i], g->info[i], kf, kc, c, g->kf != NULL);
 		if (j->pages)
-			page_row(j, addr + i * j->ps, w[i], kf ? kf[i] : 0, kc ? kc[i] : 0);
-		if (drawing(j) && state_run(j, st, 1))
-			return -1;
+			page_row(j, g->addr + i * j->ps, g->w[i], kf, kc, g->kf != NULL, st);
+		if (same && st != prev) {
+			if (drawing(j) && state_run(j, prev, same))
+				return -1;
+			same = 0;
+		}
+		prev = st;
+		same++;
 	}
-	return 0;
+	return same && drawing(j) ? state_run(j, prev, same) : 0;
 }
 
 /* A core or dump: the captured pages, then the holes. */
@@ -332,53 +258,7 @@ static int dump_pages(struct job *j, const struct ml_region *r, uint64_t first, 
 	return state_run(j, ML_ST_CAPTURED, split - first) || state_run(j, ML_ST_HOLE, last - split) ? -1 : 0;
 }
 
-static int region_pages(struct job *j, const struct ml_piece *p, struct ml_pm_counts *c)
-{
-	const struct ml_region *r = &j->s->r[p->region];
-	uint64_t first = p->start / j->ps, last = (p->end + j->ps - 1) / j->ps;
-	j->line_addr = first * j->ps;
-	if (!j->live)
-		return dump_pages(j, r, first, last, c);
-	uint64_t *w = ml_malloc(BATCH * sizeof *w), *kf = NULL, *kc = NULL;
-	int ret = 0;
-	if (j->kp) {
-		kf = ml_malloc(BATCH * sizeof *kf);
-		kc = ml_malloc(BATCH * sizeof *kc);
-	}
-	uint64_t pos = first * j->ps, end = last * j->ps;
-	while (pos < end && !ret) {
-		struct ml_pm_run run;
-		int got = ml_pagemap_next(j->pm, j->scan, pos, end, w, BATCH, &run);
-		if (got < 0) {
-			ret = -1;
-			break;
-		}
-		if (got == 0) {
-			ml_warn("pid %d went away mid-report: pages from 0x%" PRIx64 " on are not reported",
-				j->s->pid, pos);
-			j->exited = true;
-			break;
-		}
-		uint64_t n = (run.end - pos) / j->ps;
-		if (!run.dense) {
-			ret = empty_run(j, pos, n, run.word, c);
-		} else {
-			if (j->kp && ml_kpage_lookup(j->kp, w, (size_t)n, kf, kc)) {
-				/* The pagemap columns stand on their own: keep going without. */
-				ml_warn("the THP, sharing and KSM columns are left empty");
-				ml_kpage_close(j->kp);
-				j->kp = NULL;
-				j->no_kpage = "reading /proc/kpageflags or /proc/kpagecount failed";
-			}
-			ret = dense_run(j, pos, w, j->kp ? kf : NULL, j->kp ? kc : NULL, (size_t)n, c);
-		}
-		pos = run.end;
-	}
-	free(w);
-	free(kf);
-	free(kc);
-	return ret;
-}
+/* ---- per region ---- */
 
 static json_t *counts_json(const struct job *j, const struct ml_pm_counts *c)
 {
@@ -399,11 +279,12 @@ static json_t *counts_json(const struct job *j, const struct ml_pm_counts *c)
 	N("soft_dirty", c->soft_dirty);
 	N("uffd_wp", c->uffd_wp);
 	N("guard", c->guard);
+	json_object_set_new(o, "zero_page", j->zero_known ? json_integer((json_int_t)c->zero) : json_null());
 	K("thp", c->thp);
+	K("large_folio", c->large);
 	K("shared", c->shared);
 	K("hugetlb", c->hugetlb);
 	K("ksm", c->ksm);
-	K("zero_page", c->zero);
 	K("active", c->active);
 	K("inactive", c->inactive);
 	K("dirty", c->dirty);
@@ -418,25 +299,51 @@ static json_t *counts_json(const struct job *j, const struct ml_pm_counts *c)
 }
 
 static const char *const live_cols[] = {
-	"pages", "present", "swapped", "file", "anon", "exclusive", "soft_dirty", "guard", "thp", "shared",
+	"pages", "present", "swapped", "file", "anon", "exclusive", "soft_dirty", "guard", "zero_page", "thp",
+	"large_folio", "shared",
 };
 
-static void counts_row(const struct job *j, const struct ml_pm_counts *c, bool csv)
+/* The values of live_cols; false where a column is null. */
+static void col_values(const struct job *j, const struct ml_pm_counts *c, uint64_t *v, bool *known)
 {
-	const uint64_t v[] = { c->pages, c->present, c->swapped, c->file, c->anon, c->exclusive,
-			       c->soft_dirty, c->guard, c->thp, c->shared };
+	const uint64_t vals[] = { c->pages, c->present, c->swapped, c->file, c->anon, c->exclusive,
+				  c->soft_dirty, c->guard, c->zero, c->thp, c->large, c->shared };
+	for (size_t i = 0; i < ML_ARRAY_SIZE(live_cols); i++) {
+		v[i] = vals[i];
+		known[i] = !strcmp(live_cols[i], "zero_page") ? j->zero_known : !needs_kp(live_cols[i]) || j->kp;
+	}
+}
+
+static void csv_counts(const struct job *j, const struct ml_pm_counts *c)
+{
 	if (!j->live) {
-		printf(csv ? ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 : " %9" PRIu64 " %9" PRIu64 " %9" PRIu64,
-		       c->pages, c->captured, c->holes);
+		printf(",%" PRIu64 ",%" PRIu64 ",%" PRIu64, c->pages, c->captured, c->holes);
 		return;
 	}
-	for (size_t i = 0; i < ML_ARRAY_SIZE(v); i++) {
-		bool null = i >= 8 && !j->kp;
-		if (csv)
-			null ? printf(",") : printf(",%" PRIu64, v[i]);
-		else
-			null ? printf(" %9s", "-") : printf(" %9" PRIu64, v[i]);
+	uint64_t v[ML_ARRAY_SIZE(live_cols)];
+	bool known[ML_ARRAY_SIZE(live_cols)];
+	col_values(j, c, v, known);
+	for (size_t i = 0; i < ML_ARRAY_SIZE(live_cols); i++)
+		known[i] ? printf(",%" PRIu64, v[i]) : printf(",");
+}
+
+static void totals_text(const struct job *j, const struct ml_pm_counts *c)
+{
+	struct ml_wrap w;
+	ml_wrap_start(&w, stdout, ml_term_columns(STDOUT_FILENO), "\ntotals:", "  ", 2);
+	if (!j->live) {
+		ml_wrap_text(&w, "pages %" PRIu64, c->pages);
+		ml_wrap_text(&w, "captured %" PRIu64, c->captured);
+		ml_wrap_text(&w, "holes %" PRIu64, c->holes);
+	} else {
+		uint64_t v[ML_ARRAY_SIZE(live_cols)];
+		bool known[ML_ARRAY_SIZE(live_cols)];
+		col_values(j, c, v, known);
+		for (size_t i = 0; i < ML_ARRAY_SIZE(live_cols); i++)
+			known[i] ? ml_wrap_text(&w, "%s %" PRIu64, live_cols[i], v[i])
+				 : ml_wrap_text(&w, "%s -", live_cols[i]);
 	}
+	ml_wrap_end(&w);
 }
 
 static void region_header(const struct job *j, const struct ml_piece *p)
@@ -447,6 +354,109 @@ static void region_header(const struct job *j, const struct ml_piece *p)
 	printf("%016" PRIx64 "-%016" PRIx64 " %s %-5s ", p->start, p->end, perms, ml_kind_name(r->kind));
 	if (r->path)
 		ml_fputs_escaped(stdout, r->path);
+	putchar('\n');
+}
+
+static bool map_mode(const struct job *j)
+{
+	return !j->json && !j->csv && !j->png;
+}
+
+static void piece_start(struct job *j, const struct ml_piece *p)
+{
+	if (map_mode(j)) {
+		region_header(j, p);
+		ml_tmap_section(&j->tm, p->start / j->ps * j->ps);
+	}
+}
+
+/* A region's pages are all counted: its map ends, its row is printed. */
+static int piece_end(struct job *j, const struct ml_piece *p, const struct ml_pm_counts *c, json_t *regions)
+{
+	const struct ml_region *r = &j->s->r[p->region];
+	if (map_mode(j))
+		ml_tmap_end(&j->tm);
+	if (j->png && ml_upng_end_section(j->png))
+		return -1;
+	char perms[5];
+	ml_perms_str(r->prot, perms);
+	if (j->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "start", ml_json_hex(p->start));
+		json_object_set_new(o, "end", ml_json_hex(p->end));
+		json_object_set_new(o, "perms", json_string(perms));
+		json_object_set_new(o, "kind", json_string(ml_kind_name(r->kind)));
+		json_object_set_new(o, "path", ml_json_str(r->path));
+		json_t *counts = counts_json(j, c);
+		json_object_update(o, counts);
+		json_decref(counts);
+		json_array_append_new(regions, o);
+	} else if (j->csv && !j->pages) {
+		printf("0x%" PRIx64 ",0x%" PRIx64 ",%s,%s,", p->start, p->end, perms, ml_kind_name(r->kind));
+		csv_field(r->path);
+		csv_counts(j, c);
+		putchar('\n');
+	}
+	return 0;
+}
+
+/* A live process: pagemap and kpageflags, joined by the walk. */
+static int live_pages(struct job *j, const struct ml_selection *sel, struct ml_pm_counts *tot, json_t *regions)
+{
+	struct ml_pm_walk *wk = ml_pm_walk_new(j->pm, j->kp, j->scan, sel->p, sel->n);
+	struct ml_pm_counts c = { 0 };
+	struct ml_pm_seg g;
+	size_t cur = SIZE_MAX;
+	int r, ret = 0;
+	while ((r = ml_pm_walk_next(wk, &g)) > 0) {
+		if (g.piece != cur) {
+			if (cur != SIZE_MAX && piece_end(j, &sel->p[cur], &c, regions)) {
+				ret = -1;
+				break;
+			}
+			ml_pm_counts_add(tot, &c);
+			c = (struct ml_pm_counts){ 0 };
+			cur = g.piece;
+			piece_start(j, &sel->p[cur]);
+		}
+		if (ml_pm_walk_kpage_failed(wk) && j->kp) {
+			/* Columns from here on are null; earlier regions keep theirs. */
+			j->no_kpage = "reading /proc/kpageflags or /proc/kpagecount failed";
+			ml_kpage_close(j->kp);
+			j->kp = NULL;
+		}
+		if (g.dense ? dense_run(j, &g, &c) : empty_run(j, g.addr, g.n, g.word, &c)) {
+			ret = -1;
+			break;
+		}
+	}
+	if (r < 0)
+		ret = -1;
+	if (!ret && cur != SIZE_MAX) {
+		ret = piece_end(j, &sel->p[cur], &c, regions);
+		ml_pm_counts_add(tot, &c);
+	}
+	uint64_t at;
+	if (!ret && ml_pm_walk_gone(wk, &at)) {
+		ml_warn("pid %d went away mid-report: pages from 0x%" PRIx64 " on are not reported", j->s->pid, at);
+		j->exited = true;
+	}
+	ml_pm_walk_free(wk);
+	return ret;
+}
+
+static int dump_regions(struct job *j, const struct ml_selection *sel, struct ml_pm_counts *tot, json_t *regions)
+{
+	for (size_t i = 0; i < sel->n; i++) {
+		const struct ml_piece *p = &sel->p[i];
+		struct ml_pm_counts c = { 0 };
+		piece_start(j, p);
+		if (dump_pages(j, &j->s->r[p->region], p->start / j->ps, (p->end + j->ps - 1) / j->ps, &c) ||
+		    piece_end(j, p, &c, regions))
+			return -1;
+		ml_pm_counts_add(tot, &c);
+	}
+	return 0;
 }
 
 static int run(struct job *j, const struct ml_selection *sel)
@@ -462,47 +472,12 @@ static int run(struct job *j, const struct ml_selection *sel)
 			printf(",pages,captured,holes");
 		putchar('\n');
 	} else if (j->csv) {
-		printf(j->live ? "address,present,swapped,file,exclusive,soft_dirty,uffd_wp,guard,pfn,swap_type,swap_offset,kpageflags,kpagecount\n"
+		printf(j->live ? "address,present,swapped,file,exclusive,soft_dirty,uffd_wp,guard,pfn,swap_type,swap_offset,kpageflags,kpagecount,state\n"
 			       : "address,captured\n");
 	}
-	for (size_t i = 0; i < sel->n; i++) {
-		const struct ml_piece *p = &sel->p[i];
-		const struct ml_region *r = &j->s->r[p->region];
-		struct ml_pm_counts c = { 0 };
-		bool map = !j->json && !j->csv && !j->png;
-		if (map) {
-			region_header(j, p);
-			putchar('\n');
-		}
-		if (region_pages(j, p, &c))
-			return -1;
-		if (map)
-			map_end_region(j);
-		if (j->png && png_end_region(j))
-			return -1;
-		add(&tot, &c);
-		char perms[5];
-		ml_perms_str(r->prot, perms);
-		if (j->json) {
-			json_t *o = json_object();
-			json_object_set_new(o, "start", ml_json_hex(p->start));
-			json_object_set_new(o, "end", ml_json_hex(p->end));
-			json_object_set_new(o, "perms", json_string(perms));
-			json_object_set_new(o, "kind", json_string(ml_kind_name(r->kind)));
-			json_object_set_new(o, "path", ml_json_str(r->path));
-			json_t *counts = counts_json(j, &c);
-			json_object_update(o, counts);
-			json_decref(counts);
-			json_array_append_new(regions, o);
-		} else if (j->csv && !j->pages) {
-			printf("0x%" PRIx64 ",0x%" PRIx64 ",%s,%s,", p->start, p->end, perms,
-			       ml_kind_name(r->kind));
-			csv_field(r->path);
-			counts_row(j, &c, true);
-			putchar('\n');
-		}
-		if (j->exited)
-			break;
+	if (j->live ? live_pages(j, sel, &tot, regions) : dump_regions(j, sel, &tot, regions)) {
+		json_decref(regions);
+		return -1;
 	}
 	if (j->json) {
 		json_t *root = json_object();
@@ -516,212 +491,47 @@ static int run(struct job *j, const struct ml_selection *sel)
 		json_object_set_new(root, "totals", counts_json(j, &tot));
 		return ml_json_print(root, stdout);
 	}
-	if (!j->csv && !j->png) {
-		printf("\n%-33s %-4s %-5s", "totals", "", "");
-		printf("\n%-44s", j->live ? "" : "");
-		for (size_t i = 0; j->live && i < ML_ARRAY_SIZE(live_cols); i++)
-			printf(" %9s", live_cols[i]);
-		if (!j->live)
-			printf(" %9s %9s %9s", "pages", "captured", "holes");
-		printf("\n%-44s", "");
-		counts_row(j, &tot, false);
-		putchar('\n');
+	if (map_mode(j)) {
+		totals_text(j, &tot);
 		legend(j);
 		if (j->live && !j->kp)
 			printf("no PFNs, THP, sharing or KSM: %s\n", j->no_kpage);
+		if (j->live && !j->zero_known)
+			printf("zero-page mappings are counted as present: %s\n",
+			       "telling them apart needs PAGEMAP_SCAN (Linux 6.7) or root");
 	}
 	return 0;
 }
 
-/* ---- physical memory ---- */
-
-static const struct {
-	const char *name;
-	uint8_t rgb[3];
-} phys_class[ML_PH__COUNT] = {
-	[ML_PH_FREE] = { "free", { 30, 30, 30 } },
-	[ML_PH_ANON] = { "anonymous", { 60, 200, 60 } },
-	[ML_PH_FILE] = { "file_cache", { 60, 120, 230 } },
-	[ML_PH_SLAB] = { "slab", { 230, 120, 30 } },
-	[ML_PH_PGTABLE] = { "page_table", { 200, 60, 200 } },
-	[ML_PH_HUGE] = { "huge", { 240, 220, 40 } },
-	[ML_PH_ZERO] = { "zero_page", { 150, 150, 150 } },
-	[ML_PH_OTHER] = { "reserved_other", { 200, 30, 30 } },
-};
-
-struct ram { uint64_t first, n; };
-
-/* The "System RAM" ranges of /proc/iomem, as PFN ranges. */
-static struct ram *read_iomem(size_t *nr, unsigned ps)
+/* The picture: its height, the palette and legend, then the rows as pages come. */
+static int png_begin(struct job *j, const struct ml_selection *sel, struct ml_out *out)
 {
-	FILE *f = fopen("/proc/iomem", "re");
-	if (!f) {
-		ml_err("/proc/iomem: %s", strerror(errno));
-		return NULL;
-	}
-	struct ram *r = NULL;
-	char line[256];
-	*nr = 0;
-	while (fgets(line, sizeof line, f)) {
-		uint64_t a, b;
-		char *dash = strchr(line, '-'), *colon = strstr(line, " : ");
-		if (!dash || !colon || !strstr(colon, "System RAM"))
-			continue;
-		*dash = *colon = '\0';
-		char *s = line + strspn(line, " ");
-		if (s != line)
-			continue;	/* nested entries are parts of a top-level one */
-		if (ml_parse_addr(s, &a) || ml_parse_addr(dash + 1, &b) || b < a)
-			continue;
-		r = ml_reallocarray(r, *nr + 1, sizeof *r);
-		r[*nr].first = a / ps;
-		r[*nr].n = b / ps - a / ps + 1;
-		(*nr)++;
-	}
-	fclose(f);
-	return r;
-}
-
-static int physical(struct job *j)
-{
-	if (geteuid() != 0) {
-		ml_err("--physical needs root (/proc/iomem shows no addresses and /proc/kpageflags is root's)");
+	uint64_t rows = 0;
+	for (size_t i = 0; i < sel->n; i++)
+		rows += ml_upng_rows(j->width, 0, (sel->p[i].end - sel->p[i].start + j->ps - 1) / j->ps);
+	if (rows > 0x7fffffff) {
+		ml_err("the picture would be %" PRIu64 " rows high: give a larger --width or a --region", rows);
 		return -1;
 	}
-	const char *why;
-	struct ml_kpage *kp = ml_kpage_open(&why);
-	if (!kp) {
-		ml_err("--physical: %s", why);
-		return -1;
+	uint8_t pal[PX__COUNT][3];
+	struct ml_legend lg = { 0 };
+	for (int i = 0; i < ML_ST__COUNT; i++) {
+		memcpy(pal[i], states[i].rgb, 3);
+		if (legend_has(j, i))
+			ml_legend_add(&lg, states[i].name, pal[i]);
 	}
-	size_t nr = 0;
-	unsigned ps = (unsigned)sysconf(_SC_PAGESIZE);
-	struct ram *ram = read_iomem(&nr, ps);
-	uint64_t total = 0, counts[ML_PH__COUNT] = { 0 };
-	for (size_t i = 0; i < nr; i++)
-		total += ram[i].n;
-	if (!ram || !total) {
-		ml_err("--physical: /proc/iomem lists no System RAM");
-		ml_kpage_close(kp);
-		free(ram);
-		return -1;
-	}
-	/* One cell per page, or per 2^k pages so the picture stays ≤ 4096². */
-	unsigned shift = 0;
-	while ((total >> shift) > ((uint64_t)1 << 24))
-		shift++;
-	uint64_t cells = (total + ((uint64_t)1 << shift) - 1) >> shift;
-	uint8_t *cell = j->out ? ml_calloc(cells, 1) : NULL;
-	uint64_t *flags = ml_malloc(BATCH * sizeof *flags), idx = 0;
-	uint32_t votes[ML_PH__COUNT] = { 0 };
-	int ret = 0;
-	for (size_t i = 0; i < nr && !ret; i++) {
-		for (uint64_t o = 0; o < ram[i].n; o += BATCH) {
-			size_t n = (size_t)ML_MIN((uint64_t)BATCH, ram[i].n - o);
-			if (ml_kpage_flags(kp, ram[i].first + o, n, flags)) {
-				ret = -1;
-				break;
-			}
-			for (size_t k = 0; k < n; k++, idx++) {
-				enum ml_phys c = ml_phys_classify(flags[k]);
-				counts[c]++;
-				if (!cell)
-					continue;
-				votes[c]++;
-				if (((idx + 1) & (((uint64_t)1 << shift) - 1)) == 0 || idx + 1 == total) {
-					/* The cell shows its most common class. */
-					unsigned best = 0;
-					for (unsigned v = 1; v < ML_PH__COUNT; v++)
-						if (votes[v] > votes[best])
-							best = v;
-					cell[idx >> shift] = (uint8_t)best;
-					memset(votes, 0, sizeof votes);
-				}
-			}
-		}
-	}
-	free(flags);
-	ml_kpage_close(kp);
-	if (!ret && cell) {
-		uint32_t side, w, h;
-		unsigned order = 0;
-		while (((uint64_t)1 << (2 * order)) < cells)
-			order++;
-		if (j->hilbert) {
-			side = 1u << order;
-			w = h = side;
-		} else {
-			w = (uint32_t)ML_MIN(j->width ? j->width : 1024, cells);
-			h = (uint32_t)((cells + w - 1) / w);
-		}
-		uint8_t pal[ML_PH__COUNT + 1][3];
-		for (unsigned c = 0; c < ML_PH__COUNT; c++)
-			memcpy(pal[c], phys_class[c].rgb, 3);
-		pal[ML_PH__COUNT][0] = pal[ML_PH__COUNT][1] = pal[ML_PH__COUNT][2] = 255;	/* outside RAM */
-		char scale[64], legend_text[512] = "";
-		snprintf(scale, sizeof scale, "one cell = %llu page(s) of %u bytes",
-			 1ull << shift, ps);
-		for (unsigned c = 0; c < ML_PH__COUNT; c++) {
-			size_t l = strlen(legend_text);
-			snprintf(legend_text + l, sizeof legend_text - l, "%s%s=#%02x%02x%02x", c ? ", " : "",
-				 phys_class[c].name, pal[c][0], pal[c][1], pal[c][2]);
-		}
-		const char *text[] = { "Software", PACKAGE_STRING, "Layout", j->hilbert ? "hilbert" : "linear",
-				       "Scale", scale, "Legend", legend_text };
-		struct ml_out out;
-		struct ml_png_opts po = { .width = w, .height = h, .color = ML_PNG_PALETTE,
-					  .palette = (const uint8_t (*)[3])pal, .npalette = ML_PH__COUNT + 1,
-					  .level = -1, .text = text, .ntext = 4 };
-		if (ml_out_open(&out, j->out, NULL)) {
-			ret = -1;
-		} else {
-			struct ml_png *png = ml_png_begin(out.f, &po);
-			uint8_t *row = ml_malloc(w);
-			for (uint32_t y = 0; png && y < h && !ret; y++) {
-				for (uint32_t x = 0; x < w; x++) {
-					uint64_t d = j->hilbert ? ml_hilbert_xy2d(order, x, y) : (uint64_t)y * w + x;
-					row[x] = d < cells ? cell[d] : ML_PH__COUNT;
-				}
-				ret = ml_png_rows(png, row, 1);
-			}
-			free(row);
-			if (!png || ret || ml_png_end(png)) {
-				ml_out_abort(&out);
-				ret = -1;
-			} else if (ml_out_commit(&out)) {
-				ret = -1;
-			}
-		}
-	}
-	free(cell);
-	if (!ret) {
-		if (j->json) {
-			json_t *root = json_object(), *c = json_object(), *rs = json_array();
-			json_object_set_new(root, "source", ml_json_source(NULL, "physical", NULL));
-			json_object_set_new(root, "page_size", json_integer(ps));
-			json_object_set_new(root, "pages", json_integer((json_int_t)total));
-			for (size_t i = 0; i < nr; i++) {
-				json_t *o = json_object();
-				json_object_set_new(o, "start", ml_json_hex(ram[i].first * ps));
-				json_object_set_new(o, "end", ml_json_hex((ram[i].first + ram[i].n) * ps));
-				json_array_append_new(rs, o);
-			}
-			json_object_set_new(root, "ranges", rs);
-			for (unsigned k = 0; k < ML_PH__COUNT; k++)
-				json_object_set_new(c, phys_class[k].name, json_integer((json_int_t)counts[k]));
-			json_object_set_new(root, "counts", c);
-			ret = ml_json_print(root, stdout);
-		} else if (!j->out || strcmp(j->out, "-")) {	/* not onto the picture on stdout */
-			char h[32];
-			printf("System RAM: %" PRIu64 " pages (%s) in %zu ranges\n", total,
-			       ml_human_size(total * ps, h, sizeof h), nr);
-			for (unsigned k = 0; k < ML_PH__COUNT; k++)
-				printf("  %-15s %10" PRIu64 " pages  %5.1f%%\n", phys_class[k].name, counts[k],
-				       100.0 * (double)counts[k] / (double)total);
-		}
-	}
-	free(ram);
-	return ret;
+	pal[PX_UNUSED][0] = ML_UNUSED_R;
+	pal[PX_UNUSED][1] = ML_UNUSED_G;
+	pal[PX_UNUSED][2] = ML_UNUSED_B;
+	memset(pal[PX_SEPARATOR], 255, 3);
+	ml_legend_add(&lg, "unused", pal[PX_UNUSED]);
+	ml_legend_add(&lg, "separator", pal[PX_SEPARATOR]);
+	const char *text[] = { "Software", PACKAGE_STRING, "Legend", lg.text, "Layout",
+			       "one pixel per page, regions in address order, each from a new row and followed by a separator row" };
+	j->png = ml_upng_begin(out->f, (uint32_t)j->width, (uint32_t)rows, (const uint8_t (*)[3])pal, PX__COUNT,
+			       PX_UNUSED, PX_SEPARATOR, text, 3);
+	ml_legend_free(&lg);
+	return j->png ? 0 : -1;
 }
 
 static int parse(struct job *j, int argc, char **argv)
@@ -795,13 +605,14 @@ int cmd_pagemap(int argc, char **argv)
 	struct job j = { .scan = true, .hilbert = true };
 	struct ml_selection sel = { 0 };
 	struct ml_out out;
-	bool out_open = false;
+	bool out_open = false, tmap = false;
 	int ret = ML_EXIT_USAGE;
 	if (parse(&j, argc, argv))
 		goto done;
 	ret = ML_EXIT_FAIL;
 	if (j.physical) {
-		ret = physical(&j) ? ML_EXIT_FAIL : ML_EXIT_OK;
+		struct ml_physmap_opts po = { .out = j.out, .json = j.json, .hilbert = j.hilbert, .width = j.width };
+		ret = ml_physmap(&po) ? ML_EXIT_FAIL : ML_EXIT_OK;
 		goto done;
 	}
 	if ((ret = ml_cli_open(&j.cli, &j.s, &sel)))
@@ -821,45 +632,35 @@ int cmd_pagemap(int argc, char **argv)
 		}
 		if (j.scan && !ml_pagemap_has_scan(j.pm))
 			j.scan = false;
+		j.zero_known = ml_pm_zero_known(j.pm, j.scan, j.kp != NULL);
 		if ((j.json || j.csv) && !j.kp)
 			ml_warn("no PFNs, THP, sharing or KSM counts (null): %s", j.no_kpage);
+		if ((j.json || j.csv) && !j.zero_known)
+			ml_warn("zero-page mappings are counted as present (zero_page null): telling them apart needs PAGEMAP_SCAN (Linux 6.7) or root");
 	}
 	if (!j.width)
 		j.width = j.out ? 256 : 80;
 	j.color = ml_ansi_want_color(j.color_word, stdout) > 0;
-	j.line = ml_malloc(2 * j.width);
+	for (int i = 0; i < ML_ST__COUNT; i++) {
+		j.ansi[i] = ml_ansi_256(states[i].rgb[0], states[i].rgb[1], states[i].rgb[2]);
+		j.chars[i] = states[i].ch;
+	}
 	if (j.out) {
-		uint64_t rows = 0;
-		for (size_t i = 0; i < sel.n; i++)
-			rows += (sel.p[i].end - sel.p[i].start + j.ps - 1) / j.ps / j.width + 1 +
-				(((sel.p[i].end - sel.p[i].start + j.ps - 1) / j.ps) % j.width != 0);
-		if (rows > 0x7fffffff) {
-			ml_err("the picture would be %" PRIu64 " rows high: give a larger --width or a --region", rows);
-			goto done;
-		}
 		if (ml_out_open(&out, j.out, j.s))
 			goto done;
 		out_open = true;
-		char legend_text[512] = "";
-		for (int i = j.live ? ML_ST_NONE : ML_ST_CAPTURED; i <= (j.live ? ML_ST_GUARD : ML_ST_HOLE); i++) {
-			size_t l = strlen(legend_text);
-			snprintf(legend_text + l, sizeof legend_text - l, "%s%s=#%02x%02x%02x",
-				 l ? ", " : "", states[i].name, states[i].rgb[0], states[i].rgb[1], states[i].rgb[2]);
-		}
-		const char *text[] = { "Software", PACKAGE_STRING, "Legend", legend_text,
-				       "Layout", "one pixel per page, regions in address order, each followed by a white row" };
-		struct ml_png_opts po = { .width = (uint32_t)j.width, .height = (uint32_t)rows,
-					  .color = ML_PNG_RGB, .level = -1, .text = text, .ntext = 3 };
-		if (!(j.png = ml_png_begin(out.f, &po)))
+		if (png_begin(&j, &sel, &out))
 			goto done;
-		j.pngrow = ml_malloc(j.width * 3);
+	} else if (map_mode(&j)) {
+		ml_tmap_init(&j.tm, stdout, (size_t)j.width, j.color, j.ps, j.ansi, j.chars, ML_ST__COUNT);
+		tmap = true;
 	}
 	if (run(&j, &sel))
 		goto done;
 	if (j.png) {
-		struct ml_png *p = j.png;
+		struct ml_upng *p = j.png;
 		j.png = NULL;
-		if (ml_png_end(p))
+		if (ml_upng_end(p))
 			goto done;
 	}
 	if (ml_stdout_done()) {
@@ -871,11 +672,11 @@ int cmd_pagemap(int argc, char **argv)
 		ret = ML_EXIT_FAIL;
 	out_open = false;
 done:
-	ml_png_abort(j.png);
+	ml_upng_abort(j.png);
 	if (out_open)
 		ml_out_abort(&out);
-	free(j.pngrow);
-	free(j.line);
+	if (tmap)
+		ml_tmap_free(&j.tm);
 	ml_kpage_close(j.kp);
 	ml_pagemap_close(j.pm);
 	ml_selection_free(&sel);

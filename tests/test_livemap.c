@@ -99,10 +99,45 @@ static void test_states(void **st)
 		/* Asked from the middle, and in small steps: the same answers. */
 		classes(m, &r, 6, 41, got);
 		assert_true(!strncmp(got, want + 6, 35));
+		/* And back again: a reader may return to pages it passed. */
+		classes(m, &r, 0, 8, got);
+		assert_true(!strncmp(got, want, 8));
+		classes(m, &r, 5, 8, got);
+		assert_true(!strncmp(got, want + 5, 3));
 		ml_livemap_close(m);
 	}
 	free(r.path);
 	munmap(a - ps, (n + 2) * ps);
+}
+
+/*
+ * A reader that returns to a page it has passed (a short read after a long
+ * one) must get the same class: the cached PAGEMAP_SCAN answer is walked
+ * forward, and must be walked back from its start when asked behind.
+ */
+static void test_backwards(void **st)
+{
+	(void)st;
+	char *a = fenced(5);
+	memset(a, 1, 4 * ps);
+	struct ml_region r;
+	region_at((uintptr_t)a, &r);
+	char got[8];
+	for (int scan = 1; scan >= 0; scan--) {
+		struct ml_livemap *m = ml_livemap_open(getpid());
+		ml_livemap_use_scan(m, scan);
+		classes(m, &r, 0, 5, got);
+		assert_string_equal(got, "MMMM.");
+		classes(m, &r, 0, 1, got);
+		assert_string_equal(got, "M");
+		classes(m, &r, 4, 5, got);
+		assert_string_equal(got, ".");
+		classes(m, &r, 2, 4, got);
+		assert_string_equal(got, "MM");
+		ml_livemap_close(m);
+	}
+	free(r.path);
+	munmap(a - ps, 7 * ps);
 }
 
 static void test_long_mapping(void **st)
@@ -135,6 +170,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_long_mapping),
+		cmocka_unit_test(test_backwards),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
