@@ -12,10 +12,11 @@
 #include "commands.h"
 #include "cli.h"
 #include "diff.h"
-#include "diff_halfmap.h"
 #include "json.h"
 #include "output.h"
 #include "picture.h"
+#include "termwrap.h"
+#include "unitmap.h"
 #include "util.h"
 #include "ansi.h"
 
@@ -486,6 +487,7 @@ static int by_changed(const void *x, const void *y)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
+/* A region's map: its cells as runs, through the shared half-block map. */
 static void print_map(const struct job *j, const struct rstat *r)
 {
 	uint8_t ansi[CELL__COUNT];
@@ -494,15 +496,22 @@ static void print_map(const struct job *j, const struct rstat *r)
 		ansi[i] = ml_ansi_256(cells[i].rgb[0], cells[i].rgb[1], cells[i].rgb[2]);
 		chars[i] = cells[i].ch;
 	}
-	struct ml_halfmap m = { stdout, j->map_w, j->color, ansi, chars, CELL__COUNT, "\n" };
-	uint64_t step = r->ppc * j->ps;
+	uint64_t unit = r->ppc * j->ps;
 	char h[32];
-	printf("  map: a cell is %s (%" PRIu64 " page%s)\n", ml_human_size(step, h, sizeof h), r->ppc,
+	printf("  map: a cell is %s (%" PRIu64 " page%s)\n", ml_human_size(unit, h, sizeof h), r->ppc,
 	       r->ppc == 1 ? "" : "s");
-	for (uint64_t c = 0; c < r->ncells; c += 2 * j->map_w) {
-		size_t n = (size_t)ML_MIN(r->ncells - c, (uint64_t)(2 * j->map_w));
-		ml_halfmap_line(&m, (r->first_page + c * r->ppc) * j->ps, step, r->cells + c, n);
+	struct ml_tmap m;
+	ml_tmap_init(&m, stdout, j->map_w, j->color, unit, ansi, chars, CELL__COUNT);
+	ml_tmap_section(&m, r->first_page * j->ps);
+	for (uint64_t c = 0; c < r->ncells;) {
+		uint64_t e = c + 1;
+		while (e < r->ncells && r->cells[e] == r->cells[c])
+			e++;
+		ml_tmap_put(&m, r->cells[c], e - c);
+		c = e;
 	}
+	ml_tmap_end(&m);
+	ml_tmap_free(&m);
 }
 
 static void print_summary(struct job *j)
@@ -543,16 +552,18 @@ static void print_summary(struct job *j)
 	}
 	printf("# %zu region%s without a changed or unknown byte\n", quiet, quiet == 1 ? "" : "s");
 	if (n) {
-		fputs("legend:", stdout);
+		struct ml_wrap w;
+		ml_wrap_start(&w, stdout, ml_term_columns(STDOUT_FILENO), "legend:", "  ", 2);
 		for (int i = 0; i < CELL__COUNT; i++) {
-			fputs("  ", stdout);
-			if (j->color)
+			if (j->color) {
+				ml_wrap_item(&w, 3 + (unsigned)strlen(cells[i].name));	/* two blocks, a space */
 				ml_ansi_swatch(stdout, ml_ansi_256(cells[i].rgb[0], cells[i].rgb[1], cells[i].rgb[2]),
 					       cells[i].name);
-			else
-				printf("%c %s", cells[i].ch, cells[i].name);
+			} else {
+				ml_wrap_text(&w, "%c %s", cells[i].ch, cells[i].name);
+			}
 		}
-		putchar('\n');
+		ml_wrap_end(&w);
 	}
 	free(v);
 }

@@ -7,7 +7,8 @@
  */
 #include "config.h"
 #include "watch_view.h"
-#include "diff_halfmap.h"
+#include "termwrap.h"
+#include "unitmap.h"
 #include "ansi.h"
 #include "util.h"
 
@@ -118,7 +119,7 @@ static void draw(struct ml_wview *v)
 	unsigned cols, rows;
 	terminal_size(&cols, &rows);
 	size_t width = cols > LABEL + 8 ? cols - LABEL : 8;
-	size_t lines = rows > 4 ? rows - 3 : 1;
+	size_t lines = rows > 6 ? rows - 5 : 1;	/* the title, the legend (up to 3 lines), one spare */
 	size_t cells = width * 2 * lines;
 	uint64_t per = ML_MAX((v->pages + cells - 1) / cells, 1);
 	size_t n = (size_t)ML_MIN((v->pages + per - 1) / per, (uint64_t)cells);
@@ -135,19 +136,34 @@ static void draw(struct ml_wview *v)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return;
-	fprintf(f, "\033[H%.*s\033[K\n", (int)ML_MIN((size_t)cols, strlen(v->title)), v->title);
-	struct ml_halfmap m = { f, width, true, v->ansi, v->chars, NRAMP, "\033[K\n" };
-	for (size_t c = 0; c < n; c += 2 * width)
-		ml_halfmap_line(&m, ml_watch_page_addr(v->w, c * per), per * 4096, v->vals + c,
-				(size_t)ML_MIN((uint64_t)(n - c), (uint64_t)(2 * width)));
-	char pages[64];
-	snprintf(pages, sizeof pages, "a cell is %llu page%s:", (unsigned long long)per, per == 1 ? "" : "s");
-	fprintf(f, "\033[J%s", pages);
+	/* The screen cleared and drawn in one write, so it never shows half a frame. */
+	fprintf(f, "\033[H\033[J%.*s\n", (int)ML_MIN((size_t)cols, strlen(v->title)), v->title);
+	struct ml_tmap m;
+	ml_tmap_init(&m, f, width, true, per * 4096, v->ansi, v->chars, NRAMP);
+	for (size_t c = 0; c < n; c += 2 * width) {
+		/* A section a line: its label is the address of its first page, wherever the pieces jump. */
+		size_t e = (size_t)ML_MIN((uint64_t)(n - c), (uint64_t)(2 * width)) + c;
+		ml_tmap_section(&m, ml_watch_page_addr(v->w, c * per));
+		for (size_t i = c; i < e;) {
+			size_t k = i + 1;
+			while (k < e && v->vals[k] == v->vals[i])
+				k++;
+			ml_tmap_put(&m, v->vals[i], k - i);
+			i = k;
+		}
+		ml_tmap_end(&m);
+	}
+	ml_tmap_free(&m);
+	char lead[64];
+	snprintf(lead, sizeof lead, "a cell is %llu page%s:", (unsigned long long)per, per == 1 ? "" : "s");
+	struct ml_wrap wr;
+	ml_wrap_start(&wr, f, cols, lead, "  ", 2);
 	for (size_t i = 0; i < NRAMP; i++) {
-		fputc(' ', f);
+		ml_wrap_item(&wr, 3 + (unsigned)strlen(ramp[i].name));	/* two blocks, a space */
 		ml_ansi_swatch(f, v->ansi[i], ramp[i].name);
 	}
-	fputs("   q quits\033[K", f);
+	ml_wrap_text(&wr, "q quits");
+	ml_wrap_end(&wr);
 	fclose(f);
 	fwrite(buf, 1, len, stdout);
 	fflush(stdout);

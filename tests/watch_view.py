@@ -103,7 +103,7 @@ class View:
 def legend(screen):
     """Colour index of each legend name, from the swatches the view draws."""
     return {name.strip().decode(): int(c) for c, name in
-            re.findall(rb'\x1b\[38;5;(\d+)m\xe2\x96\x88\xe2\x96\x88\x1b\[0m ([a-z0-9 -]+?)(?= \x1b| +q quits)', screen)}
+            re.findall(rb'\x1b\[38;5;(\d+)m\xe2\x96\x88\xe2\x96\x88\x1b\[0m ([a-z0-9 -]+?)(?=\s+\x1b|\s+q quits)', screen)}
 
 
 def cells(screen):
