@@ -116,26 +116,12 @@ struct job {
 
 /* ---- options ---- */
 
-static const char *option_name(int code)
-{
-	for (const struct option *o = cmd_diff_opts; o->name; o++)
-		if (o->val == code)
-			return o->name;
-	return "?";
-}
-
 static int parse_opts(struct job *j, int argc, char **argv)
 {
-	int c, r;
+	int c;
 	struct ml_cli *cli = &j->cli;
 	ml_cli_init(cli, argc, argv);
-	while ((c = ml_cli_next(cli)) > 0) {
-		if ((r = ml_picopts_parse(&j->opt, c, optarg)) < 0)
-			return -1;
-		if (r > 0) {
-			j->pic_opt = j->pic_opt ? j->pic_opt : c;
-			continue;
-		}
+	while ((c = ml_picopts_next(cli, &j->opt, &j->pic_opt)) > 0) {
 		switch (c) {
 		case OPT_GRANULE:
 			if (ml_parse_size(optarg, &j->granule) || !j->granule || (j->granule & (j->granule - 1)) ||
@@ -149,11 +135,8 @@ static int parse_opts(struct job *j, int argc, char **argv)
 	}
 	if (c < 0 || ml_cli_done(cli))
 		return -1;
-	if (!cli->out && j->pic_opt) {
-		char name[32];
-		snprintf(name, sizeof name, "--%s", option_name(j->pic_opt));
-		return ml_cli_refuse(name, "it shapes the -o picture; give -o DIFF.png");
-	}
+	if (!cli->out && j->pic_opt)
+		return ml_picopts_refuse(cmd_diff_opts, j->pic_opt, "-o DIFF.png");
 	if (!cli->out && cli->map)
 		return ml_cli_refuse("--map", "it describes the -o picture; give -o DIFF.png");
 	j->picture = cli->out != NULL;
@@ -424,14 +407,7 @@ static int on_run(void *ctx, const struct ml_diff_span *sp, uint64_t addr, size_
 static void describe(const char *label, const struct ml_space *s)
 {
 	printf("# %s: %s ", label, ml_src_name(s->kind));
-	ml_fputs_escaped(stdout, s->name);
-	if (s->pid)
-		printf(", pid %d", s->pid);
-	if (s->comm) {
-		fputs(" (", stdout);
-		ml_fputs_escaped(stdout, s->comm);
-		fputc(')', stdout);
-	}
+	ml_fputs_source(stdout, s);
 	putchar('\n');
 }
 

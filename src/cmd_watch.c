@@ -157,17 +157,11 @@ static int frame_pattern(const char *out, bool *is_pattern)
 
 static int parse_opts(struct job *j, int argc, char **argv)
 {
-	int c, r;
+	int c;
 	uint64_t v;
 	struct ml_cli *cli = &j->cli;
 	ml_cli_init(cli, argc, argv);
-	while ((c = ml_cli_next(cli)) > 0) {
-		if ((r = ml_picopts_parse(&j->opt, c, optarg)) < 0)
-			return -1;
-		if (r > 0) {
-			j->pic_opt = j->pic_opt ? j->pic_opt : c;
-			continue;
-		}
+	while ((c = ml_picopts_next(cli, &j->opt, &j->pic_opt)) > 0) {
 		switch (c) {
 		case OPT_EVERY:
 			if (parse_duration(optarg, &j->every) || j->every < NS / 1000)
@@ -197,14 +191,8 @@ static int parse_opts(struct job *j, int argc, char **argv)
 	if (j->soft_dirty && !cli->live)
 		return ml_cli_refuse("--soft-dirty", "it reads a live process's soft-dirty bits; %s is a file",
 				     cli->source);
-	if (!cli->out && j->pic_opt) {
-		for (const struct option *o = cmd_watch_opts; o->name; o++)
-			if (o->val == j->pic_opt) {
-				char name[32];
-				snprintf(name, sizeof name, "--%s", o->name);
-				return ml_cli_refuse(name, "it shapes the -o pictures; give -o ANIM.png or -o DIR/%%05d.png");
-			}
-	}
+	if (!cli->out && j->pic_opt)
+		return ml_picopts_refuse(cmd_watch_opts, j->pic_opt, "-o ANIM.png or -o DIR/%05d.png");
 	if (cli->out) {
 		bool pattern;
 		if (frame_pattern(cli->out, &pattern))

@@ -131,6 +131,31 @@ int ml_picopts_parse(struct ml_picopts *o, int code, const char *arg)
 	return 0;
 }
 
+int ml_picopts_next(struct ml_cli *cli, struct ml_picopts *o, int *given)
+{
+	int c, r;
+	while ((c = ml_cli_next(cli)) > 0) {
+		if ((r = ml_picopts_parse(o, c, optarg)) < 0)
+			return -1;
+		if (!r)
+			return c;
+		if (!*given)
+			*given = c;
+	}
+	return c;
+}
+
+int ml_picopts_refuse(const struct option *opts, int code, const char *give)
+{
+	for (const struct option *o = opts; o->name; o++)
+		if (o->val == code) {
+			char name[32];
+			snprintf(name, sizeof name, "--%s", o->name);
+			return ml_cli_refuse(name, "it shapes the -o picture; give %s", give);
+		}
+	return ml_usage_error("an image option needs -o %s", give), -1;
+}
+
 int ml_picopts_check(struct ml_picopts *o, const char *out, bool png_only, bool map, bool *is_png)
 {
 	/* The extension names the format; "-", a device or a FIFO without one get PNG. */

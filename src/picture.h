@@ -99,6 +99,15 @@ void ml_picopts_init(struct ml_picopts *o);
  */
 int ml_picopts_parse(struct ml_picopts *o, int code, const char *arg);
 /*
+ * The next of a command's own options that is not an image option, as
+ * ml_cli_next gives it (0 after the last, -1 after a usage error); image
+ * options are taken into o on the way, the first one's code kept in
+ * *given (for commands that draw only with -o).
+ */
+int ml_picopts_next(struct ml_cli *cli, struct ml_picopts *o, int *given);
+/* Refuses image option `code` (named from opts) given without -o: "give ..."; -1. */
+int ml_picopts_refuse(const struct option *opts, int code, const char *give);
+/*
  * After the options: checks they fit together and fit OUT, whose
  * extension names the format (png or bmp; "-", a device or a FIFO get
  * PNG); png_only refuses BMP.  map: --map was given.  Sets *is_png.  0, or

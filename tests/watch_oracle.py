@@ -39,6 +39,9 @@ import zlib
 
 from PIL import Image
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from watch_lib import kernel_soft_dirty, state, wait_stopped  # noqa: E402
+
 MEMLENS, T, TARGET = sys.argv[1], sys.argv[2], sys.argv[3]
 N = 6
 WIDTH = 64
@@ -49,34 +52,6 @@ def check(ok, msg):
     if not ok:
         bad.append(msg)
     return ok
-
-
-def state(pid):
-    with open(f'/proc/{pid}/stat') as f:
-        return f.read().rsplit(')', 1)[1].split()[0]
-
-
-def wait_stopped(pid):
-    for _ in range(500):
-        if state(pid) in 'Tt':
-            return
-        time.sleep(0.01)
-    raise SystemExit(f'FAIL: the target did not stop (state {state(pid)})')
-
-
-def kernel_soft_dirty():
-    import ctypes
-    import mmap
-    m = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    m[0] = 1
-    with open('/proc/self/clear_refs', 'w') as f:
-        f.write('4')
-    m[0] = 2
-    addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
-    with open('/proc/self/pagemap', 'rb') as f:
-        f.seek(addr // 4096 * 8)
-        word = struct.unpack('<Q', f.read(8))[0]
-    return bool(word >> 63 & 1 and word >> 55 & 1)
 
 
 SOFT = kernel_soft_dirty()

@@ -23,6 +23,9 @@ import sys
 import termios
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from watch_lib import wait_stopped  # noqa: E402
+
 MEMLENS, TARGET = sys.argv[1], sys.argv[2]
 bad = []
 
@@ -31,19 +34,6 @@ def check(ok, msg):
     if not ok:
         bad.append(msg)
     return ok
-
-
-def state(pid):
-    with open(f'/proc/{pid}/stat') as f:
-        return f.read().rsplit(')', 1)[1].split()[0]
-
-
-def wait_stopped(pid):
-    for _ in range(500):
-        if state(pid) in 'Tt':
-            return
-        time.sleep(0.01)
-    raise SystemExit('FAIL: the target did not stop')
 
 
 class View:
