@@ -432,8 +432,12 @@ static int emit_frame(struct job *j, uint64_t k, const struct ml_space *s)
 	/* The pattern was checked: one %d conversion at most. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	snprintf(path, sizeof path, j->cli.out, (int)k);
+	int len = snprintf(path, sizeof path, j->cli.out, (int)k);
 #pragma GCC diagnostic pop
+	if (len < 0 || (size_t)len >= sizeof path) {
+		ml_err("%s: frame %llu: the name is too long", j->cli.out, (unsigned long long)k);
+		return -1;
+	}
 	struct ml_out o;
 	if (ml_out_open(&o, path, s))
 		return -1;

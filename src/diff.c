@@ -255,8 +255,12 @@ int ml_diff_bytes(struct ml_space *a, struct ml_space *b, const struct ml_diff_s
 			continue;
 		}
 		for (uint64_t at = s->start; at < s->end && !r;) {
-			if (refill(&x) || refill(&y))
-				break;	/* cannot happen: both streams cover exactly these spans */
+			if (refill(&x) || refill(&y) || x.c.addr + x.used != at || y.c.addr + y.used != at) {
+				/* Both streams cover exactly these spans: this would be memlens's own bug. */
+				ml_err("internal error: the two reads parted at 0x%llx", (unsigned long long)at);
+				r = -1;
+				break;
+			}
 			size_t k = ML_MIN(x.c.len - x.used, y.c.len - y.used);
 			k = (size_t)ML_MIN((uint64_t)k, s->end - at);
 			if (x.c.hole || y.c.hole)
