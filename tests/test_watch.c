@@ -7,7 +7,7 @@
  * use the real bits where the kernel has them).  Checked: the changed
  * pages each mode finds, that they agree, which pages each reads, a page
  * first seen resident (zeros: no change; data: changed), a piece that
- * appears or goes, and the ages.
+ * appears or goes, a mapping that changes under a piece, and the ages.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -171,6 +171,15 @@ static void story(bool soft)
 	expect(&s, NULL, 0);
 	assert_true(st.layout);
 	assert_int_equal(st.vanished, 2);
+
+	/* the mapping changes under the piece (the kernel splits it): what it held went, all of it is new */
+	assert_int_equal(mprotect(buf + 8 * ps, 4 * ps, PROT_READ), 0);
+	st = frame(w, one, 1, 5, &s);
+	expect(&s, (int[]){ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 }, 12);
+	assert_true(st.layout);
+	/* soft-dirty never read page 10, which only came in by a read: it had nothing of it to forget */
+	assert_int_equal(st.vanished, soft ? 11 : 12);
+	assert_int_equal(mprotect(buf + 8 * ps, 4 * ps, PROT_READ | PROT_WRITE), 0);
 	ml_watch_free(w);
 }
 
