@@ -205,6 +205,7 @@ void ml_cli_init(struct ml_cli *c, int argc, char **argv)
 	memcpy(c->longopts, shared_opts, sizeof shared_opts);
 	if (own)
 		memcpy(c->longopts + n, c->cmd->opts, own * sizeof *c->longopts);
+	snprintf(c->optstring, sizeof c->optstring, ":ho:%s", c->cmd && c->cmd->shorts ? c->cmd->shorts : "");
 	optind = 0;	/* glibc: start afresh (tests parse several command lines) */
 	opterr = 0;	/* every complaint is ours, in one line */
 }
@@ -320,7 +321,7 @@ int ml_cli_next(struct ml_cli *c)
 {
 	for (;;) {
 		optopt = 0;
-		int opt = getopt_long(c->argc, c->argv, ":ho:", c->longopts, NULL);
+		int opt = getopt_long(c->argc, c->argv, c->optstring, c->longopts, NULL);
 		if (opt == -1)
 			return 0;
 		if (opt == '?' || opt == ':')

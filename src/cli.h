@@ -45,6 +45,7 @@ struct ml_command {
 	const struct option *opts;	/* the command's own long options */
 	unsigned flags;			/* ML_CMD_* */
 	const char *out_what;		/* what -o takes, for "missing -o" */
+	const char *shorts;		/* the command's own short options (getopt form), or NULL */
 };
 
 extern const struct ml_command ml_commands[];	/* main.c; ends with a NULL name */
@@ -74,6 +75,7 @@ struct ml_cli {
 	int argc;
 	char **argv;
 	struct option *longopts;	/* shared + the command's */
+	char optstring[32];		/* getopt's: shared short options + the command's */
 
 	/* the shared options as given */
 	unsigned given;			/* bit (code - ML_OPT_AS) per shared option */

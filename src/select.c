@@ -253,6 +253,7 @@ struct ml_stream {
 	uint8_t *buf;
 	size_t block;
 	bool holes_only;	/* ml_stream_new_holes: the runs without the bytes */
+	bool skip_zeros;	/* ml_stream_skip_zeros */
 };
 
 struct ml_stream *ml_stream_new(struct ml_space *s, const struct ml_selection *sel, size_t block)
@@ -273,6 +274,11 @@ struct ml_stream *ml_stream_new_holes(struct ml_space *s, const struct ml_select
 	return st;
 }
 
+void ml_stream_skip_zeros(struct ml_stream *st)
+{
+	st->skip_zeros = true;
+}
+
 int ml_stream_next(struct ml_stream *st, struct ml_chunk *c)
 {
 	while (st->piece < st->sel->n && st->pos >= st->sel->p[st->piece].end) {
@@ -282,6 +288,14 @@ int ml_stream_next(struct ml_stream *st, struct ml_chunk *c)
 	if (st->piece >= st->sel->n)
 		return 0;
 	const struct ml_piece *p = &st->sel->p[st->piece];
+	size_t z = st->skip_zeros ? ml_space_zero_run(st->s, st->pos, p->end - st->pos) : 0;
+	if (z) {
+		*c = (struct ml_chunk){ .addr = st->pos, .len = z, .zero = true, .piece = st->piece,
+					.offset = st->offset };
+		st->pos += z;
+		st->offset += z;
+		return 1;
+	}
 	size_t want = (size_t)ML_MIN((uint64_t)st->block, p->end - st->pos);
 	bool hole;
 	size_t got = st->holes_only ? ml_space_holes(st->s, st->pos, want, st->buf, &hole)
@@ -289,6 +303,7 @@ int ml_stream_next(struct ml_stream *st, struct ml_chunk *c)
 	c->addr = st->pos;
 	c->len = got;
 	c->hole = hole;
+	c->zero = false;
 	c->data = hole || st->holes_only ? NULL : st->buf;
 	c->piece = st->piece;
 	c->offset = st->offset;

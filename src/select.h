@@ -61,7 +61,8 @@ struct ml_chunk {
 	uint64_t addr;
 	size_t len;
 	bool hole;
-	const uint8_t *data;	/* valid until the next call; NULL for holes */
+	bool zero;		/* data known to be zeros, not read (ml_stream_skip_zeros) */
+	const uint8_t *data;	/* valid until the next call; NULL for holes and zero runs */
 	size_t piece;		/* index into the selection */
 	uint64_t offset;	/* position of addr in the selected byte stream */
 };
@@ -73,6 +74,12 @@ struct ml_stream *ml_stream_new(struct ml_space *s, const struct ml_selection *s
  * The same runs of data and holes, without the bytes (c->data is NULL):
  * the selection's hole map, from ml_space_holes().
  */
+/*
+ * From now on, runs the source knows to be zeros without reading them (a
+ * live process's untouched anonymous pages) come as chunks with zero set
+ * and no data, as long as they are: for scanners to whom zeros say nothing.
+ */
+void ml_stream_skip_zeros(struct ml_stream *st);
 struct ml_stream *ml_stream_new_holes(struct ml_space *s, const struct ml_selection *sel, size_t block);
 /* 1 with a chunk, 0 at the end. */
 int ml_stream_next(struct ml_stream *st, struct ml_chunk *c);

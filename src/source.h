@@ -97,6 +97,14 @@ size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, boo
  */
 size_t ml_space_holes(struct ml_space *s, uint64_t addr, size_t n, void *scratch, bool *hole);
 
+/*
+ * The length of the run at addr (at most n) that the source knows holds
+ * only zeros without reading it — a live process's never-touched private
+ * anonymous pages — or 0.  For scanners that may skip what zeros cannot hold.
+ */
+size_t ml_space_zero_run(struct ml_space *s, uint64_t addr, size_t n);
+size_t ml_live_zero_run(struct ml_space *s, const struct ml_region *r, uint64_t addr, size_t n);
+
 /* Reads n bytes, holes zero-filled; returns how many were data. */
 size_t ml_read_mem(struct ml_space *s, uint64_t addr, size_t n, void *buf);
 /* True only when all n bytes at addr are data. */

@@ -3,9 +3,10 @@
 its "source" object against what the test knows independently.
 
   cli_json.py SCHEMA FILE WHAT [key=value ...]
-     WHAT: report (any command), regions (also the regions schema),
-     diff or diffmap (diff --json, diff --map: sources "a" and "b" first,
-     also their own schema), watch (JSON lines: a header, then frames)
+     WHAT: report (any command), or regions, find, triage (also that
+     command's own schema), diff or diffmap (diff --json, diff --map:
+     sources "a" and "b" first, also their own schema), watch (JSON lines:
+     a header, then frames)
      key=value: expected source fields (a.key, b.key for diff); values: int, null, str, or
      'comm:PID' (= /proc/PID/comm), 'pagesize', 'glibc' (this C library's
      version, from confstr), 'size:PATH' (os.stat)
@@ -49,8 +50,8 @@ else:
     assert isinstance(doc, list) and doc and doc[0][0] == 'source', f'{sys.argv[2]}: "source" is not the first member'
 d = plain(doc)
 jsonschema.Draft202012Validator(schema).validate(d)
-own = {'regions': 'regions_report', 'diff': 'diff_report', 'diffmap': 'diff_map',
-       'watch': 'watch_header'}.get(sys.argv[3])
+own = {'regions': 'regions_report', 'find': 'find_report', 'triage': 'triage_report', 'diff': 'diff_report',
+       'diffmap': 'diff_map', 'watch': 'watch_header'}.get(sys.argv[3])
 if own:
     sub = {'$schema': schema['$schema'], '$defs': schema['$defs'], '$ref': f'#/$defs/{own}'}
     jsonschema.Draft202012Validator(sub).validate(d)

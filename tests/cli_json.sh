@@ -32,6 +32,13 @@ raw="kind=raw path=$T/in.raw pid=null name=null page_size=pagesize glibc=null fi
 "$MEMLENS" image "$T/in.raw" -o "$T/i.png" --map "$T/a.json" && $CHECK "$T/a.json" report $raw || fail "image raw"
 "$MEMLENS" image "$P" --region heap -o "$T/i.png" --map "$T/a.json" && $CHECK "$T/a.json" report $live ||
 	fail "image live"
+"$MEMLENS" find "$P" --strings --text specimen --hex 'de ad' --regex 'quick [a-z]+' --json >"$T/a.json" &&
+	$CHECK "$T/a.json" find $live || fail "find live"
+"$MEMLENS" find "$T/in.raw" --strings --min 3 --json >"$T/a.json" && $CHECK "$T/a.json" find $raw || fail "find raw"
+"$MEMLENS" find --system --text specimen --json >"$T/a.json" && $CHECK "$T/a.json" find kind=system pid=null ||
+	fail "find --system"
+"$MEMLENS" triage "$P" --json >"$T/a.json" && $CHECK "$T/a.json" triage $live || fail "triage live"
+"$MEMLENS" triage --system --json >"$T/a.json" && $CHECK "$T/a.json" triage kind=system pid=null || fail "triage --system"
 # diff: the sources A and B first, then its own schema; a raw file against
 # the live specimen, and a file against itself with a picture's --map.
 "$MEMLENS" diff "$T/in.raw" "$P" --region 0-0x10000 --json >"$T/a.json" &&
