@@ -1,7 +1,7 @@
 /*
  * cmd_image: `memlens image` — the selected bytes as a BMP or PNG picture.
- * Bytes stream through in blocks and leave as rows; a thumbnail keeps one
- * band of column sums; so memory stays flat whatever the dump size.  Holes
+ * Bytes stream through in blocks into the picture pipeline (picture.h),
+ * which turns them into rows, so memory stays flat whatever the dump size.  Holes
  * keep their place in the hole colour (or are skipped), and the rest of
  * the last row is unused canvas (the unused colour): no byte is ever
  * dropped.  An 8 bpp PNG carries an alpha channel only when a pass over the
@@ -12,19 +12,14 @@
 #include "cli.h"
 #include "json.h"
 #include "output.h"
+#include "picture.h"
 #include "pixel.h"
-#include "hilbert.h"
-#include "hilbert_canvas.h"
 #include "hilbert_entropy.h"
 #include "util.h"
-#include "bmp.h"
-#include "pngwrite.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,98 +29,34 @@ const char cmd_image_help[] =
 	"selection (B = bpp/8), rows top to bottom, regions in address order.\n"
 	"The format follows OUT's extension; -o - writes PNG to standard output.\n\n"
 	"  -o, --output OUT      the picture to write (required)\n"
-	"  --bpp 8|16|24|32      bits per pixel (default 24): 24 = R,G,B bytes;\n"
-	"                        32 = R,G,B + a 4th byte ignored unless --alpha;\n"
-	"                        16 = X1R5G5B5 little-endian; 8 = palette index\n"
-	"  --width N|square      pixels per row (default 1024); square: the smallest\n"
-	"                        square that holds everything\n"
-	"  --order rgb|bgr       byte order of 24/32 bpp pixels (bgr: Dump2Picture)\n"
-	"  --palette NAME        8 bpp colours: gray (default), byteclass (binvis.io:\n"
-	"                        0x00 black, control green, printable blue, high red,\n"
-	"                        0xFF white), cubehelix (perceptual), entropy (each\n"
+	ML_PIC_HELP_BPP("ignored unless --alpha;")
+	ML_PIC_HELP_PALETTE(", entropy (each\n"
 	"                        byte: Shannon entropy of the 256 bytes centred on it\n"
-	"                        over 8 bits; black 0, red, orange, yellow, white 1)\n"
-	"  --layout rows|hilbert rows (default), or pixel i at cell i of a Hilbert\n"
-	"                        curve (binvis orientation: start top-left, y down,\n"
-	"                        end bottom-left) on the smallest power-of-two square\n"
-	"                        that holds the selection (the rest navy); PNG only;\n"
-	"                        held in memory up to 256 MiB, beyond that give --fit\n"
+	"                        over 8 bits; black 0, red, orange, yellow, white 1)")
+	ML_PIC_HELP_LAYOUT
 	"  --alpha               32 bpp: the 4th byte is alpha (PNG)\n"
 	"  --holes mark|skip     uncaptured bytes keep their place in magenta\n"
 	"                        (default), or are left out\n"
 	"  --bottom-up           BMP: store rows bottom-up (the picture is the same)\n"
-	"  --scale N             thumbnail: average each N x N block of pixels\n"
-	"  --fit WxH             thumbnail: the smallest N that fits in W x H (hilbert:\n"
-	"                        the largest power-of-two square that fits, each cell\n"
-	"                        the average of its 2^k x 2^k block)\n"
-	"  --dpi N               record N dots per inch (PNG pHYs, BMP header)\n"
-	"  --level 0-9           PNG compression level (default 2)\n"
-	"  --threads N           PNG compression threads (default: every core)\n"
 	"  --map FILE.json       write which pixels each region covers\n\n";
 
-enum {
-	OPT_BPP = ML_OPT_FIRST_CMD, OPT_WIDTH, OPT_ORDER, OPT_PALETTE, OPT_ALPHA,
-	OPT_HOLES, OPT_BOTTOM_UP, OPT_SCALE, OPT_FIT, OPT_DPI, OPT_LEVEL, OPT_THREADS,
-	OPT_LAYOUT,
-};
-
-/* image's own options; -o and --map, like the source options, are cli.c's. */
+/* image's own options (all of them the shared image options); -o and --map, like the source options, are cli.c's. */
 const struct option cmd_image_opts[] = {
-	{ "bpp", required_argument, NULL, OPT_BPP },
-	{ "width", required_argument, NULL, OPT_WIDTH },
-	{ "order", required_argument, NULL, OPT_ORDER },
-	{ "palette", required_argument, NULL, OPT_PALETTE },
-	{ "alpha", no_argument, NULL, OPT_ALPHA },
-	{ "holes", required_argument, NULL, OPT_HOLES },
-	{ "bottom-up", no_argument, NULL, OPT_BOTTOM_UP },
-	{ "scale", required_argument, NULL, OPT_SCALE },
-	{ "fit", required_argument, NULL, OPT_FIT },
-	{ "dpi", required_argument, NULL, OPT_DPI },
-	{ "level", required_argument, NULL, OPT_LEVEL },
-	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "layout", required_argument, NULL, OPT_LAYOUT },
+	ML_PIC_OPTIONS_IMAGE,
 	{ NULL, 0, NULL, 0 },
 };
 
-#define MAX_WIDTH (1u << 24)
 #define BLOCK ((size_t)1 << 20)	/* bytes read at once */
 
 struct job {
-	struct ml_pixfmt fmt;
+	struct ml_picopts opt;
+	struct ml_pic pic;
 	const char *out;
 	const char *map;
-	bool square, skip, bottom_up, is_png;
-	bool hilbert, width_set;	/* --layout hilbert; --width given */
-	uint64_t width;
-	uint64_t scale;
-	uint64_t fit_w, fit_h;
-	unsigned dpi, threads;
-	int level;
-
-	/* derived */
-	unsigned B, ch;		/* bytes per pixel; display channels */
-	bool has_holes, has_unused;	/* the picture has such pixels (8 bpp PNG: decides ch) */
-	uint64_t bytes, npix, height, out_w, out_h;
-
-	/* writers */
-	struct ml_png *png;
-	struct ml_bmp *bmp;
-
-	/* row assembly */
-	uint8_t *raw, *state, *disp, *outrow;	/* state: enum ml_px per pixel */
-	size_t fill;		/* bytes in raw */
-	uint64_t row;		/* full-size rows emitted */
-	uint64_t *sum;		/* thumbnail band: per output column and channel */
-	uint32_t *count;	/* data pixels per output column */
-	uint8_t *bandhole;	/* the column's block has hole pixels */
-	uint64_t band_rows;
-	uint64_t out_rows;
+	bool is_png;
+	bool has_holes;		/* the picture has hole pixels (8 bpp PNG: decides ch) */
 	uint64_t late_holes;	/* hole bytes a picture without hole colour met */
 
-	/* --layout hilbert: the picture, held whole */
-	struct ml_hcanvas hc;
-	unsigned horder;	/* order of the full-size curve */
-	unsigned hshift;	/* 2k: full-size pixels per output cell = 1 << hshift */
 	/* --palette entropy: the filter and its output */
 	struct ml_entropy *ent;
 	uint8_t *eval, *ehole;
@@ -135,17 +66,6 @@ struct job {
 	struct timespec t0, last;
 	bool progress;
 };
-
-static int parse_wxh(const char *s, uint64_t *w, uint64_t *h)
-{
-	const char *x = strchr(s, 'x');
-	if (!x)
-		return -1;
-	char *a = ml_strndup(s, (size_t)(x - s));
-	int r = ml_parse_uint(a, 1, MAX_WIDTH, w) || ml_parse_uint(x + 1, 1, UINT32_MAX, h);
-	free(a);
-	return r ? -1 : 0;
-}
 
 static double elapsed(const struct timespec *a, const struct timespec *b)
 {
@@ -165,151 +85,9 @@ static void progress(struct job *j, bool final)
 	if (elapsed(&j->t0, &now) < 1.0 || elapsed(&j->last, &now) < 0.25)
 		return;
 	char a[32], b[32];
-	ml_progress(stderr, "memlens: image: %3.0f%% (%s of %s)", 100.0 * (double)j->done / (double)j->bytes,
-		    ml_human_size(j->done, a, sizeof a), ml_human_size(j->bytes, b, sizeof b));
+	ml_progress(stderr, "memlens: image: %3.0f%% (%s of %s)", 100.0 * (double)j->done / (double)j->pic.bytes,
+		    ml_human_size(j->done, a, sizeof a), ml_human_size(j->pic.bytes, b, sizeof b));
 	j->last = now;
-}
-
-static int write_out_row(struct job *j, const uint8_t *row)
-{
-	j->out_rows++;
-	if (j->png)
-		return ml_png_rows(j->png, row, 1);
-	const char *why;
-	if (ml_bmp_row(j->bmp, row, &why)) {
-		ml_err("%s: %s", j->out, why);
-		return -1;
-	}
-	return 0;
-}
-
-/* Averages the band of up to `scale` rows into one output row. */
-static int flush_band(struct job *j)
-{
-	for (uint64_t x = 0; x < j->out_w; x++) {
-		uint8_t *o = j->outrow + x * j->ch;
-		uint32_t c = j->count[x];
-		if (!c && j->ch == 1)
-			o[0] = j->bmp ? ml_bmp_checker(x, j->out_rows) : 0;
-		else if (!c)
-			ml_display_colour(j->bandhole[x] ? ML_PX_HOLE : ML_PX_UNUSED, j->ch, o);
-		else
-			for (unsigned k = 0; k < j->ch; k++)
-				o[k] = (uint8_t)((j->sum[x * j->ch + k] + c / 2) / c);
-	}
-	/* BMP wants B,G,R(,A). */
-	if (j->bmp && j->ch >= 3)
-		for (uint64_t x = 0; x < j->out_w; x++) {
-			uint8_t t = j->outrow[x * j->ch];
-			j->outrow[x * j->ch] = j->outrow[x * j->ch + 2];
-			j->outrow[x * j->ch + 2] = t;
-		}
-	memset(j->sum, 0, j->out_w * j->ch * sizeof *j->sum);
-	memset(j->count, 0, j->out_w * sizeof *j->count);
-	memset(j->bandhole, 0, j->out_w);
-	j->band_rows = 0;
-	return write_out_row(j, j->outrow);
-}
-
-/* One full-size row of raw pixels (raw + state) is ready. */
-static int emit_row(struct job *j)
-{
-	uint64_t w = j->width;
-	int r = 0;
-	if (j->hilbert) {
-		/* A batch of pixels, not a row: place those inside the selection. */
-		uint64_t first = j->row * w, n = first < j->npix ? ML_MIN(w, j->npix - first) : 0;
-		ml_pixels_to_display(&j->fmt, j->raw, j->state, (size_t)n, j->ch, j->disp);
-		ml_hcanvas_put(&j->hc, j->disp, j->state, (size_t)n);
-	} else if (j->scale == 1) {
-		if (j->png) {
-			ml_pixels_to_display(&j->fmt, j->raw, j->state, w, j->ch, j->disp);
-			r = write_out_row(j, j->disp);
-		} else {
-			ml_pixels_to_bmp(&j->fmt, j->raw, j->state, w, 0, j->row, j->disp);
-			r = write_out_row(j, j->disp);
-		}
-	} else {
-		ml_pixels_to_display(&j->fmt, j->raw, j->state, w, j->ch, j->disp);
-		for (uint64_t x = 0; x < w; x++) {
-			uint64_t ox = x / j->scale;
-			if (j->state[x] != ML_PX_DATA) {
-				j->bandhole[ox] |= j->state[x] == ML_PX_HOLE;
-				continue;
-			}
-			for (unsigned k = 0; k < j->ch; k++)
-				j->sum[ox * j->ch + k] += j->disp[x * j->ch + k];
-			j->count[ox]++;
-		}
-		if (++j->band_rows == j->scale)
-			r = flush_band(j);
-	}
-	j->row++;
-	j->fill = 0;
-	memset(j->state, ML_PX_DATA, w);
-	return r;
-}
-
-/* Appends len bytes (data, or hole when data is NULL) to the rows. */
-/*
- * Whole rows of holes in one step where the rows only accumulate (Hilbert
- * cells, reduced bands): a hostile dump's EiB of uncaptured memory costs
- * what its output does.  Returns the bytes taken (whole rows).
- */
-static int hole_rows(struct job *j, size_t len, size_t *taken)
-{
-	size_t rowbytes = (size_t)j->width * j->B;
-	uint64_t rows = len / rowbytes;
-	*taken = 0;
-	if (j->fill || !rows || (!j->hilbert && j->scale == 1))
-		return 0;
-	if (j->hilbert) {
-		uint64_t first = j->row * j->width;
-		uint64_t n = first < j->npix ? ML_MIN(rows * j->width, j->npix - first) : 0;
-		ml_hcanvas_put_holes(&j->hc, n);
-		j->row += rows;
-	} else {
-		for (uint64_t r = rows; r;) {
-			uint64_t t = ML_MIN(r, j->scale - j->band_rows);
-			memset(j->bandhole, 1, (size_t)j->out_w);
-			j->band_rows += t;
-			j->row += t;
-			r -= t;
-			if (j->band_rows == j->scale && flush_band(j))
-				return -1;
-		}
-	}
-	*taken = (size_t)(rows * rowbytes);
-	return 0;
-}
-
-static int feed(struct job *j, const uint8_t *data, size_t len)
-{
-	size_t rowbytes = (size_t)j->width * j->B;
-	while (len) {
-		if (!data && !j->fill) {
-			size_t taken;
-			if (hole_rows(j, len, &taken))
-				return -1;
-			len -= taken;
-			if (!len)
-				break;
-		}
-		size_t n = ML_MIN(len, rowbytes - j->fill);
-		if (data) {
-			memcpy(j->raw + j->fill, data, n);
-			data += n;
-		} else {
-			memset(j->raw + j->fill, 0, n);
-			memset(j->state + j->fill / j->B, ML_PX_HOLE,
-			       (j->fill + n - 1) / j->B - j->fill / j->B + 1);
-		}
-		j->fill += n;
-		len -= n;
-		if (j->fill == rowbytes && emit_row(j))
-			return -1;
-	}
-	return 0;
 }
 
 /* Entropy values with their hole flags, as runs of data and of holes. */
@@ -320,36 +98,9 @@ static int feed_runs(struct job *j, const uint8_t *val, const uint8_t *hole, siz
 		size_t k = i + 1;
 		while (k < n && hole[k] == hole[i])
 			k++;
-		if (feed(j, hole[i] ? NULL : val + i, k - i))
+		if (ml_pic_feed(&j->pic, hole[i] ? NULL : val + i, k - i, hole[i] ? ML_PX_HOLE : ML_PX_DATA))
 			return -1;
 		i = k;
-	}
-	return 0;
-}
-
-/* The last partial row: a partial pixel keeps its bytes, the rest is unused canvas. */
-static int finish_rows(struct job *j)
-{
-	if (j->fill) {
-		size_t rowbytes = (size_t)j->width * j->B;
-		size_t first_empty = (j->fill + j->B - 1) / j->B;
-		memset(j->raw + j->fill, 0, rowbytes - j->fill);
-		memset(j->state + first_empty, ML_PX_UNUSED, j->width - first_empty);
-		if (emit_row(j))
-			return -1;
-	}
-	if (j->hilbert) {
-		ml_hcanvas_flush(&j->hc);
-		for (uint32_t y = 0; y < j->hc.side; y++)
-			if (write_out_row(j, j->hc.px + (size_t)y * j->hc.side * j->ch))
-				return -1;
-	} else if (j->scale > 1 && j->band_rows && flush_band(j)) {
-		return -1;
-	}
-	if (j->out_rows != j->out_h) {
-		ml_err("internal error: %llu of %llu rows drawn", (unsigned long long)j->out_rows,
-		       (unsigned long long)j->out_h);
-		return -1;
 	}
 	return 0;
 }
@@ -360,22 +111,16 @@ static int write_map(struct job *j, const struct ml_space *s, const struct ml_se
 {
 	json_t *root = json_object(), *arr = json_array();
 	json_object_set_new(root, "source", ml_json_source(s, NULL, NULL));
-	json_object_set_new(root, "bpp", json_integer(j->fmt.bpp));
-	json_object_set_new(root, "width", json_integer((json_int_t)j->out_w));
-	json_object_set_new(root, "height", json_integer((json_int_t)j->out_h));
-	json_object_set_new(root, "scale", json_integer((json_int_t)j->scale));
-	json_object_set_new(root, "full_width", json_integer((json_int_t)j->width));
-	json_object_set_new(root, "holes", json_string(j->skip ? "skip" : "mark"));
+	ml_pic_map_head(&j->pic, root);
 	uint64_t off = 0;
 	for (size_t i = 0; i < sel->n; i++) {
 		const struct ml_piece *p = &sel->p[i];
 		const struct ml_region *r = &s->r[p->region];
 		uint64_t len = p->end - p->start;
-		if (j->skip)
+		if (j->opt.skip)
 			len = ml_piece_captured(s, p);
 		if (!len)
 			continue;
-		uint64_t p0 = off / j->B, p1 = (off + len - 1) / j->B;
 		json_t *e = json_object();
 		char perms[5];
 		ml_perms_str(r->prot, perms);
@@ -384,13 +129,7 @@ static int write_map(struct job *j, const struct ml_space *s, const struct ml_se
 		json_object_set_new(e, "kind", json_string(ml_kind_name(r->kind)));
 		json_object_set_new(e, "perms", json_string(perms));
 		json_object_set_new(e, "path", ml_json_str(r->path));
-		json_object_set_new(e, "stream_offset", json_integer((json_int_t)off));
-		json_object_set_new(e, "first_pixel", json_integer((json_int_t)p0));
-		json_object_set_new(e, "last_pixel", json_integer((json_int_t)p1));
-		json_object_set_new(e, "first_row", json_integer((json_int_t)(p0 / j->width / j->scale)));
-		json_object_set_new(e, "first_col", json_integer((json_int_t)(p0 % j->width / j->scale)));
-		json_object_set_new(e, "last_row", json_integer((json_int_t)(p1 / j->width / j->scale)));
-		json_object_set_new(e, "last_col", json_integer((json_int_t)(p1 % j->width / j->scale)));
+		ml_pic_map_place(&j->pic, e, off, len);
 		json_array_append_new(arr, e);
 		off += len;
 	}
@@ -404,118 +143,16 @@ static int write_map(struct job *j, const struct ml_space *s, const struct ml_se
 
 static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 {
-	uint64_t v;
-	int c, p;
-	bool order_set = false, level_set = false;
+	int c;
 	ml_cli_init(cli, argc, argv);
-	while ((c = ml_cli_next(cli)) > 0) {
-		switch (c) {
-		case OPT_BPP:
-			if (ml_parse_uint(optarg, 8, 32, &v) || v % 8)
-				return ml_usage_error("--bpp %s: expected 8, 16, 24 or 32", optarg), -1;
-			j->fmt.bpp = (unsigned)v;
-			break;
-		case OPT_WIDTH:
-			if (!strcmp(optarg, "square")) {
-				j->square = true;
-			} else if (ml_parse_uint(optarg, 1, MAX_WIDTH, &j->width)) {
-				return ml_usage_error("--width %s: expected 1 to %u, or square", optarg,
-						      MAX_WIDTH), -1;
-			} else {
-				j->square = false;
-			}
-			j->width_set = true;
-			break;
-		case OPT_LAYOUT:
-			if (strcmp(optarg, "rows") && strcmp(optarg, "hilbert"))
-				return ml_usage_error("--layout %s: expected rows or hilbert", optarg), -1;
-			j->hilbert = !strcmp(optarg, "hilbert");
-			break;
-		case OPT_ORDER:
-			if (strcmp(optarg, "rgb") && strcmp(optarg, "bgr"))
-				return ml_usage_error("--order %s: expected rgb or bgr", optarg), -1;
-			j->fmt.bgr = !strcmp(optarg, "bgr");
-			order_set = true;
-			break;
-		case OPT_PALETTE:
-			if ((p = ml_palette_parse(optarg)) < 0)
-				return ml_usage_error("--palette %s: expected gray, byteclass, cubehelix or entropy",
-						      optarg), -1;
-			j->fmt.palette = (enum ml_palette)p;
-			break;
-		case OPT_ALPHA:
-			j->fmt.alpha = true;
-			break;
-		case OPT_HOLES:
-			if (strcmp(optarg, "mark") && strcmp(optarg, "skip"))
-				return ml_usage_error("--holes %s: expected mark or skip", optarg), -1;
-			j->skip = !strcmp(optarg, "skip");
-			break;
-		case OPT_BOTTOM_UP:
-			j->bottom_up = true;
-			break;
-		case OPT_SCALE:
-			if (ml_parse_uint(optarg, 1, 1u << 20, &j->scale))
-				return ml_usage_error("--scale %s: expected 1 to 1048576", optarg), -1;
-			break;
-		case OPT_FIT:
-			if (parse_wxh(optarg, &j->fit_w, &j->fit_h))
-				return ml_usage_error("--fit %s: expected WIDTHxHEIGHT, e.g. 2000x2000", optarg), -1;
-			break;
-		case OPT_DPI:
-			if (ml_parse_uint(optarg, 1, 100000, &v))
-				return ml_usage_error("--dpi %s: expected 1 to 100000", optarg), -1;
-			j->dpi = (unsigned)v;
-			break;
-		case OPT_LEVEL:
-			if (ml_parse_uint(optarg, 0, 9, &v))
-				return ml_usage_error("--level %s: expected 0 to 9", optarg), -1;
-			j->level = (int)v;
-			level_set = true;
-			break;
-		case OPT_THREADS:
-			if (ml_parse_uint(optarg, 1, 256, &v))
-				return ml_usage_error("--threads %s: expected 1 to 256", optarg), -1;
-			j->threads = (unsigned)v;
-			break;
-		}
-	}
+	while ((c = ml_cli_next(cli)) > 0)
+		if (ml_picopts_parse(&j->opt, c, optarg) < 0)
+			return -1;
 	if (c < 0 || ml_cli_done(cli))
 		return -1;
 	j->out = cli->out;
 	j->map = cli->map;
-	/* The extension names the format; "-", a device or a FIFO without one get PNG. */
-	const char *ext = ml_path_ext(j->out);
-	if (!strcasecmp(ext, "png") || (!*ext && ml_out_is_stream(j->out)))
-		j->is_png = true;
-	else if (strcasecmp(ext, "bmp"))
-		return ml_usage_error("%s: unknown picture format (use .png or .bmp)", j->out), -1;
-	if (j->fit_w && j->scale != 1)
-		return ml_usage_error("--fit and --scale exclude each other"), -1;
-	if (j->fmt.alpha && j->fmt.bpp != 32)
-		return ml_usage_error("--alpha needs --bpp 32"), -1;
-	if (j->fmt.palette != ML_PAL_GRAY && j->fmt.bpp != 8)
-		return ml_usage_error("--palette needs --bpp 8"), -1;
-	if (j->bottom_up && j->is_png)
-		return ml_cli_refuse("--bottom-up", "it orders BMP rows; %s is a PNG", j->out);
-	if (!j->is_png && level_set)
-		return ml_cli_refuse("--level", "it is PNG's compression; %s is a BMP", j->out);
-	if (!j->is_png && j->threads)
-		return ml_cli_refuse("--threads", "they compress PNG; %s is a BMP", j->out);
-	if (order_set && j->fmt.bpp < 24)
-		return ml_cli_refuse("--order", "it orders the bytes of 24 and 32 bpp pixels, not %u bpp",
-				     j->fmt.bpp);
-	if (j->hilbert) {
-		if (!j->is_png)
-			return ml_usage_error("--layout hilbert writes PNG only"), -1;
-		if (j->width_set)
-			return ml_usage_error("--layout hilbert sets its own size: drop --width"), -1;
-		if (j->scale != 1)
-			return ml_usage_error("--layout hilbert shrinks by --fit, not --scale"), -1;
-		if (j->map)
-			return ml_usage_error("--map describes the rows layout only"), -1;
-	}
-	return 0;
+	return ml_picopts_check(&j->opt, j->out, false, j->map != NULL, &j->is_png);
 }
 
 /*
@@ -526,7 +163,7 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 static bool left_out(const struct job *j, const struct ml_space *s, const struct ml_selection *sel,
 		     const struct ml_chunk *c)
 {
-	return c->hole && j->skip && c->addr >= ml_region_cap_end(&s->r[sel->p[c->piece].region]);
+	return c->hole && j->opt.skip && c->addr >= ml_region_cap_end(&s->r[sel->p[c->piece].region]);
 }
 
 /*
@@ -553,16 +190,16 @@ enum { SEEN_DATA = 1, SEEN_HOLE = 2 };
 
 static void scan_band_end(const struct job *j, struct holescan *h)
 {
-	for (uint64_t x = 0; x < j->out_w; x++)
+	for (uint64_t x = 0; x < j->pic.out_w; x++)
 		if (h->cols[x] == SEEN_HOLE)
 			h->found = true;
-	memset(h->cols, 0, j->out_w);
+	memset(h->cols, 0, j->pic.out_w);
 }
 
 /* Marks the output columns of full-size columns [x0, x1) of the band. */
 static void scan_cols(const struct job *j, struct holescan *h, uint64_t x0, uint64_t x1, uint8_t seen)
 {
-	for (uint64_t ox = x0 / j->scale; ox <= (x1 - 1) / j->scale; ox++)
+	for (uint64_t ox = x0 / j->pic.scale; ox <= (x1 - 1) / j->pic.scale; ox++)
 		h->cols[ox] |= seen;
 }
 
@@ -574,10 +211,10 @@ static void scan_run(const struct job *j, struct holescan *h, uint64_t n, bool h
 	h->pos = p1;
 	if (!n)
 		return;
-	if (j->hilbert ? j->hshift == 0 : j->scale == 1) {
+	if (j->pic.o.hilbert ? j->pic.hshift == 0 : j->pic.scale == 1) {
 		h->found |= hole;
-	} else if (j->hilbert) {
-		uint64_t c0 = p0 >> j->hshift, c1 = (p1 - 1) >> j->hshift;
+	} else if (j->pic.o.hilbert) {
+		uint64_t c0 = p0 >> j->pic.hshift, c1 = (p1 - 1) >> j->pic.hshift;
 		if (c0 != h->block) {
 			h->found |= h->cell == SEEN_HOLE;
 			h->block = c0, h->cell = 0;
@@ -589,7 +226,7 @@ static void scan_run(const struct job *j, struct holescan *h, uint64_t n, bool h
 			h->block = c1, h->cell = seen;
 		}
 	} else {
-		uint64_t w = j->width, band_px = j->scale * w;
+		uint64_t w = j->pic.width, band_px = j->pic.scale * w;
 		while (p0 < p1) {
 			uint64_t band = p0 / band_px, e = ML_MIN(p1, (band + 1) * band_px);
 			if (band != h->block) {
@@ -613,9 +250,9 @@ static void scan_run(const struct job *j, struct holescan *h, uint64_t n, bool h
 static bool scan_holes(const struct job *j, struct ml_space *s, const struct ml_selection *sel)
 {
 	struct holescan h = { 0 };
-	bool reduced = j->hilbert ? j->hshift > 0 : j->scale > 1;
-	if (reduced && !j->hilbert)
-		h.cols = ml_calloc((size_t)j->out_w, 1);
+	bool reduced = j->pic.o.hilbert ? j->pic.hshift > 0 : j->pic.scale > 1;
+	if (reduced && !j->pic.o.hilbert)
+		h.cols = ml_calloc((size_t)j->pic.out_w, 1);
 	struct ml_stream *st = ml_stream_new_holes(s, sel, BLOCK);
 	ml_stream_long_holes(st);
 	struct ml_chunk c;
@@ -623,7 +260,7 @@ static bool scan_holes(const struct job *j, struct ml_space *s, const struct ml_
 		if (!left_out(j, s, sel, &c))
 			scan_run(j, &h, c.len, c.hole);	/* 8 bpp: a byte is a pixel */
 	ml_stream_free(st);
-	if (reduced && j->hilbert)
+	if (reduced && j->pic.o.hilbert)
 		h.found |= h.cell == SEEN_HOLE;
 	else if (reduced)
 		scan_band_end(j, &h);
@@ -632,193 +269,57 @@ static bool scan_holes(const struct job *j, struct ml_space *s, const struct ml_
 }
 
 /*
- * --layout hilbert: the curve of the smallest order that holds npix, shrunk
- * by 2^k to the largest square inside --fit; the canvas is held whole, so
- * its size is capped.
+ * Width, height, thumbnail factor and channels; -1 after a diagnostic.
+ * Only 8 bpp PNGs change channels with holes: only they need the first
+ * pass (scan_holes) before the picture starts.
  */
-static int plan_hilbert(struct job *j, struct ml_space *s, const struct ml_selection *sel)
-{
-	j->horder = ml_hilbert_order_for(j->npix);
-	if (j->horder > 16) {
-		ml_err("%llu pixels need a Hilbert curve wider than 65536: select less",
-		       (unsigned long long)j->npix);
-		return -1;
-	}
-	unsigned k = 0;
-	if (j->fit_w) {
-		uint64_t box = ML_MIN(j->fit_w, j->fit_h);
-		while (k < j->horder && ((uint64_t)1 << (j->horder - k)) > box)
-			k++;
-	}
-	uint64_t side = (uint64_t)1 << (j->horder - k);
-	j->hshift = 2 * k;
-	j->width = 65536;	/* pixels per batch handed to the canvas */
-	j->height = ML_DIV_UP(j->npix, j->width);
-	j->out_w = j->out_h = side;
-	/* Refuse an oversized canvas before the hole pass, with the fewest channels it could have. */
-	unsigned ch = ml_display_channels(&j->fmt, false, false);
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass) {
-			j->has_unused = ((side * side - 1) << j->hshift) >= j->npix;
-			j->has_holes = j->fmt.bpp == 8 && scan_holes(j, s, sel);
-			ch = j->ch = ml_display_channels(&j->fmt, j->has_holes, j->has_unused);
-		}
-		if (side * side * ch > ML_HCANVAS_CAP) {
-			char a[32], b[32];
-			ml_err("a %llux%llu picture needs %s in memory, over the %s cap of --layout hilbert: give --fit, e.g. --fit 4096x4096",
-			       (unsigned long long)side, (unsigned long long)side,
-			       ml_human_size(side * side * ch, a, sizeof a), ml_human_size(ML_HCANVAS_CAP, b, sizeof b));
-			return -1;
-		}
-	}
-	uint8_t fill[4], hole[4];
-	ml_display_colour(ML_PX_UNUSED, j->ch, fill);
-	ml_display_colour(ML_PX_HOLE, j->ch, hole);
-	if (ml_hcanvas_init(&j->hc, j->horder - k, k, j->ch, fill, hole)) {
-		ml_err("a %llux%llu picture does not fit in memory: give --fit, e.g. --fit 4096x4096",
-		       (unsigned long long)side, (unsigned long long)side);
-		return -1;
-	}
-	return 0;
-}
-
-/* Width, height, thumbnail factor and output format; -1 after a diagnostic. */
 static int plan(struct job *j, struct ml_space *s, const struct ml_selection *sel)
 {
 	uint64_t holes = sel->bytes - ml_selection_captured(s, sel);
-	j->B = j->fmt.bpp / 8;
-	j->bytes = j->skip ? sel->bytes - holes : sel->bytes;
-	if (!j->bytes) {
+	uint64_t bytes = j->opt.skip ? sel->bytes - holes : sel->bytes;
+	if (!bytes) {
 		ml_err("%s: nothing to draw: the selection has no %sbytes", s->name,
-		       j->skip ? "captured " : "");
+		       j->opt.skip ? "captured " : "");
 		return -1;
 	}
-	j->npix = ML_DIV_UP(j->bytes, j->B);
-	if (j->hilbert)
-		return plan_hilbert(j, s, sel);
-	if (j->square) {
-		uint64_t w = (uint64_t)sqrtl((long double)j->npix);
-		while (w * w < j->npix)
-			w++;
-		while (w > 1 && (w - 1) * (w - 1) >= j->npix)
-			w--;
-		j->width = w;
-		if (w > MAX_WIDTH) {
-			ml_err("a square of %llu pixels a side is too wide; give --width",
-			       (unsigned long long)w);
-			return -1;
-		}
-	}
-	j->height = ML_DIV_UP(j->npix, j->width);
-	if (j->fit_w) {
-		uint64_t a = ML_DIV_UP(j->width, j->fit_w);
-		uint64_t b = ML_DIV_UP(j->height, j->fit_h);
-		j->scale = ML_MAX(ML_MAX(a, b), 1);
-	}
-	j->out_w = ML_DIV_UP(j->width, j->scale);
-	j->out_h = ML_DIV_UP(j->height, j->scale);
-	if (j->out_h > 0x7fffffff) {
-		ml_err("the picture would be %llu rows high; give a larger --width or --scale",
-		       (unsigned long long)j->out_h);
+	ml_pic_init(&j->pic, &j->opt, j->out, j->is_png, ML_PX_DATA);
+	if (ml_pic_plan(&j->pic, bytes))
 		return -1;
-	}
-	/* Unused: an output pixel none of whose pixels holds a byte (the last block's first is past the end). */
-	uint64_t last_band = (j->out_h - 1) * j->scale * j->width;
-	j->has_unused = last_band >= j->npix || (j->out_w - 1) * j->scale >= j->npix - last_band;
 	if (!j->is_png) {
-		j->ch = ml_display_channels(&j->fmt, false, false);
-		unsigned bpp = j->scale > 1 ? j->ch * 8 : j->fmt.bpp;
-		uint64_t size = ml_bmp_size((uint32_t)ML_MIN(j->out_w, UINT32_MAX),
-					    (uint32_t)ML_MIN(j->out_h, UINT32_MAX), bpp);
-		if (!size || size > UINT32_MAX) {
-			char h[32];
-			ml_err("%s: a %llux%llu BMP would be %s; BMP cannot pass 4 GiB: write a .png",
-			       j->out, (unsigned long long)j->out_w, (unsigned long long)j->out_h,
-			       ml_human_size(size ? size : UINT64_MAX, h, sizeof h));
-			return -1;
-		}
-		if (j->fmt.bpp == 8 && j->scale == 1 && holes && !j->skip)
+		if (j->opt.fmt.bpp == 8 && j->pic.scale == 1 && holes && !j->opt.skip)
 			ml_warn("an 8 bpp BMP has no spare colour: holes are drawn as a black and white checkerboard (use PNG or --bpp 24 to see them in magenta)");
 		return 0;
 	}
-	/* Only 8 bpp pictures change channels with holes: only they need the first pass. */
-	j->has_holes = j->fmt.bpp == 8 && scan_holes(j, s, sel);
-	j->ch = ml_display_channels(&j->fmt, j->has_holes, j->has_unused);
+	j->has_holes = j->opt.fmt.bpp == 8 && scan_holes(j, s, sel);
+	j->pic.ch = ml_display_channels(&j->opt.fmt, j->has_holes, j->pic.has_unused);
 	return 0;
 }
 
-/* The selection as --region words, for the PNG's tEXt. */
-static void describe_selection(const struct ml_cli *cli, char *buf, size_t len)
+/* Starts the picture on f, with what a PNG's tEXt says about it. */
+static int start(struct job *j, FILE *f, struct ml_space *s, const struct ml_selection *selection,
+		 const struct ml_cli *cli)
 {
-	size_t o = 0;
-	if (!cli->nspecs)
-		snprintf(buf, len, "all");
-	for (size_t i = 0; i < cli->nspecs && o + 1 < len; i++) {
-		const struct ml_spec *sp = &cli->specs[i];
-		const char *sep = i ? " " : "";
-		int n;
-		switch (sp->type) {
-		case ML_SPEC_KIND: n = snprintf(buf + o, len - o, "%s%s", sep, ml_kind_name(sp->kind)); break;
-		case ML_SPEC_EXEC: n = snprintf(buf + o, len - o, "%sexec", sep); break;
-		case ML_SPEC_PATH: n = snprintf(buf + o, len - o, "%spath:%s", sep, sp->text); break;
-		default:
-			n = snprintf(buf + o, len - o, "%s0x%llx-0x%llx", sep,
-				     (unsigned long long)sp->start, (unsigned long long)sp->end);
-		}
-		o += n > 0 ? (size_t)n : 0;
-	}
-}
-
-static int open_writer(struct job *j, FILE *f, struct ml_space *s, const struct ml_selection *selection,
-		       const struct ml_cli *cli)
-{
-	if (!j->is_png) {
-		unsigned bpp = j->scale > 1 ? (j->ch == 1 ? 8 : j->ch * 8) : j->fmt.bpp;
-		const uint8_t (*pal)[3] = bpp == 8 ? ml_palette_rgb(j->scale > 1 ? ML_PAL_GRAY : j->fmt.palette) : NULL;
-		const char *why;
-		j->bmp = ml_bmp_begin(f, (uint32_t)j->out_w, (uint32_t)j->out_h, bpp, pal,
-				      j->bottom_up, j->dpi, &why);
-		if (!j->bmp)
-			ml_err("%s: %s", j->out, why);
-		return j->bmp ? 0 : -1;
-	}
 	char bpp[8], width[24], first[24], sel[512];
-	snprintf(bpp, sizeof bpp, "%u", j->fmt.bpp);
-	snprintf(width, sizeof width, "%llu", (unsigned long long)j->width);
+	snprintf(bpp, sizeof bpp, "%u", j->opt.fmt.bpp);
+	snprintf(width, sizeof width, "%llu", (unsigned long long)(j->opt.hilbert ?
+		 j->pic.out_w << (j->pic.hshift / 2) : j->pic.width));
 	snprintf(first, sizeof first, "0x%llx", (unsigned long long)selection->p[0].start);
-	describe_selection(cli, sel, sizeof sel);
+	ml_pic_selection_text(cli, sel, sizeof sel);
 	/* tEXt is Latin-1 without control bytes: keep the escaped ASCII form. */
 	char *name = ml_escape(s->name);
 	const char *text[] = {
 		"Software", PACKAGE_STRING, "Source", name, "Selection", sel,
 		"Bits per pixel", bpp, "Width", width, "First address", first,
-		"Layout", j->hilbert ? "hilbert" : "rows", "Palette", ml_palette_name(j->fmt.palette),
+		"Layout", j->opt.hilbert ? "hilbert" : "rows", "Palette", ml_palette_name(j->opt.fmt.palette),
 	};
-	if (j->hilbert)
-		snprintf(width, sizeof width, "%llu", (unsigned long long)j->out_w << (j->hc.shift / 2));
-	struct ml_png_opts o = {
-		.width = (uint32_t)j->out_w,
-		.height = (uint32_t)j->out_h,
-		.color = j->ch == 1 ? ML_PNG_GRAY : j->ch == 3 ? ML_PNG_RGB : ML_PNG_RGBA,
-		.level = j->level,
-		.dpi = j->dpi,
-		.text = text,
-		.ntext = ML_ARRAY_SIZE(text) / 2,
-		.threads = j->threads,
-	};
-	j->png = ml_png_begin(f, &o);
+	int r = ml_pic_start(&j->pic, j->pic.ch, f, text, ML_ARRAY_SIZE(text) / 2);
 	free(name);
-	return j->png ? 0 : -1;
+	return r;
 }
 
 int cmd_image(int argc, char **argv)
 {
-	struct job j = {
-		.fmt = { .bpp = 24, .palette = ML_PAL_GRAY },
-		.width = 1024,
-		.scale = 1,
-		.level = -1,
-	};
+	struct job j = { 0 };
 	struct ml_cli cli = { 0 };
 	struct ml_space *s = NULL;
 	struct ml_selection sel = { 0 };
@@ -827,6 +328,8 @@ int cmd_image(int argc, char **argv)
 	bool out_open = false, map_open = false;
 	int ret = ML_EXIT_USAGE;
 
+	ml_picopts_init(&j.opt);
+	ml_pic_init(&j.pic, &j.opt, NULL, false, ML_PX_DATA);
 	if (parse_opts(&j, &cli, argc, argv))
 		goto done;
 	if ((ret = ml_cli_open(&cli, &s, &sel)))
@@ -842,21 +345,9 @@ int cmd_image(int argc, char **argv)
 			goto done;
 		map_open = true;
 	}
-	if (open_writer(&j, out.f, s, &sel, &cli))
+	if (start(&j, out.f, s, &sel, &cli))
 		goto done;
-
-	size_t rowbytes = (size_t)j.width * j.B;
-	unsigned disp_ch = ML_MAX(j.ch, j.B);
-	j.raw = ml_malloc(rowbytes);
-	j.state = ml_calloc(j.width, 1);
-	j.disp = ml_malloc((size_t)j.width * disp_ch);
-	if (j.scale > 1) {
-		j.outrow = ml_malloc((size_t)j.out_w * j.ch);
-		j.sum = ml_calloc((size_t)j.out_w * j.ch, sizeof *j.sum);
-		j.count = ml_calloc((size_t)j.out_w, sizeof *j.count);
-		j.bandhole = ml_calloc((size_t)j.out_w, 1);
-	}
-	if (j.fmt.palette == ML_PAL_ENTROPY) {
+	if (j.opt.fmt.palette == ML_PAL_ENTROPY) {
 		j.ent = ml_malloc(sizeof *j.ent);
 		ml_entropy_init(j.ent);
 		j.eval = ml_malloc(BLOCK);
@@ -874,16 +365,16 @@ int cmd_image(int argc, char **argv)
 	while (ml_stream_next(st, &c)) {
 		if (left_out(&j, s, &sel, &c))
 			continue;
-		if (c.hole && j.skip)
+		if (c.hole && j.opt.skip)
 			surprise_holes += c.len;
 		/* The first pass found no hole; the source changed since (a process exited). */
-		if (c.hole && j.png && j.ch == 1)
+		if (c.hole && j.is_png && j.pic.ch == 1)
 			j.late_holes += c.len;
 		if (j.ent) {
 			size_t n = ml_entropy_push(j.ent, c.hole ? NULL : c.data, c.len, j.eval, j.ehole);
 			if (feed_runs(&j, j.eval, j.ehole, n))
 				goto done;
-		} else if (feed(&j, c.hole ? NULL : c.data, c.len)) {
+		} else if (ml_pic_feed(&j.pic, c.hole ? NULL : c.data, c.len, c.hole ? ML_PX_HOLE : ML_PX_DATA)) {
 			goto done;
 		}
 		j.done += c.len;
@@ -893,19 +384,9 @@ int cmd_image(int argc, char **argv)
 	}
 	if (j.ent && feed_runs(&j, j.eval, j.ehole, ml_entropy_finish(j.ent, j.eval, j.ehole)))
 		goto done;
-	if (finish_rows(&j))
-		goto done;
 	progress(&j, true);
-	const char *why = NULL;
-	if (j.png ? ml_png_end(j.png) : ml_bmp_end(j.bmp, &why)) {
-		if (why)
-			ml_err("%s: %s", j.out, why);
-		j.png = NULL;
-		j.bmp = NULL;
+	if (ml_pic_finish(&j.pic))
 		goto done;
-	}
-	j.png = NULL;
-	j.bmp = NULL;
 	if (j.map && write_map(&j, s, &sel, &map))
 		goto done;
 
@@ -913,9 +394,9 @@ int cmd_image(int argc, char **argv)
 	if (holes) {
 		char h[32];
 		ml_warn("%s of the selection could not be read: %s", ml_human_size(holes, h, sizeof h),
-			j.skip ? (surprise_holes ? "skipped where known, the rest drawn in magenta"
-						  : "left out (--holes skip)")
-			       : "drawn in the hole colour");
+			j.opt.skip ? (surprise_holes ? "skipped where known, the rest drawn in magenta"
+						      : "left out (--holes skip)")
+				   : "drawn in the hole colour");
 	}
 	if (j.late_holes) {
 		char h[32];
@@ -931,25 +412,15 @@ int cmd_image(int argc, char **argv)
 		out_open = map_open = false;
 	}
 done:
-	if (j.png)
-		ml_png_abort(j.png);
-	ml_bmp_abort(j.bmp);
+	ml_pic_free(&j.pic);
 	if (out_open)
 		ml_out_abort(&out);
 	if (map_open)
 		ml_out_abort(&map);
 	ml_stream_free(st);
-	free(j.raw);
-	free(j.state);
-	free(j.bandhole);
-	free(j.disp);
-	free(j.outrow);
-	free(j.sum);
-	free(j.count);
 	free(j.ent);
 	free(j.eval);
 	free(j.ehole);
-	ml_hcanvas_free(&j.hc);
 	ml_selection_free(&sel);
 	ml_space_close(s);
 	ml_cli_free(&cli);

@@ -23,5 +23,7 @@ ML_DECLARE_CMD(hilbert);
 ML_DECLARE_CMD(find);
 ML_DECLARE_CMD(triage);
 ML_DECLARE_CMD(snapshot);
+ML_DECLARE_CMD(diff);
+ML_DECLARE_CMD(watch);
 
 #endif

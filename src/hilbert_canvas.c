@@ -137,7 +137,7 @@ void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *stat
 		for (size_t i = 0; i < n; i++, c->next++) {
 			if ((c->next >> c->shift) >= cells)
 				return;
-			if (state[i] == ML_PX_DATA) {
+			if (ml_px_coloured(state[i])) {
 				for (unsigned k = 0; k < c->ch; k++)
 					c->sum[k] += px[i * c->ch + k];
 				c->count++;

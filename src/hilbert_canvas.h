@@ -47,7 +47,7 @@ int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned c
  * Places n display pixels (ch bytes each) at the next n curve positions;
  * state[i] (enum ml_px of pixel.h) says what pixel i is.  Full size, data
  * and hole pixels are placed as given and unused ones keep the fill;
- * reduced, a cell is the average of its data pixels.
+ * reduced, a cell is the average of its coloured pixels (ml_px_coloured).
  */
 void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *state, size_t n);
 /*

@@ -38,6 +38,12 @@ const struct ml_command ml_commands[] = {
 	{ "snapshot", cmd_snapshot, "write a live process as an ELF core (gdb, lldb, eu-stack)", cmd_snapshot_help,
 	  cmd_snapshot_opts, ML_CMD_SOURCE | ML_CMD_LIVE | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_OUT_FILE |
 	  ML_CMD_JSON, "a core file, or a directory with --system", NULL },
+	{ "diff", cmd_diff, "what changed between two captures: mappings and bytes", cmd_diff_help, cmd_diff_opts,
+	  SRC | ML_CMD_SOURCE2 | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_MAP | ML_CMD_JSON,
+	  "a .png picture of the differences, or - for standard output", NULL },
+	{ "watch", cmd_watch, "memory over time: a live view, an animated PNG or frames", cmd_watch_help,
+	  cmd_watch_opts, SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_JSON,
+	  "an animated .png (with --frames or --for), or DIR/%05d.png for one PNG a frame", NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
 };
 

@@ -291,3 +291,15 @@ bool ml_read_exact(struct ml_space *s, uint64_t addr, size_t n, void *buf)
 		return false;
 	return ml_read_mem(s, addr, n, buf) == n;
 }
+
+void ml_fputs_source(FILE *f, const struct ml_space *s)
+{
+	ml_fputs_escaped(f, s->name);
+	if (s->pid)
+		fprintf(f, ", pid %d", s->pid);
+	if (s->comm) {
+		fputs(" (", f);
+		ml_fputs_escaped(f, s->comm);
+		fputc(')', f);
+	}
+}

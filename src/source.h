@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -79,6 +80,9 @@ int ml_source_pid(const char *src, int *pid);
 /* Opens SOURCE; on failure prints one diagnostic and returns -1. */
 int ml_space_open(struct ml_space **out, const char *source, const struct ml_open_opts *o);
 void ml_space_close(struct ml_space *s);
+
+/* "core.1234, pid 1234 (name)": the SOURCE as given and its process, escaped. */
+void ml_fputs_source(FILE *f, const struct ml_space *s);
 
 /* Index of the region containing addr, or -1. */
 long ml_space_find(const struct ml_space *s, uint64_t addr);

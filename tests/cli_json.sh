@@ -39,6 +39,18 @@ raw="kind=raw path=$T/in.raw pid=null name=null page_size=pagesize glibc=null fi
 	fail "find --system"
 "$MEMLENS" triage "$P" --json >"$T/a.json" && $CHECK "$T/a.json" triage $live || fail "triage live"
 "$MEMLENS" triage --system --json >"$T/a.json" && $CHECK "$T/a.json" triage kind=system pid=null || fail "triage --system"
+# diff: the sources A and B first, then its own schema; a raw file against
+# the live specimen, and a file against itself with a picture's --map.
+"$MEMLENS" diff "$T/in.raw" "$P" --region 0-0x10000 --json >"$T/a.json" &&
+	$CHECK "$T/a.json" diff a.kind=raw a.path="$T/in.raw" a.file_size=size:"$T/in.raw" b.kind=live b.pid=$P \
+		b.name=comm:$P b.page_size=pagesize || fail "diff raw live"
+"$MEMLENS" diff "$T/in.raw" "$T/in.raw" -o "$T/d.png" --map "$T/a.json" >/dev/null &&
+	$CHECK "$T/a.json" diffmap a.kind=raw b.path="$T/in.raw" b.pid=null || fail "diff --map"
+# watch: a header line with the source, then a line a frame.
+"$MEMLENS" watch "$P" --region heap --frames 3 --every 50ms --json >"$T/a.json" &&
+	$CHECK "$T/a.json" watch $live || fail "watch live"
+"$MEMLENS" watch "$T/in.raw" --frames 2 --every 10ms --json >"$T/a.json" &&
+	$CHECK "$T/a.json" watch $raw || fail "watch raw"
 # A LiME file and a gdb core of the specimen (its pid and name are in the notes).
 "$PY" - "$T/d.lime" <<'PY'
 import os, struct, sys

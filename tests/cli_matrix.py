@@ -29,9 +29,10 @@ VALUE = {
     '--threads': '1', '--layout': 'hilbert', '--rate': '8000', '--encoding': 'u8',
     '--channels': '1', '--preset': 'memgaze', '--seconds': '1', '--color': 'never',
     '--glibc': '2.36', '--by': 'rss', '--filter': 'anon',
+    '--granule': '16', '--every': '10ms', '--frames': '2', '--for': '30ms',
 }
 FLAGS = ['--freeze', '--strict', '--quiet', '--json', '--alpha', '--bottom-up', '--csv',
-         '--pages', '--no-scan', '--physical', '--chunks', '--system', '--no-freeze']
+         '--pages', '--no-scan', '--physical', '--chunks', '--system', '--no-freeze', '--soft-dirty']
 ALL = sorted(set(VALUE) | set(FLAGS))
 
 
@@ -84,6 +85,27 @@ TABLE = {
         '--json': ('live', [], {0}), '--filter': ('live', [], {0}), '--no-freeze': ('live', [], {0}),
         # in a pid namespace where memlens is alone: taken, and nothing to copy (exit 1)
         '--system': (None, [], {1})}),
+    # diff takes two SOURCEs: 'file2' is the raw file twice, 'filelive' the raw file and the specimen
+    'diff': dict(base=[], refuse_src=[RAW, RAW], opts={
+        '--as': ('file2', [], {0}), '--base': ('file2', [], {0}), '--strict': ('file2', [], {0}),
+        '--quiet': ('file2', [], {0}), '--freeze': ('filelive', LIVE_SEL, {0}),
+        '--region': ('file2', [], {0}), '--output': ('file2', [], {0}), '--json': ('file2', [], {0}),
+        '--map': ('file2', ['-o', out('d.png')], {0}), '--granule': ('file2', [], {0}),
+        '--color': ('file2', [], {0}),
+        **{o: ('file2', ['-o', out('d.png')], {0}) for o in (
+            '--bpp', '--width', '--order', '--scale', '--fit', '--dpi', '--level', '--threads', '--layout')},
+        '--palette': ('file2', ['-o', out('d.png'), '--bpp', '8'], {0})}),
+    # watch: a frame or two of the raw file or the specimen (--soft-dirty fails, exit 1, on a kernel without it)
+    'watch': dict(base=[], opts={
+        **{o: ('file', ['--frames', '1'], {0}) for o in ('--as', '--base', '--strict', '--quiet', '--region',
+                                                         '--json', '--every')},
+        '--freeze': ('live', LIVE_SEL + ['--frames', '1'], {0}),
+        '--output': ('live', LIVE_SEL + ['--frames', '1'], {0}),
+        '--frames': ('file', ['--every', '10ms'], {0}), '--for': ('file', ['--every', '10ms'], {0}),
+        '--soft-dirty': ('live', LIVE_SEL + ['--frames', '1', '--json'], {0, 1}),
+        **{o: ('file', ['-o', out('w.png'), '--frames', '1'], {0}) for o in (
+            '--bpp', '--width', '--order', '--scale', '--fit', '--dpi', '--level', '--threads', '--layout')},
+        '--palette': ('file', ['-o', out('w.png'), '--frames', '1', '--bpp', '8'], {0})}),
 }
 # Runs that need a command in front of memlens.
 WRAP = {('snapshot', '--system'): ['unshare', '--pid', '--fork', '--mount-proc']}
@@ -119,6 +141,17 @@ REFUSED_COMBOS = [
     ('snapshot', ['self', '-o', out('x.core'), '--as', 'core'], '--as'),
     ('snapshot', ['self', '-o', '/dev/null'], '-o'),
     ('snapshot', ['self', '-o', out('x.core'), '--filter', 'most'], '--filter'),
+    ('diff', [RAW, RAW, '--bpp', '8'], '--bpp'),
+    ('diff', [RAW, RAW, '--map', out('x.json')], '--map'),
+    ('diff', [RAW, RAW, '--json', '--color', 'never'], '--color'),
+    ('diff', [RAW, RAW, '--freeze'], '--freeze'),
+    ('diff', [PID, PID, '--freeze'], '--freeze'),
+    ('diff', [RAW, RAW, '-o', out('x.png'), '--bpp', '8', '--palette', 'entropy'], '--palette'),
+    ('watch', [RAW, '--bpp', '8', '--frames', '1'], '--bpp'),
+    ('watch', [RAW, '--soft-dirty', '--frames', '1'], '--soft-dirty'),
+    ('watch', [RAW, '-o', out('x.png')], '--output'),
+    ('watch', [RAW, '--frames', '2', '--for', '1s'], '--for'),
+    ('watch', [RAW, '--frames', '1', '-o', out('x.png'), '--bpp', '8', '--palette', 'entropy'], '--palette'),
 ]
 
 failures = []
@@ -138,7 +171,8 @@ def with_opt(opt):
 def value_for(cmd, opt):
     if opt == '--output':
         return {'image': out('v.png'), 'sound': out('v.wav'), 'pagemap': out('v.png'),
-                'heap': out('v.png'), 'hilbert': out('v.png')}.get(cmd, out('v.png'))
+                'heap': out('v.png'), 'hilbert': out('v.png'), 'diff': out('v.png'),
+                'watch': out('v.png')}.get(cmd, out('v.png'))
     if opt == '--map':
         return out('v.json')
     if opt == '--html':
@@ -148,7 +182,7 @@ def value_for(cmd, opt):
 
 def cmdline(cmd, opt, source, extra):
     t = TABLE[cmd]
-    src = {'live': [PID], 'file': [RAW], None: []}[source]
+    src = {'live': [PID], 'file': [RAW], None: [], 'file2': [RAW, RAW], 'filelive': [RAW, PID]}[source]
     base = list(t['base'])
     if opt == '--output':
         base = []      # the -o under test replaces the base's
@@ -181,7 +215,7 @@ for cmd, t in TABLE.items():
         if opt in t['opts']:
             continue
         v = value_for(cmd, opt)
-        args = [RAW] + list(t['base']) + ['-o' if opt == '--output' else opt] + ([v] if v else [])
+        args = t.get('refuse_src', [RAW]) + list(t['base']) + ['-o' if opt == '--output' else opt] + ([v] if v else [])
         refused(cmd, args, opt, 'not taken')
 
 # 3. combinations that cannot apply
