@@ -20,5 +20,7 @@ ML_DECLARE_CMD(sound);
 ML_DECLARE_CMD(pagemap);
 ML_DECLARE_CMD(heap);
 ML_DECLARE_CMD(hilbert);
+ML_DECLARE_CMD(trace);
+ML_DECLARE_CMD(trace_report);
 
 #endif

@@ -31,6 +31,11 @@ const struct ml_command ml_commands[] = {
 	{ "hilbert", cmd_hilbert, "address space (or all processes) on a Hilbert curve", cmd_hilbert_help,
 	  cmd_hilbert_opts, SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_MAP | ML_CMD_HTML,
 	  "a .png file, or - for standard output" },
+	{ "trace", cmd_trace, "record a program's allocations (LD_PRELOAD)", cmd_trace_help, cmd_trace_opts,
+	  ML_CMD_OUT, "a record file (%p: one per process)" },
+	{ "trace-report", cmd_trace_report, "leaks, peak, sites and heatmap of a trace record",
+	  cmd_trace_report_help, cmd_trace_report_opts, ML_CMD_OUT | ML_CMD_HTML | ML_CMD_JSON,
+	  "a .png heatmap" },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL },
 };
 

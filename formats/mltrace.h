@@ -1,0 +1,186 @@
+/*
+ * mltrace: the allocation record that `memlens trace` writes and
+ * `memlens trace-report` reads (doc/trace.md describes it byte by byte).
+ * The preload library (tracer/) writes it and memlens reads it, so this
+ * file is the one place that knows the layout: constants, the block
+ * header, varints and the CRC.  It knows nothing of the CLI and never
+ * prints: readers get a reason back.
+ *
+ * A record is a 16-byte file header, then blocks.  Each block has a
+ * 24-byte header (type, codec, stream, stored and raw length, CRC-32C of
+ * the stored bytes) so a damaged or truncated record is read up to the
+ * damage.  Events travel in per-thread EVENTS blocks whose payload is six
+ * columns (kinds, times, addresses, sizes, node ids, instruction
+ * pointers), zstd-compressed: columns compress far better than rows.
+ */
+#ifndef ML_MLTRACE_H
+#define ML_MLTRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MLT_MAGIC "mltrace\0"
+#define MLT_MAGIC_LEN 8
+#define MLT_MAJOR 1		/* a reader refuses another major */
+#define MLT_MINOR 0		/* minors only add: a reader skips what it does not know */
+#define MLT_FILE_HEADER 16	/* magic, u16 major, u16 minor, u32 reserved */
+#define MLT_BLOCK_HEADER 24
+/* No block may be larger: a hostile length is refused before any allocation. */
+#define MLT_MAX_BLOCK ((uint32_t)4 << 20)
+
+enum mlt_block {
+	MLT_B_PROC = 1,		/* a process image starts (first, fork child, after exec) */
+	MLT_B_MODULE = 2,	/* a module loaded or unloaded */
+	MLT_B_EVENTS = 3,	/* one thread's events */
+	MLT_B_END = 4,		/* the image ended normally (exit or exec) */
+};
+
+enum mlt_codec { MLT_RAW = 0, MLT_ZSTD = 1 };
+
+/* Flags of a PROC block. */
+enum { MLT_PROC_EXEC = 1, MLT_PROC_FORK = 2 };
+
+/* Event kinds: the first column of an EVENTS block, one byte an event. */
+enum mlt_kind {
+	MLT_K_NODE = 0x01,	/* N: parent id, I: ip; the next id of the stream's trie */
+	/* Allocations: T dt, A address, S size, N node (0: no stack). */
+	MLT_K_MALLOC = 0x10,
+	MLT_K_CALLOC,
+	MLT_K_REALLOC,		/* the new block of a realloc (its old one: MLT_K_REFREE) */
+	MLT_K_REALLOCARRAY,
+	MLT_K_MEMALIGN,
+	MLT_K_POSIX_MEMALIGN,
+	MLT_K_ALIGNED_ALLOC,
+	MLT_K_VALLOC,
+	MLT_K_PVALLOC,
+	MLT_K_ALLOC_LAST = MLT_K_PVALLOC,
+	MLT_K_FREE = 0x20,	/* T, A */
+	MLT_K_REFREE = 0x21,	/* T, A: the old block of a realloc, released */
+	MLT_K_MMAP = 0x30,	/* T, A, S, N */
+	MLT_K_MUNMAP = 0x31,	/* T, A, S */
+	MLT_K_MREMAP = 0x32,	/* T, A, S, N: the new range of an mremap (old: MUNMAP before) */
+};
+
+/* The columns of an EVENTS block, in payload order. */
+enum { MLT_C_KIND, MLT_C_TIME, MLT_C_ADDR, MLT_C_SIZE, MLT_C_NODE, MLT_C_IP, MLT_NCOL };
+
+/*
+ * EVENTS payload (after decompression): u32 tid, u32 flags, u64 first
+ * time (ticks since the image's t0), u64 events lost just before this
+ * block, u32 events, u32 column length × 6, then the columns.
+ */
+#define MLT_EVENTS_HEAD (4 + 4 + 8 + 8 + 4 + 4 * MLT_NCOL)
+enum { MLT_EV_RESET = 1 };	/* the stream's trie starts afresh (events were lost) */
+
+/* Little-endian helpers. */
+static inline void mlt_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void mlt_put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void mlt_put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint16_t mlt_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t mlt_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t mlt_get64(const uint8_t *p) { return mlt_get32(p) | (uint64_t)mlt_get32(p + 4) << 32; }
+
+/* LEB128 varints: 1 byte below 128, at most 10. */
+static inline uint8_t *mlt_put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+static inline uint64_t mlt_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static inline int64_t mlt_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+/* A bounded reader over one column. */
+struct mlt_col {
+	const uint8_t *p, *end;
+	bool bad;		/* ran off the end or met an over-long varint */
+};
+static inline uint64_t mlt_col_varint(struct mlt_col *c)
+{
+	uint64_t v = 0;
+	for (unsigned s = 0; s < 64; s += 7) {
+		if (c->p >= c->end) {
+			c->bad = true;
+			return 0;
+		}
+		uint8_t b = *c->p++;
+		v |= (uint64_t)(b & 0x7f) << s;
+		if (!(b & 0x80))
+			return v;
+	}
+	c->bad = true;
+	return 0;
+}
+
+uint32_t mlt_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* A block header, as stored. */
+struct mlt_bh {
+	uint8_t type, codec;
+	uint32_t stream;
+	uint32_t len;		/* stored payload bytes */
+	uint32_t raw_len;	/* after decompression (len when raw) */
+	uint32_t crc;		/* CRC-32C of the stored payload */
+};
+void mlt_bh_put(uint8_t out[MLT_BLOCK_HEADER], const struct mlt_bh *h);
+/* Decodes and checks a block header: NULL, or why it cannot be one. */
+const char *mlt_bh_get(const uint8_t in[MLT_BLOCK_HEADER], struct mlt_bh *h);
+void mlt_file_header(uint8_t out[MLT_FILE_HEADER]);
+/* Checks a file header: NULL, or why the file cannot be read (not a record, another version). */
+const char *mlt_file_header_check(const uint8_t *in, size_t len, unsigned *major, unsigned *minor);
+
+/* The events head of an EVENTS payload. */
+struct mlt_evhead {
+	uint32_t tid, flags, nev;
+	uint64_t t_first, lost;
+	uint32_t col_len[MLT_NCOL];
+};
+/*
+ * Splits an EVENTS payload into its head and columns: NULL, or why the
+ * payload is damaged (lengths that do not add up).
+ */
+const char *mlt_events_split(const uint8_t *p, size_t len, struct mlt_evhead *h, struct mlt_col col[MLT_NCOL]);
+
+/* A PROC block's fields; strings point into the payload (not NUL-terminated). */
+struct mlt_proc {
+	uint64_t t0_ns, realtime_ns;
+	uint32_t pid, ppid, tick_ns, flags;
+	const char *exe, *cmdline;
+	uint32_t exe_len, cmdline_len;
+};
+#define MLT_PROC_FIXED (8 + 8 + 4 * 4 + 4 + 4)
+const char *mlt_proc_get(const uint8_t *p, size_t len, struct mlt_proc *pr);
+
+/* A MODULE block's fields. */
+struct mlt_module {
+	uint64_t t_ns;		/* since the image's t0 */
+	uint64_t bias, lo, hi;	/* load bias and the range of its PT_LOAD segments */
+	uint8_t op;		/* 1 loaded, 2 unloaded */
+	uint8_t id_len;
+	const uint8_t *build_id;
+	const char *path;
+	uint32_t path_len;
+};
+enum { MLT_MOD_LOAD = 1, MLT_MOD_UNLOAD = 2 };
+#define MLT_MODULE_FIXED (8 + 8 + 8 + 8 + 1 + 1 + 2)
+const char *mlt_module_get(const uint8_t *p, size_t len, struct mlt_module *m);
+
+/* END block: u64 time (ns since t0), u64 events recorded, u64 events lost. */
+#define MLT_END_LEN 24
+
+#endif
