@@ -92,6 +92,14 @@ static inline uint32_t mlt_get32(const uint8_t *p)
 }
 static inline uint64_t mlt_get64(const uint8_t *p) { return mlt_get32(p) | (uint64_t)mlt_get32(p + 4) << 32; }
 
+/*
+ * Allocation addresses are written against the last one of the same size
+ * class: glibc's chunk size (request + 8, rounded up to 16) up to 1 KiB,
+ * then one class for all larger.  Writer and reader must agree on this.
+ */
+#define MLT_CLASSES 67
+static inline unsigned mlt_class(uint64_t size) { return size < 1024 ? (unsigned)((size + 23) >> 4) : 66; }
+
 /* LEB128 varints: 1 byte below 128, at most 10. */
 static inline uint8_t *mlt_put_varint(uint8_t *p, uint64_t v)
 {
@@ -127,7 +135,9 @@ static inline uint64_t mlt_col_varint(struct mlt_col *c)
 	return 0;
 }
 
+/* CRC-32C (Castagnoli): SSE4.2 where the processor has it, else a table (_sw). */
 uint32_t mlt_crc32c(uint32_t crc, const void *buf, size_t len);
+uint32_t mlt_crc32c_sw(uint32_t crc, const void *buf, size_t len);
 
 /* A block header, as stored. */
 struct mlt_bh {
@@ -159,7 +169,7 @@ const char *mlt_events_split(const uint8_t *p, size_t len, struct mlt_evhead *h,
 /* A PROC block's fields; strings point into the payload (not NUL-terminated). */
 struct mlt_proc {
 	uint64_t t0_ns, realtime_ns;
-	uint32_t pid, ppid, tick_ns, flags;
+	uint32_t pid, ppid, tick_ps, flags;	/* tick_ps: picoseconds per event tick */
 	const char *exe, *cmdline;
 	uint32_t exe_len, cmdline_len;
 };

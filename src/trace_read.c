@@ -42,6 +42,7 @@ struct cursor {
 	struct mlt_col col[MLT_NCOL];
 	uint32_t left;		/* events left in the loaded chunk */
 	uint64_t last_tick, last_a;
+	uint64_t cls_a[MLT_CLASSES];
 	uint32_t *map;		/* local node id -> global */
 	size_t nmap, capmap;
 	bool loaded, done;
@@ -162,6 +163,13 @@ static int peek_payload(struct ml_trace *t, const uint8_t *p, const struct mlt_b
 	return 0;
 }
 
+static uint64_t ticks_ns(const struct ml_timage *im, uint64_t ticks)
+{
+	unsigned __int128 ps = (unsigned __int128)ticks * im->tick_ps;
+	ps /= 1000;
+	return ps > UINT64_MAX / 2 ? UINT64_MAX / 2 : (uint64_t)ps;
+}
+
 static int index_block(struct ml_trace *t, const struct mlt_bh *h, const uint8_t *p, uint64_t off)
 {
 	const char *why = NULL;
@@ -175,7 +183,7 @@ static int index_block(struct ml_trace *t, const struct mlt_bh *h, const uint8_t
 		t->img = ml_reallocarray(t->img, t->nimg + 1, sizeof *t->img);
 		struct ml_timage *im = &t->img[t->nimg];
 		*im = (struct ml_timage){ .pid = pr.pid, .ppid = pr.ppid, .flags = pr.flags, .t0_ns = pr.t0_ns,
-					  .realtime_ns = pr.realtime_ns, .tick_ns = pr.tick_ns };
+					  .realtime_ns = pr.realtime_ns, .tick_ps = pr.tick_ps };
 		im->start = pr.t0_ns > t->rec_t0 ? pr.t0_ns - t->rec_t0 : 0;
 		im->exe = text_of(pr.exe, pr.exe_len, false);
 		im->cmdline = text_of(pr.cmdline, pr.cmdline_len, true);
@@ -223,7 +231,7 @@ static int index_block(struct ml_trace *t, const struct mlt_bh *h, const uint8_t
 		}
 		uint32_t im = (uint32_t)t->nimg - 1;
 		const struct ml_timage *I = &t->img[im];
-		uint64_t tf = I->start + mlt_get64(head + 8) * I->tick_ns;
+		uint64_t tf = I->start + ticks_ns(I, mlt_get64(head + 8));
 		t->ch = ml_reallocarray(t->ch, t->nch + 1, sizeof *t->ch);
 		t->ch[t->nch] = (struct chunk){ off + MLT_BLOCK_HEADER, h->len, h->raw_len, h->codec, im, tf };
 		uint32_t si = stream_of(t, im, h->stream);
@@ -550,6 +558,7 @@ static bool load_chunk(struct ml_trace *t, struct stream *s, struct cursor *c)
 		c->left = c->h.nev;
 		c->last_tick = c->h.t_first;
 		c->last_a = 0;
+		memset(c->cls_a, 0, sizeof c->cls_a);
 		t->counts.lost += c->h.lost;
 		c->loaded = true;
 		return true;
@@ -598,11 +607,17 @@ static bool peek(struct ml_trace *t, uint32_t si)
 			e->image = s->image;
 			e->tid = c->h.tid;
 			c->last_tick += mlt_col_varint(&c->col[MLT_C_TIME]);
-			e->t = im->start + c->last_tick * im->tick_ns;
-			c->last_a += (uint64_t)mlt_unzigzag(mlt_col_varint(&c->col[MLT_C_ADDR]));
-			e->addr = c->last_a;
+			e->t = im->start + ticks_ns(im, c->last_tick);
+			int64_t da = mlt_unzigzag(mlt_col_varint(&c->col[MLT_C_ADDR]));
 			if ((k >= MLT_K_MALLOC && k <= MLT_K_ALLOC_LAST) || k == MLT_K_MMAP || k == MLT_K_MREMAP) {
 				e->size = mlt_col_varint(&c->col[MLT_C_SIZE]);
+				unsigned cl = mlt_class(e->size);
+				c->last_a = c->cls_a[cl] = c->cls_a[cl] + (uint64_t)da;
+			} else {
+				c->last_a += (uint64_t)da;
+			}
+			e->addr = c->last_a;
+			if ((k >= MLT_K_MALLOC && k <= MLT_K_ALLOC_LAST) || k == MLT_K_MMAP || k == MLT_K_MREMAP) {
 				e->node = local_node(c, mlt_col_varint(&c->col[MLT_C_NODE]));
 				e->type = k == MLT_K_MMAP || k == MLT_K_MREMAP ? ML_TEV_MMAP : ML_TEV_ALLOC;
 			} else if (k == MLT_K_FREE || k == MLT_K_REFREE) {

@@ -42,7 +42,7 @@ struct ml_tev {
 struct ml_timage {
 	uint32_t pid, ppid, flags;
 	uint64_t t0_ns, realtime_ns, start;	/* start: ns since the record began */
-	uint32_t tick_ns;
+	uint32_t tick_ps;	/* picoseconds per event tick */
 	char *exe, *cmdline;	/* cmdline: arguments separated by spaces (untrusted text) */
 	bool ended;		/* an END block: exited normally (or exec'd) */
 	uint64_t end_t, recorded, lost;

@@ -64,7 +64,6 @@
 #define EXPORT __attribute__((visibility("default")))
 #define TLS __attribute__((tls_model("initial-exec"))) __thread
 
-#define TICK_SHIFT 6		/* one tick = 64 ns */
 #define MAX_DEPTH 128		/* frames kept, innermost first */
 #define QUEUE_MAX 64		/* buffers waiting for the writer (4 MiB) */
 #define IDLE_NS 100000000ull	/* a quiet thread's events leave within 100 ms */
@@ -166,10 +165,74 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t now_ticks(void)
+/*
+ * Event times are ticks: 256 TSC cycles (about 100 ns) where the kernel's
+ * clock is the TSC itself (constant and synchronised across cores, so two
+ * threads' times compare), else 128 ns of CLOCK_MONOTONIC.  A tick is
+ * coarse on purpose: it orders what needs ordering (a free is timed before
+ * the real free, an allocation after the real one) and costs a few bits.
+ */
+static bool use_tsc;
+static uint64_t tsc0;
+static unsigned tick_shift = 7;
+static uint32_t tick_ps = 128000;
+
+static inline uint64_t rdtsc(void)
 {
+#if defined(__x86_64__)
+	return __builtin_ia32_rdtsc();
+#else
+	return 0;
+#endif
+}
+
+static inline uint64_t now_ticks(void)
+{
+	if (use_tsc) {
+		uint64_t c = rdtsc();
+		return c > tsc0 ? (c - tsc0) >> tick_shift : 0;
+	}
 	uint64_t n = now_ns();
-	return n > t0 ? (n - t0) >> TICK_SHIFT : 0;
+	return n > t0 ? (n - t0) >> tick_shift : 0;
+}
+
+/* t0 and tsc0 name the same moment. */
+static void clock_rebase(void)
+{
+	tsc0 = rdtsc();
+	t0 = now_ns();
+}
+
+/* Chooses the clock; with the TSC, measures its rate over 200 us. */
+static void clock_init(void)
+{
+	clock_rebase();
+#if defined(__x86_64__)
+	char cs[32] = "";
+	int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t r = read(fd, cs, sizeof cs - 1);
+		cs[r > 0 ? r : 0] = '\0';
+		close(fd);
+	}
+	if (strcmp(cs, "tsc\n"))
+		return;
+	uint64_t c0 = rdtsc(), n0 = now_ns(), c1, n1;
+	do {
+		c1 = rdtsc();
+		n1 = now_ns();
+	} while (n1 - n0 < 200000);
+	if (c1 <= c0)
+		return;
+	double ps = 256.0 * 1000.0 * (double)(n1 - n0) / (double)(c1 - c0);
+	if (ps < 1 || ps > 1e9)
+		return;
+	tsc0 = c0;
+	t0 = n0;
+	tick_shift = 8;
+	tick_ps = (uint32_t)(ps + 0.5);
+	use_tsc = true;
+#endif
 }
 
 /* Our own memory comes from mmap, never from the program's heap. */
@@ -215,7 +278,7 @@ struct buf {
 	uint32_t stream, tid, flags, nev;
 	uint64_t t_first, lost;
 	uint32_t len;		/* non-events blocks: payload bytes in data */
-	uint8_t *pos[MLT_NCOL];
+	uint8_t *pos[MLT_NCOL], *end[MLT_NCOL];
 	uint8_t data[BUF_DATA];
 };
 
@@ -233,8 +296,10 @@ static void buf_reset(struct buf *b)
 	b->flags = 0;
 	b->lost = 0;
 	b->len = 0;
-	for (int c = 0; c < MLT_NCOL; c++)
+	for (int c = 0; c < MLT_NCOL; c++) {
 		b->pos[c] = col_base(b, c);
+		b->end[c] = b->pos[c] + col_cap[c];
+	}
 }
 
 static pthread_mutex_t qm = PTHREAD_MUTEX_INITIALIZER;
@@ -501,6 +566,7 @@ struct tstate {
 	uint32_t stream, tid;
 	struct buf *b;
 	uint64_t last_t, last_a, last_flush, lost;
+	uint64_t cls_a[MLT_CLASSES];	/* last address allocated per size class */
 	bool reset;
 	/* the trie: open addressing on (parent, ip) */
 	struct node *tab;
@@ -571,6 +637,7 @@ static void t_flush(struct tstate *t, bool may_wait)
 	}
 	t->b->t_first = t->last_t = t->last_flush;
 	t->last_a = 0;
+	memset(t->cls_a, 0, sizeof t->cls_a);
 }
 
 static void thread_end(void *p);
@@ -633,7 +700,7 @@ static void idle_flush(void)
 	for (struct tstate *t = threads; t; t = t->next) {
 		if (!t_trylock(t))
 			continue;
-		if (t->b && t->b->nev && now - t->last_flush > (IDLE_NS >> TICK_SHIFT))
+		if (t->b && t->b->nev && now - t->last_flush > IDLE_NS * 1000 / tick_ps)
 			t_flush(t, false);
 		t_unlock(t);
 	}
@@ -645,7 +712,7 @@ static void ensure_room(struct tstate *t, unsigned d)
 {
 	size_t need[MLT_NCOL] = { d + 2, 24, 24, 24, 8 * (d + 2), 11 * (d + 1) };
 	for (int c = 0; c < MLT_NCOL; c++)
-		if ((size_t)(col_base(t->b, c) + col_cap[c] - t->b->pos[c]) < need[c]) {
+		if ((size_t)(t->b->end[c] - t->b->pos[c]) < need[c]) {
 			t_flush(t, true);
 			if (t->b->nev) {
 				/* No buffer to be had: drop this one's events. */
@@ -676,9 +743,23 @@ static inline void put_time(struct tstate *t, uint64_t ticks)
 		t->last_t = ticks;
 }
 
+/* A release's address, against the thread's last address. */
 static inline void put_addr(struct tstate *t, uint64_t a)
 {
 	put_v(t, MLT_C_ADDR, mlt_zigzag((int64_t)(a - t->last_a)));
+	t->last_a = a;
+}
+
+/*
+ * An allocation's address, against the last one of its size class: an
+ * allocator hands back the block just freed of that size (glibc's tcache),
+ * so the difference is mostly 0.
+ */
+static inline void put_alloc_addr(struct tstate *t, uint64_t a, uint64_t size)
+{
+	unsigned k = mlt_class(size);
+	put_v(t, MLT_C_ADDR, mlt_zigzag((int64_t)(a - t->cls_a[k])));
+	t->cls_a[k] = a;
 	t->last_a = a;
 }
 
@@ -788,7 +869,7 @@ static void rec_alloc(uint8_t kind, const void *p, uint64_t size)
 	uint32_t node = stack_node(t, ips, n);
 	put_kind(t, kind);
 	put_time(t, ticks);
-	put_addr(t, (uint64_t)(uintptr_t)p);
+	put_alloc_addr(t, (uint64_t)(uintptr_t)p, size);
 	put_v(t, MLT_C_SIZE, size);
 	put_v(t, MLT_C_NODE, node);
 	t_unlock(t);
@@ -1013,7 +1094,7 @@ static void emit_proc(uint32_t flags)
 	mlt_put64(p + 8, (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec);
 	mlt_put32(p + 16, (uint32_t)getpid());
 	mlt_put32(p + 20, (uint32_t)getppid());
-	mlt_put32(p + 24, 1u << TICK_SHIFT);
+	mlt_put32(p + 24, tick_ps);
 	mlt_put32(p + 28, flags);
 	mlt_put32(p + 32, (uint32_t)el);
 	mlt_put32(p + 36, (uint32_t)cl);
@@ -1187,7 +1268,7 @@ static void init(void)
 	out_ino = st.st_ino;
 	out_dev = st.st_dev;
 	out_sock = S_ISSOCK(st.st_mode);
-	t0 = now_ns();
+	clock_init();
 	/* Our own frames are skipped in every stack. */
 	Dl_info di;
 	struct link_map *lm;
@@ -1318,9 +1399,12 @@ static void at_child(void)
 	out_sock = false;
 	atomic_store(&total_events, 0);
 	atomic_store(&total_lost, 0);
-	t0 = now_ns();
-	if (me)
+	clock_rebase();
+	if (me) {
 		me->b->t_first = me->last_t = me->last_flush = 0;
+		me->last_a = 0;
+		memset(me->cls_a, 0, sizeof me->cls_a);
+	}
 	emit_proc(flags);
 	pthread_mutex_lock(&mm);
 	for (size_t k = 0; k < nmods; k++)
