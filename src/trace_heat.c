@@ -158,12 +158,14 @@ int ml_heat_build(struct ml_trace *t, uint32_t w, uint32_t h, const char *title,
 		free(seg);
 		return -1;
 	}
-	/* Rows in proportion to size (at least one each), a grey line between ranges. */
+	/* Rows by size (at least one each), a grey line between ranges. */
 	uint32_t avail = ph - (uint32_t)(ns ? ns - 1 : 0), used = 0;
 	size_t big = 0;
+	/* Each range also weighs a share of the whole, so a small heap beside a huge block still shows. */
+	double extra = (double)total / (2.0 * (double)(ns ? ns : 1)), wsum = (double)total + extra * (double)ns;
 	for (size_t i = 0; i < ns; i++) {
 		uint64_t len = seg[i].hi - seg[i].lo;
-		seg[i].rows = 1 + (uint32_t)((double)len / (double)total * (double)(avail - ns));
+		seg[i].rows = 1 + (uint32_t)(((double)len + extra) / wsum * (double)(avail - ns));
 		used += seg[i].rows;
 		if (len > seg[big].hi - seg[big].lo)
 			big = i;

@@ -139,11 +139,12 @@ static size_t resolve(struct ml_syms *s, Dwfl_Module *dm, uint64_t ip, const cha
 	size_t n = 0;
 	const char *file = NULL;
 	int line = 0;
-	Dwfl_Line *ln = dwfl_module_getsrc(dm, pc);
-	if (ln)
-		file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
 	Dwarf_Addr bias;
 	Dwarf_Die *cu = dwfl_module_addrdie(dm, pc, &bias);
+	/* Line tables only where a unit covers pc: outside (crt1's _start) the nearest line is wrong. */
+	Dwfl_Line *ln = cu ? dwfl_module_getsrc(dm, pc) : NULL;
+	if (ln)
+		file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
 	Dwarf_Die *scopes = NULL;
 	int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
 	for (int i = 0; i < ns; i++) {
@@ -154,7 +155,7 @@ static size_t resolve(struct ml_syms *s, Dwfl_Module *dm, uint64_t ip, const cha
 		f[n] = (struct ml_frame){ ip, modpath, keep(s, die_name(&scopes[i])), keep(s, file),
 					  (unsigned)(line > 0 ? line : 0), tag == DW_TAG_inlined_subroutine };
 		n++;
-		if (tag == DW_TAG_subprogram)
+		if (tag == DW_TAG_subprogram || n >= 64)
 			break;
 		/* the next frame out is at this inlined call's site */
 		Dwarf_Attribute a;
@@ -169,15 +170,28 @@ static size_t resolve(struct ml_syms *s, Dwfl_Module *dm, uint64_t ip, const cha
 			if (!dwarf_getsrcfiles(cu, &files, &nf) && w < nf)
 				file = dwarf_filesrc(files, w, NULL, NULL);
 		}
+		/*
+		 * The scopes past an inlined instance are its abstract origin's;
+		 * the caller's are found from the instance itself.
+		 */
+		Dwarf_Die *outer = NULL;
+		int no = dwarf_getscopes_die(&scopes[i], &outer);
+		free(scopes);
+		scopes = outer;
+		ns = no;
+		i = 0;	/* outer[0] is the instance itself: go on from outer[1] */
 	}
 	free(scopes);
 	if (!n) {
-		/* No DWARF: the ELF symbol, and the line table if any. */
+		/*
+		 * No DWARF function here: the ELF symbol only.  A line table's
+		 * nearest row would belong to some other function (crt1's _start).
+		 */
 		GElf_Off off;
 		GElf_Sym sym;
 		const char *name = dwfl_module_addrinfo(dm, pc, &off, &sym, NULL, NULL, NULL);
 		f = ml_malloc(sizeof *f);
-		f[0] = (struct ml_frame){ ip, modpath, keep(s, name), keep(s, file), (unsigned)(line > 0 ? line : 0), false };
+		f[0] = (struct ml_frame){ ip, modpath, keep(s, name), NULL, 0, false };
 		n = 1;
 	} else if (!f[n - 1].function) {
 		GElf_Off off;
