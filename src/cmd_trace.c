@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "mltrace.h"
 #include "output.h"
+#include "trace_read.h"
 #include "util.h"
 
 #include <elf.h>
@@ -50,7 +51,9 @@ const char cmd_trace_help[] =
 	"                        counted, never waited for\n"
 	"  --listen [ADDR:]PORT  receive one --to stream into -o RECORD (ADDR\n"
 	"                        defaults to 127.0.0.1; 0.0.0.0 for every interface)\n\n"
-	"Use -- before PROGRAM so that its options are not taken for memlens's.\n";
+	"Use -- before PROGRAM so that its options are not taken for memlens's.  The\n"
+	"program owns standard output: -o - is refused.  --strict: a record that is\n"
+	"incomplete (the program killed, recording stopped, events lost) is not kept.\n";
 
 enum { OPT_TO = ML_OPT_FIRST_CMD, OPT_LISTEN, OPT_NO_FOLLOW };
 
@@ -384,6 +387,29 @@ static int listen_once(const char *spec, struct ml_out *out)
 	return ML_EXIT_OK;
 }
 
+/* --strict: the record must be whole (an end block, no events lost), else exit 1 and no record. */
+static int strict_check(struct ml_out *out)
+{
+	if (fflush(out->f) || ml_out_check(out))
+		return -1;
+	const char *path = out->tmp ? out->tmp : out->path;
+	struct ml_trace *t = ml_trace_open(path);
+	if (!t)
+		return -1;
+	const char *why = ml_trace_damage(t);
+	uint64_t lost = 0;
+	for (size_t i = 0; i < ml_trace_nimages(t); i++)
+		lost += ml_trace_image(t, i)->lost;
+	char *e = ml_escape(out->path);
+	if (why)
+		ml_err("%s: incomplete (--strict): %s", e, why);
+	else if (lost)
+		ml_err("%s: incomplete (--strict): %llu events lost", e, (unsigned long long)lost);
+	free(e);
+	ml_trace_close(t);
+	return why || lost ? -1 : 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct ml_cli cli;
@@ -450,6 +476,10 @@ int cmd_trace(int argc, char **argv)
 		ml_usage_error("-o -: the program owns standard output; name a file");
 		goto done;
 	}
+	if (cli.strict && (to || pattern)) {
+		ml_cli_refuse("--strict", "it checks the one record memlens writes itself (-o without %%p)");
+		goto done;
+	}
 	if (no_follow && !pattern) {
 		ml_cli_refuse("--no-follow", "without %%p in -o children are never recorded");
 		goto done;
@@ -510,6 +540,10 @@ int cmd_trace(int argc, char **argv)
 		struct stat st;
 		if (!fstat(out.fd, &st) && st.st_size <= MLT_FILE_HEADER)
 			ml_warn("the program recorded nothing (did it clear LD_PRELOAD, or is it not dynamically linked?)");
+		if (cli.strict && strict_check(&out)) {
+			ret = ML_EXIT_FAIL;
+			goto done;
+		}
 		if (ml_out_commit(&out))
 			ret = ML_EXIT_FAIL;
 	}

@@ -717,7 +717,7 @@ int cmd_trace_report(int argc, char **argv)
 	}
 	if (ml_stdout_done())
 		goto done;
-	ret = ml_cli_finish(&cli, ml_trace_damage(r.t) != NULL);
+	ret = ml_cli_finish(&cli, ml_trace_damage(r.t) != NULL || r.st.counts.lost);
 	if (ret == ML_EXIT_OK && ml_out_commit_all(outs, 2))
 		ret = ML_EXIT_FAIL;
 done:

@@ -88,8 +88,8 @@ def timeline(path, w, h):
     W, H = int(w), int(h)
     x0, x1, y0, y1 = 96, W - 120, 22, H - 36
     pw = x1 - x0
-    left = range(x0 + 1, x0 + pw * 4 // 10)
-    right = range(x0 + pw * 6 // 10, x0 + pw * 9 // 10)
+    left = range(x0 + 1, x0 + pw * 3 // 10)
+    right = range(x0 + pw * 7 // 10, x0 + pw * 9 // 10)
     late_only = early = 0
     for y in range(y0, y1):
         l = any(im[x, y] != (0, 0, 0) for x in left)

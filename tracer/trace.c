@@ -1328,6 +1328,17 @@ static void finish(void)
 	guard--;
 }
 
+/*
+ * Started at load time too (not only by the first allocation), so that a
+ * program that never allocates still has its process and modules recorded.
+ */
+__attribute__((constructor)) static void trace_start(void)
+{
+	if (!real_malloc && !atomic_load(&resolving))
+		resolve();
+	(void)tracing();
+}
+
 __attribute__((destructor)) static void trace_fini(void)
 {
 	finish();
