@@ -71,6 +71,8 @@ enum { MLT_C_KIND, MLT_C_TIME, MLT_C_ADDR, MLT_C_SIZE, MLT_C_NODE, MLT_C_IP, MLT
  * block, u32 events, u32 column length × 6, then the columns.
  */
 #define MLT_EVENTS_HEAD (4 + 4 + 8 + 8 + 4 + 4 * MLT_NCOL)
+/* An events block's payload is at most this (the recorder's are 64 KiB): a reader holds one per thread. */
+#define MLT_MAX_EVENTS ((uint32_t)1 << 20)
 enum { MLT_EV_RESET = 1 };	/* the stream's trie starts afresh (events were lost) */
 
 /* Little-endian helpers. */

@@ -101,7 +101,8 @@ static void sort_sites(struct rep *r, enum weight w)
 {
 	sort_stats = &r->st;
 	sort_w = w;
-	qsort(r->sites, r->nsites, sizeof *r->sites, cmp_site);
+	if (r->nsites)
+		qsort(r->sites, r->nsites, sizeof *r->sites, cmp_site);
 }
 
 /* Calls fn for each frame of a node's stack, innermost first (inlined frames expanded). */
@@ -262,7 +263,8 @@ static size_t kids(struct rep *r, uint32_t node, uint32_t **out)
 		if (r->incl_bytes[c] * 100 >= r->st.bytes || r->incl_calls[c] * 100 >= r->st.calls)
 			v[n++] = c;
 	cmp_rep = r;
-	qsort(v, n, sizeof *v, cmp_incl);
+	if (n)
+		qsort(v, n, sizeof *v, cmp_incl);
 	*out = v;
 	return n;
 }

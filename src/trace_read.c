@@ -71,6 +71,8 @@ struct ml_trace {
 	size_t nst;
 	uint64_t rec_t0, duration;
 	uint32_t *order;	/* streams by their first block's time */
+	uint32_t *sh;		/* (image, id) -> stream index + 1 */
+	size_t sh_cap;
 	size_t enter_pos;
 
 	/* the pass */
@@ -83,7 +85,7 @@ struct ml_trace {
 	size_t ntab_cap;
 	struct live *live;
 	size_t live_cap, live_n;
-	size_t leak_pos;
+	size_t leak_pos, flush_pos;
 	bool *img_flushed;
 	uint64_t seq;
 	struct ml_tcounts counts;
@@ -132,15 +134,34 @@ static char *text_of(const char *p, size_t n, bool args)
 	return s;
 }
 
+static uint64_t mix(uint64_t a, uint64_t b);
+
+/* The stream of (image, id): a hash of stream indices + 1, so a hostile record of many streams stays linear. */
 static uint32_t stream_of(struct ml_trace *t, uint32_t image, uint32_t id)
 {
-	/* Streams are few (threads): a linear search from the end finds recent ones at once. */
-	for (size_t i = t->nst; i-- > 0;)
-		if (t->st[i].image == image && t->st[i].id == id)
-			return (uint32_t)i;
+	if ((t->nst + 1) * 2 > t->sh_cap) {
+		size_t nc = t->sh_cap ? t->sh_cap * 2 : 64;
+		uint32_t *nt = ml_calloc(nc, sizeof *nt);
+		for (size_t i = 0; i < t->nst; i++) {
+			size_t j = mix(t->st[i].image, t->st[i].id) & (nc - 1);
+			while (nt[j])
+				j = (j + 1) & (nc - 1);
+			nt[j] = (uint32_t)i + 1;
+		}
+		free(t->sh);
+		t->sh = nt;
+		t->sh_cap = nc;
+	}
+	size_t j = mix(image, id) & (t->sh_cap - 1);
+	for (; t->sh[j]; j = (j + 1) & (t->sh_cap - 1)) {
+		const struct stream *x = &t->st[t->sh[j] - 1];
+		if (x->image == image && x->id == id)
+			return t->sh[j] - 1;
+	}
 	t->st = ml_reallocarray(t->st, t->nst + 1, sizeof *t->st);
 	t->st[t->nst] = (struct stream){ .image = image, .id = id };
-	return (uint32_t)t->nst++;
+	t->sh[j] = (uint32_t)++t->nst;
+	return (uint32_t)t->nst - 1;
 }
 
 /* The first bytes of a payload, decompressed as far as needed. */
@@ -225,6 +246,10 @@ static int index_block(struct ml_trace *t, const struct mlt_bh *h, const uint8_t
 			break;
 		}
 		uint8_t head[MLT_EVENTS_HEAD];
+		if (h->raw_len > MLT_MAX_EVENTS) {
+			why = "events block larger than any recorder makes";
+			break;
+		}
 		if (peek_payload(t, p, h, head, sizeof head)) {
 			why = "undecodable events block";
 			break;
@@ -396,6 +421,7 @@ void ml_trace_close(struct ml_trace *t)
 	free(t->node);
 	free(t->ntab);
 	free(t->order);
+	free(t->sh);
 	free(t->damage);
 	free(t->path);
 	ZSTD_freeDCtx(t->z);
@@ -508,6 +534,7 @@ void ml_trace_rewind(struct ml_trace *t)
 	memset(&t->counts, 0, sizeof t->counts);
 	t->seq = 0;
 	t->leak_pos = 0;
+	t->flush_pos = 0;
 	t->enter_pos = 0;
 	t->cur = ml_calloc(t->nst ? t->nst : 1, sizeof *t->cur);
 	t->heap = ml_malloc((t->nst ? t->nst : 1) * sizeof *t->heap);
@@ -718,16 +745,23 @@ static void leak_of(struct ml_trace *t, const struct live *l, struct ml_tev *ev)
 	ev->t = t->duration;
 }
 
-/* Leaks of images replaced by exec come out when the next image starts. */
+/*
+ * Leaks of images replaced by exec come out when the next image starts,
+ * one per call, the table scanned once (a deletion may pull a later entry
+ * back into the slot just left: it is looked at again).
+ */
 static bool flush_image(struct ml_trace *t, uint32_t image, struct ml_tev *ev)
 {
-	for (size_t j = 0; j < t->live_cap; j++)
+	for (; t->flush_pos < t->live_cap; t->flush_pos++) {
+		size_t j = t->flush_pos;
 		if (t->live[j].addr && t->live[j].image == image) {
 			leak_of(t, &t->live[j], ev);
 			ev->t = t->img[image].end_t;
 			live_del(t, j);
 			return true;
 		}
+	}
+	t->flush_pos = 0;
 	t->img_flushed[image] = true;
 	return false;
 }
