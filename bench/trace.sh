@@ -1,8 +1,9 @@
 #!/bin/bash
 # Benchmark: memlens trace against heaptrack, in one run, on two programs:
 #  - pairs: 10 M malloc/free pairs over 4 threads (random sizes 16-527);
-#  - sqlite3: the sqlite3 shell running a generated workload (200,000
-#    inserts in a transaction, an index, a few hundred queries).
+#  - sqlite3: the sqlite3 shell on an in-memory database running a
+#    generated workload (100,000 inserts in a transaction, an index, 300
+#    range queries, a GROUP BY).
 # For each: the wall time untraced, under heaptrack and under memlens trace
 # (median of 3), the overhead (traced / untraced - 1) and the record sizes,
 # as ratios memlens / heaptrack.  Targets: overhead <= 0.5x heaptrack's,
@@ -56,22 +57,24 @@ import random, sys
 r = random.Random(1)
 with open(sys.argv[1], "w") as f:
     f.write("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, v REAL, blob TEXT);\nBEGIN;\n")
-    for i in range(200000):
+    for i in range(100000):
         f.write("INSERT INTO t(name, v, blob) VALUES('n%d', %f, '%s');\n" % (r.randrange(10**6), r.random(), "x" * r.randrange(10, 200)))
     f.write("COMMIT;\nCREATE INDEX ti ON t(name);\n")
     for i in range(300):
-        f.write("SELECT count(*), avg(v) FROM t WHERE name > 'n%d' AND name < 'n%d';\n" % (r.randrange(10**6), r.randrange(10**6)))
-    f.write("SELECT name, group_concat(blob) FROM t GROUP BY substr(name, 1, 3) ORDER BY 1 LIMIT 5;\n")
+        a = r.randrange(10**6)
+        f.write("SELECT count(*), avg(v), max(length(blob)) FROM t WHERE name BETWEEN 'n%d' AND 'n%d';\n" % (a, a + 5000))
+    f.write("SELECT substr(name, 1, 3), count(*) FROM t GROUP BY 1 ORDER BY 2 DESC LIMIT 5;\n")
 PY
 
-# PROGRAM LABEL ARGS...: three hyperfine runs of each way, then the record sizes
+# LABEL 'COMMAND LINE' (quoted as hyperfine splits it): three runs of each
+# way, then the record sizes
 bench() {
-	local label=$1
-	shift
+	local label=$1 cmd=$2
 	hyperfine -N -w 1 -r 3 --export-json "$dir/$label.json" \
-		-n plain "$*" \
-		-n heaptrack "heaptrack -o $dir/$label.ht $*" \
-		-n memlens "$memlens trace -o $dir/$label.mltrace -- $*" >/dev/null 2>&1
+		-n plain "$cmd" \
+		-n heaptrack "heaptrack -o $dir/$label.ht $cmd" \
+		-n memlens "$memlens trace -o $dir/$label.mltrace -- $cmd" >"$dir/hyperfine.log" 2>&1 ||
+		{ cat "$dir/hyperfine.log" >&2; exit 1; }
 	python3 - "$dir/$label.json" "$dir/$label.ht.zst" "$dir/$label.mltrace" "$label" <<'PY'
 import json, os, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
@@ -85,8 +88,8 @@ print(f"  record: heaptrack {s_ht / 1e6:.1f} MB, memlens {s_ml / 1e6:.1f} MB: ra
 PY
 }
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-bench pairs "$dir/pairs" "$pairs"
-bench sqlite3 sqlite3 :memory: ".read $dir/work.sql"
+bench pairs "$dir/pairs $pairs"
+bench sqlite3 "sqlite3 :memory: '.read $dir/work.sql'"
 
 "$memlens" trace-report --json "$dir/pairs.mltrace" >"$dir/r.json"
 /usr/bin/time -f "%e %M" -o "$dir/time" "$memlens" trace-report "$dir/pairs.mltrace" >/dev/null

@@ -185,3 +185,59 @@ const char *mlt_module_get(const uint8_t *p, size_t len, struct mlt_module *m)
 	m->path = (const char *)m->build_id + m->id_len;
 	return NULL;
 }
+
+void mlt_evhead_put(uint8_t *p, const struct mlt_evhead *h)
+{
+	mlt_put32(p, h->tid);
+	mlt_put32(p + 4, h->flags);
+	mlt_put64(p + 8, h->t_first);
+	mlt_put64(p + 16, h->lost);
+	mlt_put32(p + 24, h->nev);
+	for (int i = 0; i < MLT_NCOL; i++)
+		mlt_put32(p + 28 + 4 * i, h->col_len[i]);
+}
+
+void mlt_proc_put(uint8_t *p, const struct mlt_proc *pr)
+{
+	mlt_put64(p, pr->t0_ns);
+	mlt_put64(p + 8, pr->realtime_ns);
+	mlt_put32(p + 16, pr->pid);
+	mlt_put32(p + 20, pr->ppid);
+	mlt_put32(p + 24, pr->tick_ps);
+	mlt_put32(p + 28, pr->flags);
+	mlt_put32(p + 32, pr->exe_len);
+	mlt_put32(p + 36, pr->cmdline_len);
+}
+
+size_t mlt_module_put(uint8_t *p, const struct mlt_module *m)
+{
+	uint32_t pl = m->path_len > 65535 ? 65535 : m->path_len;
+	mlt_put64(p, m->t_ns);
+	mlt_put64(p + 8, m->bias);
+	mlt_put64(p + 16, m->lo);
+	mlt_put64(p + 24, m->hi);
+	p[32] = m->op;
+	p[33] = m->id_len;
+	mlt_put16(p + 34, (uint16_t)pl);
+	if (m->id_len)
+		memcpy(p + MLT_MODULE_FIXED, m->build_id, m->id_len);
+	memcpy(p + MLT_MODULE_FIXED + m->id_len, m->path, pl);
+	return MLT_MODULE_FIXED + m->id_len + pl;
+}
+
+void mlt_end_put(uint8_t p[MLT_END_LEN], const struct mlt_end *e)
+{
+	mlt_put64(p, e->t_ns);
+	mlt_put64(p + 8, e->events);
+	mlt_put64(p + 16, e->lost);
+}
+
+const char *mlt_end_get(const uint8_t *p, size_t len, struct mlt_end *e)
+{
+	if (len < MLT_END_LEN)
+		return "end block too short";
+	e->t_ns = mlt_get64(p);
+	e->events = mlt_get64(p + 8);
+	e->lost = mlt_get64(p + 16);
+	return NULL;
+}

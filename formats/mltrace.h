@@ -167,6 +167,8 @@ struct mlt_evhead {
  * payload is damaged (lengths that do not add up).
  */
 const char *mlt_events_split(const uint8_t *p, size_t len, struct mlt_evhead *h, struct mlt_col col[MLT_NCOL]);
+/* Writes the head (MLT_EVENTS_HEAD bytes); the columns follow it, in order. */
+void mlt_evhead_put(uint8_t *p, const struct mlt_evhead *h);
 
 /* A PROC block's fields; strings point into the payload (not NUL-terminated). */
 struct mlt_proc {
@@ -177,6 +179,8 @@ struct mlt_proc {
 };
 #define MLT_PROC_FIXED (8 + 8 + 4 * 4 + 4 + 4)
 const char *mlt_proc_get(const uint8_t *p, size_t len, struct mlt_proc *pr);
+/* Writes the fixed part; exe_len bytes of exe and cmdline_len of cmdline follow it (the caller's). */
+void mlt_proc_put(uint8_t *p, const struct mlt_proc *pr);
 
 /* A MODULE block's fields. */
 struct mlt_module {
@@ -191,8 +195,15 @@ struct mlt_module {
 enum { MLT_MOD_LOAD = 1, MLT_MOD_UNLOAD = 2 };
 #define MLT_MODULE_FIXED (8 + 8 + 8 + 8 + 1 + 1 + 2)
 const char *mlt_module_get(const uint8_t *p, size_t len, struct mlt_module *m);
+/* Writes the whole block payload; returns its length (path cut to 65535 bytes). */
+size_t mlt_module_put(uint8_t *p, const struct mlt_module *m);
 
 /* END block: u64 time (ns since t0), u64 events recorded, u64 events lost. */
 #define MLT_END_LEN 24
+struct mlt_end {
+	uint64_t t_ns, events, lost;
+};
+void mlt_end_put(uint8_t p[MLT_END_LEN], const struct mlt_end *e);
+const char *mlt_end_get(const uint8_t *p, size_t len, struct mlt_end *e);
 
 #endif

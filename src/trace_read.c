@@ -270,21 +270,21 @@ static int index_block(struct ml_trace *t, const struct mlt_bh *h, const uint8_t
 			t->duration = tf;
 		return 0;
 	}
-	case MLT_B_END:
-		if (!t->nimg || h->codec != MLT_RAW || h->len < MLT_END_LEN) {
-			why = "damaged end block";
+	case MLT_B_END: {
+		struct mlt_end e;
+		if (!t->nimg || h->codec != MLT_RAW || (why = mlt_end_get(p, h->len, &e))) {
+			why = why ? why : "end block before any process";
 			break;
 		}
-		{
-			struct ml_timage *im = &t->img[t->nimg - 1];
-			im->ended = true;
-			im->end_t = im->start + mlt_get64(p);
-			im->recorded = mlt_get64(p + 8);
-			im->lost = mlt_get64(p + 16);
-			if (im->end_t > t->duration)
-				t->duration = im->end_t;
-		}
+		struct ml_timage *im = &t->img[t->nimg - 1];
+		im->ended = true;
+		im->end_t = im->start + (e.t_ns < UINT64_MAX / 2 ? e.t_ns : UINT64_MAX / 2);
+		im->recorded = e.events;
+		im->lost = e.lost;
+		if (im->end_t > t->duration)
+			t->duration = im->end_t;
 		return 0;
+	}
 	default:
 		return 0;	/* a block of a later minor version: skipped */
 	}
@@ -376,7 +376,7 @@ struct ml_trace *ml_trace_open(const char *path)
 		return NULL;
 	}
 	if (!t->damage && !t->img[t->nimg - 1].ended)
-		set_damage(t, size, "record ends without an end block (the program was killed, or the record is truncated)");
+		set_damage(t, size, "record ends without an end block (the program was killed, the stream was cut, or the record is truncated)");
 	t->order = ml_malloc((t->nst ? t->nst : 1) * sizeof *t->order);
 	for (size_t i = 0; i < t->nst; i++)
 		t->order[i] = (uint32_t)i;
@@ -437,7 +437,16 @@ const struct ml_tmodule *ml_trace_module(const struct ml_trace *t, size_t i) { r
 uint64_t ml_trace_duration(const struct ml_trace *t) { return t->duration; }
 size_t ml_trace_nnodes(const struct ml_trace *t) { return t->nnode; }
 const struct ml_tnode *ml_trace_node(const struct ml_trace *t, uint32_t id) { return &t->node[id]; }
-void ml_trace_counts(const struct ml_trace *t, struct ml_tcounts *c) { *c = t->counts; }
+void ml_trace_counts(const struct ml_trace *t, struct ml_tcounts *c)
+{
+	*c = t->counts;
+	/* An END block counts every event its image lost; blocks only those before a block that arrived. */
+	uint64_t end_lost = 0;
+	for (size_t i = 0; i < t->nimg; i++)
+		end_lost += t->img[i].lost;
+	if (end_lost > c->lost)
+		c->lost = end_lost;
+}
 
 /* ---- the global stack trie ---- */
 

@@ -189,15 +189,14 @@ static void block(FILE *f, uint8_t type, uint32_t stream, const uint8_t *p, uint
 static void events(FILE *f, uint32_t stream, uint32_t tid, const struct evbuf *b)
 {
 	uint8_t p[MLT_EVENTS_HEAD + MLT_NCOL * 4096];
-	memset(p, 0, MLT_EVENTS_HEAD);
-	mlt_put32(p, tid);
-	mlt_put32(p + 24, b->nev);
+	struct mlt_evhead h = { .tid = tid, .nev = b->nev };
 	size_t off = MLT_EVENTS_HEAD;
 	for (int c = 0; c < MLT_NCOL; c++) {
-		mlt_put32(p + 28 + 4 * c, (uint32_t)b->len[c]);
+		h.col_len[c] = (uint32_t)b->len[c];
 		memcpy(p + off, b->col[c], b->len[c]);
 		off += b->len[c];
 	}
+	mlt_evhead_put(p, &h);
 	block(f, MLT_B_EVENTS, stream, p, (uint32_t)off);
 }
 
@@ -214,11 +213,8 @@ static size_t make_record(const char *path, bool end)
 	mlt_file_header(fh);
 	fwrite(fh, 1, sizeof fh, f);
 	uint8_t pr[MLT_PROC_FIXED + 4];
-	memset(pr, 0, sizeof pr);
-	mlt_put64(pr, 1000000);
-	mlt_put32(pr + 16, 42);
-	mlt_put32(pr + 24, 1000);
-	mlt_put32(pr + 32, 4);
+	struct mlt_proc proc = { .t0_ns = 1000000, .pid = 42, .tick_ps = 1000, .exe_len = 4 };
+	mlt_proc_put(pr, &proc);
 	memcpy(pr + MLT_PROC_FIXED, "prog", 4);
 	block(f, MLT_B_PROC, 0, pr, sizeof pr);
 	struct evbuf *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
@@ -233,8 +229,9 @@ static size_t make_record(const char *path, bool end)
 	events(f, 1, 101, a);
 	events(f, 2, 102, b);
 	if (end) {
-		uint8_t e[MLT_END_LEN] = { 0 };
-		mlt_put64(e, 100);
+		uint8_t e[MLT_END_LEN];
+		struct mlt_end fin = { 100, 8, 0 };
+		mlt_end_put(e, &fin);
 		block(f, MLT_B_END, 0, e, sizeof e);
 	}
 	free(a);

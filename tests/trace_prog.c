@@ -49,7 +49,7 @@ static void ledger(const char *fn, int line, size_t bytes, unsigned count)
 	fclose(f);
 }
 
-static volatile unsigned long sink;
+static unsigned long sink;
 /* Every block escapes through here: the compiler may not drop a malloc/free pair. */
 static void *volatile escape;
 
@@ -57,7 +57,8 @@ static void touch(void *p, size_t n)
 {
 	escape = p;
 	memset(p, 0x5a, n);
-	sink += ((unsigned char *)p)[n - 1];
+	/* atomic: threads touch too, and the output must not depend on their timing */
+	__atomic_fetch_add(&sink, ((unsigned char *)p)[n - 1], __ATOMIC_RELAXED);
 }
 
 /* ---- single: realloc chains, aligned allocations, three sites of distinct weight ---- */
@@ -329,8 +330,10 @@ static void heat(void)
 static void spin(long n)
 {
 	unsigned long sum = 0;
+	unsigned x = 1;
 	for (long i = 0; i < n; i++) {
-		char *p = malloc(32 + (size_t)(i % 200));
+		x = x * 1103515245u + 12345u;	/* sizes that do not compress away */
+		char *p = malloc(32 + (size_t)((x >> 16) % 200));
 		escape = p;
 		p[0] = (char)i;
 		sum += (unsigned char)p[0];

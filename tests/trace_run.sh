@@ -96,3 +96,50 @@ wait "$TPID" || rc=$?
 "$MEMLENS" trace-report "$T/k.mltrace" >"$T/k.out" 2>"$T/k.rep" || fail "report of a killed program's record"
 [ "$(grep -c '^memlens: trace-report: warning' "$T/k.rep")" -eq 1 ] || fail "expected one warning: $(cat "$T/k.rep")"
 grep -q 'allocation calls: [1-9]' "$T/k.out" || fail "nothing read from the killed program's record"
+
+# A receiver that cannot keep up: the program is never made to wait; what
+# could not be sent is dropped and counted, and trace-report says so.
+port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+/usr/bin/python3 - "$port" "$T/slow.mltrace" <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # a small window, set before the connection
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+open(sys.argv[2] + ".ready", "w").close()
+c, _ = s.accept()
+with open(sys.argv[2], "wb") as f:
+    while True:
+        b = c.recv(4096)
+        if not b:
+            break
+        f.write(b)
+        time.sleep(0.01)    # about 400 KB/s: far slower than the program allocates
+PY
+RPID=$!
+for _ in $(seq 100); do [ -e "$T/slow.mltrace.ready" ] && break; sleep 0.05; done
+rc=0
+"$MEMLENS" trace --to "127.0.0.1:$port" -- "$PROG" spin 10000000 >"$T/slow.out" 2>"$T/slow.err" || rc=$?
+[ "$rc" -eq 3 ] || fail "slow receiver: exit $rc: $(cat "$T/slow.err")"
+grep -q '^spin: 10000000 ' "$T/slow.out" || fail "slow receiver: output $(cat "$T/slow.out")"
+wait "$RPID"
+"$MEMLENS" trace-report --json "$T/slow.mltrace" >"$T/slow.json" 2>"$T/slow.rep" || fail "slow record's report"
+grep -q 'events were lost' "$T/slow.rep" || fail "no word of lost events: $(cat "$T/slow.rep")"
+/usr/bin/python3 - "$T/slow.json" <<'PY' || fail "lost events not counted"
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+assert s["lost_events"] > 0 and s["calls"] < 10000000, s
+PY
+
+# A full disk: recording stops with one line, the program runs on to its end.
+mkdir "$T/small"
+trap 'umount "$T/small" 2>/dev/null; cleanup' EXIT
+mount -t tmpfs -o size=64k tmpfs "$T/small" || fail "mount tmpfs"
+rc=0
+"$MEMLENS" trace -o "$T/small/r.mltrace" -- "$PROG" spin 2000000 >"$T/full.out" 2>"$T/full.err" || rc=$?
+umount "$T/small"
+[ "$rc" -eq 3 ] || fail "full disk: exit $rc: $(cat "$T/full.err")"
+grep -q '^spin: 2000000 ' "$T/full.out" || fail "full disk: output $(cat "$T/full.out")"
+[ "$(grep -c 'recording stopped: .*No space left on device; the program runs on' "$T/full.err")" -eq 1 ] ||
+	fail "full disk: expected one line, got: $(cat "$T/full.err")"

@@ -429,18 +429,16 @@ static void write_buf(struct buf *b)
 	uint8_t ev[BUF_DATA + MLT_EVENTS_HEAD];
 	if (b->type == MLT_B_EVENTS) {
 		/* Head and columns back to back, then compressed. */
-		mlt_put32(ev, b->tid);
-		mlt_put32(ev + 4, b->flags);
-		mlt_put64(ev + 8, b->t_first);
-		mlt_put64(ev + 16, b->lost);
-		mlt_put32(ev + 24, b->nev);
+		struct mlt_evhead eh = { .tid = b->tid, .flags = b->flags, .nev = b->nev, .t_first = b->t_first,
+					 .lost = b->lost };
 		uint32_t off = MLT_EVENTS_HEAD;
 		for (int c = 0; c < MLT_NCOL; c++) {
 			uint32_t l = (uint32_t)(b->pos[c] - col_base(b, c));
-			mlt_put32(ev + 28 + 4 * c, l);
+			eh.col_len[c] = l;
 			memcpy(ev + off, col_base(b, c), l);
 			off += l;
 		}
+		mlt_evhead_put(ev, &eh);
 		raw = off;
 		payload = ev;
 		size_t bound = ZSTD_compressBound(raw);
@@ -907,18 +905,10 @@ static void emit_module(const struct module *m, uint8_t op, const uint8_t *id, u
 {
 	uint8_t p[MLT_MODULE_FIXED + 255 + PATH_MAX];
 	size_t pl = strlen(m->path);
-	if (pl > PATH_MAX)
-		pl = PATH_MAX;
-	mlt_put64(p, now_ns() - t0);
-	mlt_put64(p + 8, m->bias);
-	mlt_put64(p + 16, m->lo);
-	mlt_put64(p + 24, m->hi);
-	p[32] = op;
-	p[33] = id_len;
-	mlt_put16(p + 34, (uint16_t)pl);
-	memcpy(p + MLT_MODULE_FIXED, id, id_len);
-	memcpy(p + MLT_MODULE_FIXED + id_len, m->path, pl);
-	emit_block(MLT_B_MODULE, p, (uint32_t)(MLT_MODULE_FIXED + id_len + pl));
+	struct mlt_module rec = { .t_ns = now_ns() - t0, .bias = m->bias, .lo = m->lo, .hi = m->hi, .op = op,
+				 .id_len = id_len, .build_id = id, .path = m->path,
+				 .path_len = (uint32_t)(pl > PATH_MAX ? PATH_MAX : pl) };
+	emit_block(MLT_B_MODULE, p, (uint32_t)mlt_module_put(p, &rec));
 }
 
 struct scan {
@@ -1090,23 +1080,43 @@ static void emit_proc(uint32_t flags)
 			cl += (size_t)r;
 		close(fd);
 	}
-	mlt_put64(p, t0);
-	mlt_put64(p + 8, (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec);
-	mlt_put32(p + 16, (uint32_t)getpid());
-	mlt_put32(p + 20, (uint32_t)getppid());
-	mlt_put32(p + 24, tick_ps);
-	mlt_put32(p + 28, flags);
-	mlt_put32(p + 32, (uint32_t)el);
-	mlt_put32(p + 36, (uint32_t)cl);
+	struct mlt_proc pr = { .t0_ns = t0, .realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec,
+			       .pid = (uint32_t)getpid(), .ppid = (uint32_t)getppid(), .tick_ps = tick_ps,
+			       .flags = flags, .exe_len = (uint32_t)el, .cmdline_len = (uint32_t)cl };
+	mlt_proc_put(p, &pr);
 	emit_block(MLT_B_PROC, p, (uint32_t)(MLT_PROC_FIXED + el + cl));
+}
+
+/*
+ * Streaming, at the end: when the queue is full the oldest event buffers
+ * give way (counted as lost), so that the END block, which carries the
+ * count of every event lost, is the next thing sent.
+ */
+static void make_room_for_end(void)
+{
+	pthread_mutex_lock(&qm);
+	while (lossy && q_len >= QUEUE_MAX - 1 && q_head) {
+		struct buf *b = q_head;
+		q_head = b->next;
+		if (!q_head)
+			q_tail = NULL;
+		q_len--;
+		if (b->type == MLT_B_EVENTS) {
+			atomic_fetch_add(&total_lost, b->nev);
+			atomic_fetch_sub(&total_events, b->nev);
+		}
+		b->next = spare;
+		spare = b;
+	}
+	pthread_mutex_unlock(&qm);
 }
 
 static void emit_end(void)
 {
+	make_room_for_end();
 	uint8_t p[MLT_END_LEN];
-	mlt_put64(p, now_ns() - t0);
-	mlt_put64(p + 8, atomic_load(&total_events));
-	mlt_put64(p + 16, atomic_load(&total_lost));
+	struct mlt_end e = { now_ns() - t0, atomic_load(&total_events), atomic_load(&total_lost) };
+	mlt_end_put(p, &e);
 	emit_block(MLT_B_END, p, sizeof p);
 }
 
