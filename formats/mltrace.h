@@ -74,6 +74,14 @@ enum { MLT_C_KIND, MLT_C_TIME, MLT_C_ADDR, MLT_C_SIZE, MLT_C_NODE, MLT_C_IP, MLT
 /* An events block's payload is at most this (the recorder's are 64 KiB): a reader holds one per thread. */
 #define MLT_MAX_EVENTS ((uint32_t)1 << 20)
 enum { MLT_EV_RESET = 1 };	/* the stream's trie starts afresh (events were lost) */
+/*
+ * Flags bits 8-15: the block's unit of time is 2^shift ticks (times are
+ * t_first + units × 2^shift).  The recorder uses MLT_COARSE while the
+ * process has one thread, 0 otherwise.
+ */
+#define MLT_EV_SHIFT_BIT 8
+#define MLT_EV_SHIFT(flags) (((flags) >> MLT_EV_SHIFT_BIT) & 0xff)
+#define MLT_COARSE 6
 
 /* Little-endian helpers. */
 static inline void mlt_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
@@ -94,13 +102,128 @@ static inline uint32_t mlt_get32(const uint8_t *p)
 }
 static inline uint64_t mlt_get64(const uint8_t *p) { return mlt_get32(p) | (uint64_t)mlt_get32(p + 4) << 32; }
 
+#include <string.h>
+
+/* Signed deltas as varints: 0, -1, 1, -2, ... -> 0, 1, 2, 3, ... */
+static inline uint64_t mlt_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static inline int64_t mlt_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
 /*
- * Allocation addresses are written against the last one of the same size
- * class: glibc's chunk size (request + 8, rounded up to 16) up to 1 KiB,
- * then one class for all larger.  Writer and reader must agree on this.
+ * Addresses are written against a prediction that writer and reader make
+ * alike, per thread, from the events before (reset at every block):
+ * - an allocation against its size class's next address: the last block
+ *   released of that class still unused (a stack of the last MLT_STACK, as
+ *   glibc's tcache hands them back), else the end of the class's last
+ *   fresh block (blocks cut one after the other from fresh memory).
+ *   Classes: glibc's chunk size (request + 8, rounded up to 16, at least
+ *   32) up to 1 KiB, then one.
+ * - a release as how far back among the thread's last MLT_RING
+ *   allocations its block was made (value 2 × age, 0 the latest), else
+ *   against the previous address (value 2 × zigzag + 1).
+ * Every varint of the address column is one of these values.
  */
 #define MLT_CLASSES 67
+#define MLT_RING 256	/* a power of two */
+#define MLT_STACK 7
 static inline unsigned mlt_class(uint64_t size) { return size < 1024 ? (unsigned)((size + 23) >> 4) : 66; }
+static inline uint64_t mlt_chunk(uint64_t size) { return size + 23 < 32 ? 32 : (size + 23) & ~(uint64_t)15; }
+
+struct mlt_pred {
+	uint64_t bump[MLT_CLASSES];	/* the end of the class's last fresh block */
+	uint64_t stack[MLT_CLASSES][MLT_STACK];	/* released blocks, the latest last */
+	uint8_t depth[MLT_CLASSES];
+	uint64_t last;			/* the previous address of any event */
+	uint64_t ring[MLT_RING];	/* the last allocations' addresses (0: none or released) */
+	uint8_t ring_cls[MLT_RING];
+	uint32_t head;			/* allocations so far: ring[(head - 1) % MLT_RING] is the latest */
+};
+
+static inline void mlt_pred_reset(struct mlt_pred *p) { memset(p, 0, sizeof *p); }
+
+static inline uint64_t mlt_pred_next(const struct mlt_pred *p, unsigned k)
+{
+	return p->depth[k] ? p->stack[k][p->depth[k] - 1] : p->bump[k];
+}
+
+static inline void mlt_pred_alloc(struct mlt_pred *p, uint64_t a, uint64_t size)
+{
+	unsigned k = mlt_class(size);
+	unsigned i = p->depth[k];
+	while (i > 0 && p->stack[k][i - 1] != a)
+		i--;
+	if (i) {
+		/* a released block given back: out of the stack */
+		memmove(&p->stack[k][i - 1], &p->stack[k][i], (p->depth[k] - i) * sizeof p->stack[k][0]);
+		p->depth[k]--;
+	} else {
+		p->bump[k] = a + mlt_chunk(size);
+	}
+	p->last = a;
+	p->ring[p->head % MLT_RING] = a;
+	p->ring_cls[p->head % MLT_RING] = (uint8_t)k;
+	p->head++;
+}
+
+/* Column value of an allocation at a (then noted). */
+static inline uint64_t mlt_pred_alloc_enc(struct mlt_pred *p, uint64_t a, uint64_t size)
+{
+	uint64_t v = mlt_zigzag((int64_t)(a - mlt_pred_next(p, mlt_class(size))));
+	mlt_pred_alloc(p, a, size);
+	return v;
+}
+
+static inline uint64_t mlt_pred_alloc_dec(struct mlt_pred *p, uint64_t v, uint64_t size)
+{
+	uint64_t a = mlt_pred_next(p, mlt_class(size)) + (uint64_t)mlt_unzigzag(v);
+	mlt_pred_alloc(p, a, size);
+	return a;
+}
+
+/* The release of ring slot s: first in line for its class, and no longer held. */
+static inline uint64_t mlt_pred_take(struct mlt_pred *p, uint32_t s)
+{
+	uint64_t a = p->ring[s];
+	unsigned k = p->ring_cls[s];
+	if (p->depth[k] == MLT_STACK) {
+		memmove(&p->stack[k][0], &p->stack[k][1], (MLT_STACK - 1) * sizeof p->stack[k][0]);
+		p->depth[k]--;
+	}
+	p->stack[k][p->depth[k]++] = a;
+	p->last = a;
+	p->ring[s] = 0;
+	return a;
+}
+
+static inline uint64_t mlt_pred_free_enc(struct mlt_pred *p, uint64_t a)
+{
+	uint32_t n = p->head < MLT_RING ? p->head : MLT_RING;
+	for (uint32_t age = 0; a && age < n; age++) {
+		uint32_t s = (p->head - 1 - age) % MLT_RING;
+		if (p->ring[s] == a) {
+			mlt_pred_take(p, s);
+			return 2 * (uint64_t)age;
+		}
+	}
+	uint64_t v = 2 * mlt_zigzag((int64_t)(a - p->last)) + 1;
+	p->last = a;
+	return v;
+}
+
+/* The released address; *bad set for an age that names no held block (a damaged column). */
+static inline uint64_t mlt_pred_free_dec(struct mlt_pred *p, uint64_t v, bool *bad)
+{
+	if (!(v & 1)) {
+		uint64_t age = v / 2;
+		uint32_t s = (uint32_t)((p->head - 1 - age) % MLT_RING);
+		if (age >= MLT_RING || age >= p->head || !p->ring[s]) {
+			*bad = true;
+			return 0;
+		}
+		return mlt_pred_take(p, s);
+	}
+	p->last += (uint64_t)mlt_unzigzag(v / 2);
+	return p->last;
+}
 
 /* LEB128 varints: 1 byte below 128, at most 10. */
 static inline uint8_t *mlt_put_varint(uint8_t *p, uint64_t v)
@@ -112,8 +235,6 @@ static inline uint8_t *mlt_put_varint(uint8_t *p, uint64_t v)
 	*p++ = (uint8_t)v;
 	return p;
 }
-static inline uint64_t mlt_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static inline int64_t mlt_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
 /* A bounded reader over one column. */
 struct mlt_col {

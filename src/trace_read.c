@@ -41,8 +41,9 @@ struct cursor {
 	struct mlt_evhead h;
 	struct mlt_col col[MLT_NCOL];
 	uint32_t left;		/* events left in the loaded chunk */
-	uint64_t last_tick, last_a;
-	uint64_t cls_a[MLT_CLASSES];
+	uint64_t units;		/* time since the block's first, in its units */
+	unsigned shift;
+	struct mlt_pred pred;
 	uint32_t *map;		/* local node id -> global */
 	size_t nmap, capmap;
 	bool loaded, done;
@@ -592,9 +593,15 @@ static bool load_chunk(struct ml_trace *t, struct stream *s, struct cursor *c)
 		if (c->h.flags & MLT_EV_RESET)
 			c->nmap = 0;
 		c->left = c->h.nev;
-		c->last_tick = c->h.t_first;
-		c->last_a = 0;
-		memset(c->cls_a, 0, sizeof c->cls_a);
+		c->units = 0;
+		c->shift = MLT_EV_SHIFT(c->h.flags);
+		if (c->shift > 32 || c->h.t_first > UINT64_MAX / 4) {
+			if (!t->damage)
+				set_damage(t, k->off - MLT_BLOCK_HEADER, "events block with an impossible time");
+			t->broken = true;
+			continue;
+		}
+		mlt_pred_reset(&c->pred);
 		t->counts.lost += c->h.lost;
 		c->loaded = true;
 		return true;
@@ -642,19 +649,18 @@ static bool peek(struct ml_trace *t, uint32_t si)
 			e->kind = k;
 			e->image = s->image;
 			e->tid = c->h.tid;
-			c->last_tick += mlt_col_varint(&c->col[MLT_C_TIME]);
-			e->t = im->start + ticks_ns(im, c->last_tick);
-			int64_t da = mlt_unzigzag(mlt_col_varint(&c->col[MLT_C_ADDR]));
+			uint64_t du = mlt_col_varint(&c->col[MLT_C_TIME]);
+			c->units = du > (UINT64_MAX >> 34) - c->units ? UINT64_MAX >> 34 : c->units + du;
+			e->t = im->start + ticks_ns(im, c->h.t_first + (c->units << c->shift));
+			uint64_t av = mlt_col_varint(&c->col[MLT_C_ADDR]);
 			if ((k >= MLT_K_MALLOC && k <= MLT_K_ALLOC_LAST) || k == MLT_K_MMAP || k == MLT_K_MREMAP) {
 				e->size = mlt_col_varint(&c->col[MLT_C_SIZE]);
-				unsigned cl = mlt_class(e->size);
-				c->last_a = c->cls_a[cl] = c->cls_a[cl] + (uint64_t)da;
-			} else {
-				c->last_a += (uint64_t)da;
-			}
-			e->addr = c->last_a;
-			if ((k >= MLT_K_MALLOC && k <= MLT_K_ALLOC_LAST) || k == MLT_K_MMAP || k == MLT_K_MREMAP) {
 				e->node = local_node(c, mlt_col_varint(&c->col[MLT_C_NODE]));
+				e->addr = mlt_pred_alloc_dec(&c->pred, av, e->size);
+			} else {
+				e->addr = mlt_pred_free_dec(&c->pred, av, &c->col[MLT_C_ADDR].bad);
+			}
+			if ((k >= MLT_K_MALLOC && k <= MLT_K_ALLOC_LAST) || k == MLT_K_MMAP || k == MLT_K_MREMAP) {
 				e->type = k == MLT_K_MMAP || k == MLT_K_MREMAP ? ML_TEV_MMAP : ML_TEV_ALLOC;
 			} else if (k == MLT_K_FREE || k == MLT_K_REFREE) {
 				e->type = ML_TEV_FREE;

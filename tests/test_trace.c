@@ -48,6 +48,58 @@ static void varints(void **state)
 	assert_true(c.bad);
 }
 
+/* The address prediction: the values glibc-like patterns give, and a round trip. */
+static void prediction(void **state)
+{
+	(void)state;
+	struct mlt_pred e, d;
+	mlt_pred_reset(&e);
+	mlt_pred_reset(&d);
+	/* fresh blocks cut one after another: 100 bytes is a 112-byte chunk */
+	assert_int_equal(mlt_pred_alloc_enc(&e, 0x10000, 100), mlt_zigzag(0x10000));
+	assert_int_equal(mlt_pred_alloc_enc(&e, 0x10070, 100), 0);
+	/* the latest block freed: age 0 */
+	assert_int_equal(mlt_pred_free_enc(&e, 0x10070), 0);
+	/* the freed block comes back first for its class */
+	assert_int_equal(mlt_pred_alloc_enc(&e, 0x10070, 97), 0);
+	assert_int_equal(mlt_pred_free_enc(&e, 0x10000), 2 * 2);	/* allocated two allocations ago */
+	/* an address never allocated here: against the previous one, odd */
+	assert_int_equal(mlt_pred_free_enc(&e, 0x10000 + 48), 2 * mlt_zigzag(48) + 1);
+	/* round trip of a mixed sequence */
+	mlt_pred_reset(&e);
+	uint64_t vals[64], addr[64], size[64];
+	bool is_free[64];
+	uint64_t live[64];
+	size_t nl = 0;
+	unsigned x = 7;
+	for (int i = 0; i < 64; i++) {
+		x = x * 1103515245u + 12345u;
+		is_free[i] = nl && (x >> 20) % 3 == 0;
+		if (is_free[i]) {
+			size_t k = (x >> 8) % nl;
+			addr[i] = live[k];
+			live[k] = live[--nl];
+			vals[i] = mlt_pred_free_enc(&e, addr[i]);
+		} else {
+			size[i] = 16 + (x >> 16) % 2000;
+			addr[i] = 0x7f0000000000ull + (x & 0xfffff0);
+			live[nl++] = addr[i];
+			vals[i] = mlt_pred_alloc_enc(&e, addr[i], size[i]);
+		}
+	}
+	for (int i = 0; i < 64; i++) {
+		bool bad = false;
+		uint64_t a = is_free[i] ? mlt_pred_free_dec(&d, vals[i], &bad) : mlt_pred_alloc_dec(&d, vals[i], size[i]);
+		assert_false(bad);
+		assert_int_equal(a, addr[i]);
+	}
+	/* an index past the list is damage, not a read past it */
+	bool bad = false;
+	mlt_pred_reset(&d);
+	mlt_pred_free_dec(&d, 2 * 5, &bad);
+	assert_true(bad);
+}
+
 static void crc(void **state)
 {
 	(void)state;
@@ -138,7 +190,8 @@ struct evbuf {
 	uint8_t col[MLT_NCOL][4096];
 	size_t len[MLT_NCOL];
 	uint32_t nev;
-	uint64_t last_t, last_a, cls[MLT_CLASSES];
+	uint64_t last_t;
+	struct mlt_pred pred;
 };
 
 static void put(struct evbuf *b, int c, uint64_t v)
@@ -160,9 +213,7 @@ static void ev_alloc(struct evbuf *b, uint64_t t, uint64_t a, uint64_t size, uin
 	b->nev++;
 	put(b, MLT_C_TIME, t - b->last_t);
 	b->last_t = t;
-	unsigned k = mlt_class(size);
-	put(b, MLT_C_ADDR, mlt_zigzag((int64_t)(a - b->cls[k])));
-	b->cls[k] = b->last_a = a;
+	put(b, MLT_C_ADDR, mlt_pred_alloc_enc(&b->pred, a, size));
 	put(b, MLT_C_SIZE, size);
 	put(b, MLT_C_NODE, node);
 }
@@ -173,8 +224,7 @@ static void ev_free(struct evbuf *b, uint64_t t, uint64_t a)
 	b->nev++;
 	put(b, MLT_C_TIME, t - b->last_t);
 	b->last_t = t;
-	put(b, MLT_C_ADDR, mlt_zigzag((int64_t)(a - b->last_a)));
-	b->last_a = a;
+	put(b, MLT_C_ADDR, mlt_pred_free_enc(&b->pred, a));
 }
 
 static void block(FILE *f, uint8_t type, uint32_t stream, const uint8_t *p, uint32_t len)
@@ -306,7 +356,8 @@ int main(void)
 {
 	ml_cmd = "trace-report";
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(varints),	  cmocka_unit_test(crc),       cmocka_unit_test(headers),
+		cmocka_unit_test(varints),	  cmocka_unit_test(prediction), cmocka_unit_test(crc),
+		cmocka_unit_test(headers),
 		cmocka_unit_test(hostile_payloads), cmocka_unit_test(read_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
