@@ -187,6 +187,9 @@ static int peek_payload(struct ml_trace *t, const uint8_t *p, const struct mlt_b
 
 static uint64_t ticks_ns(const struct ml_timage *im, uint64_t ticks)
 {
+	/* 64-bit when it fits (always, for a run shorter than a few days): no 128-bit division per event */
+	if (ticks < UINT64_MAX / 1000000000u)
+		return ticks * im->tick_ps / 1000;
 	unsigned __int128 ps = (unsigned __int128)ticks * im->tick_ps;
 	ps /= 1000;
 	return ps > UINT64_MAX / 2 ? UINT64_MAX / 2 : (uint64_t)ps;
