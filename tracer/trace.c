@@ -581,6 +581,12 @@ struct node {
 	uint32_t parent, id;
 };
 
+#define SCACHE 4096	/* whole stacks cached per thread */
+struct scache {
+	uint64_t h;
+	uint32_t leaf;
+};
+
 struct tstate {
 	struct tstate *next;
 	_Atomic int busy;	/* held while appending; the writer's idle flush trylocks it */
@@ -593,6 +599,7 @@ struct tstate {
 	struct node *tab;
 	uint32_t cap, used, next_id;
 	/* the previous stack (outermost first) and its node ids: most stacks share it */
+	struct scache sc[SCACHE];
 	uint64_t prev_ip[MAX_DEPTH];
 	uint32_t prev_id[MAX_DEPTH];
 	unsigned prev_n;
@@ -626,6 +633,7 @@ static void trie_reset(struct tstate *t)
 	t->next_id = 1;
 	t->prev_n = 0;
 	t->reset = true;
+	memset(t->sc, 0, sizeof t->sc);
 }
 
 /*
@@ -879,8 +887,32 @@ static unsigned unwind(uint64_t *out)
 	return o;
 }
 
-/* The stack's leaf node; shares the outer frames with the previous stack. */
+static uint32_t stack_node_slow(struct tstate *t, const uint64_t *ips, unsigned n);
+
+/*
+ * The stack's leaf node.  First a cache of whole stacks (a 64-bit hash of
+ * every address: one memory access instead of one per frame — the trie's
+ * hash lookups missed the cache on deep stacks), then the outer frames the
+ * previous stack shares, then the trie.
+ */
 static uint32_t stack_node(struct tstate *t, const uint64_t *ips, unsigned n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+	for (unsigned i = 0; i < n; i++) {
+		h = (h ^ ips[i]) * 0xC2B2AE3D27D4EB4Full;
+		h ^= h >> 29;
+	}
+	h |= 1;	/* 0 marks an empty entry */
+	struct scache *sc = &t->sc[h & (SCACHE - 1)];
+	if (sc->h == h)
+		return sc->leaf;
+	uint32_t leaf = stack_node_slow(t, ips, n);
+	sc->h = h;
+	sc->leaf = leaf;
+	return leaf;
+}
+
+static uint32_t stack_node_slow(struct tstate *t, const uint64_t *ips, unsigned n)
 {
 	/* outermost first: ips[n-1] ... ips[0] */
 	unsigned same = 0;
