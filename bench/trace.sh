@@ -5,17 +5,19 @@
 #    generated workload (100,000 inserts in a transaction, an index, 300
 #    range queries, a GROUP BY).
 # For each: the wall time untraced, under heaptrack and under memlens trace
-# (median of 3), the overhead (traced / untraced - 1) and the record sizes,
-# as ratios memlens / heaptrack.  Targets: overhead <= 0.5x heaptrack's,
+# (median of 5 interleaved runs), the overhead (traced / untraced - 1) and
+# the record sizes, as ratios memlens / heaptrack; the same overhead ratio
+# on CPU time too, which a shared machine's load disturbs less.  Targets: overhead <= 0.5x heaptrack's,
 # record <= heaptrack's.  Then trace-report of the pairs record (10 M
 # allocations and 10 M frees: 20 M events): wall time and peak RSS
 # (targets, for 10 M events: <= 2 s, <= 256 MiB).
-#   bench/trace.sh [BUILDDIR] [PAIRS]
+#   bench/trace.sh [BUILDDIR] [PAIRS] [RUNS]
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 pairs=${2:-10000000}
+runs=${3:-5}
 memlens=$build/memlens
-for t in heaptrack sqlite3 hyperfine gcc; do
+for t in heaptrack sqlite3 gcc; do
 	command -v "$t" >/dev/null || { echo "bench/trace.sh needs $t (apt-get install $t)" >&2; exit 1; }
 done
 dir=$(mktemp -d)
@@ -66,30 +68,49 @@ with open(sys.argv[1], "w") as f:
     f.write("SELECT substr(name, 1, 3), count(*) FROM t GROUP BY 1 ORDER BY 2 DESC LIMIT 5;\n")
 PY
 
-# LABEL 'COMMAND LINE' (quoted as hyperfine splits it): three runs of each
-# way, then the record sizes
+# LABEL COMMAND...: runs of the three ways in turn (plain, heaptrack,
+# memlens; interleaved, so that the load of a shared machine falls on all
+# three alike), wall time and CPU time (user + system of the whole process
+# tree) each; medians.  Then the record sizes.
 bench() {
-	local label=$1 cmd=$2
-	hyperfine -N -w 1 -r 3 --export-json "$dir/$label.json" \
-		-n plain "$cmd" \
-		-n heaptrack "heaptrack -o $dir/$label.ht $cmd" \
-		-n memlens "$memlens trace -o $dir/$label.mltrace -- $cmd" >"$dir/hyperfine.log" 2>&1 ||
-		{ cat "$dir/hyperfine.log" >&2; exit 1; }
-	python3 - "$dir/$label.json" "$dir/$label.ht.zst" "$dir/$label.mltrace" "$label" <<'PY'
-import json, os, sys
-res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-plain, ht, ml = (res[k]["median"] for k in ("plain", "heaptrack", "memlens"))
-oh_ht, oh_ml = ht / plain - 1, ml / plain - 1
-s_ht, s_ml = os.path.getsize(sys.argv[2]), os.path.getsize(sys.argv[3])
-print(f"{sys.argv[4]}: untraced {plain:.3f} s, heaptrack {ht:.3f} s (overhead {oh_ht:.2f}x), "
-      f"memlens {ml:.3f} s (overhead {oh_ml:.2f}x)")
-print(f"  overhead memlens / heaptrack: {oh_ml / oh_ht:.2f} (target <= 0.5)")
-print(f"  record: heaptrack {s_ht / 1e6:.1f} MB, memlens {s_ml / 1e6:.1f} MB: ratio {s_ml / s_ht:.2f} (target <= 1)")
+	local label=$1
+	shift
+	python3 - "$dir" "$label" "$memlens" "$runs" "$@" <<'PY'
+import os, resource, statistics, subprocess, sys, time
+d, label, memlens, runs, cmd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
+ways = {
+    "plain": cmd,
+    "heaptrack": ["heaptrack", "-o", f"{d}/{label}.ht"] + cmd,
+    "memlens": [memlens, "trace", "-o", f"{d}/{label}.mltrace", "--"] + cmd,
+}
+wall = {k: [] for k in ways}
+cpu = {k: [] for k in ways}
+for r in range(runs + 1):
+    for k, argv in ways.items():
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        w = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if r:   # the first round warms the caches
+            wall[k].append(w)
+            cpu[k].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+m = {k: statistics.median(v) for k, v in wall.items()}
+c = {k: statistics.median(v) for k, v in cpu.items()}
+oh = {k: m[k] / m["plain"] - 1 for k in ("heaptrack", "memlens")}
+ohc = {k: c[k] / c["plain"] - 1 for k in ("heaptrack", "memlens")}
+s_ht, s_ml = os.path.getsize(f"{d}/{label}.ht.zst"), os.path.getsize(f"{d}/{label}.mltrace")
+print(f"{label}: wall (median of {runs}) untraced {m['plain']:.3f} s, heaptrack {m['heaptrack']:.3f} s "
+      f"(overhead {oh['heaptrack']:.2f}x), memlens {m['memlens']:.3f} s (overhead {oh['memlens']:.2f}x)")
+print(f"  overhead memlens / heaptrack, wall: {oh['memlens'] / oh['heaptrack']:.2f} (target <= 0.5); "
+      f"CPU time: {ohc['memlens'] / ohc['heaptrack']:.2f} (untraced {c['plain']:.2f} s, heaptrack "
+      f"{c['heaptrack']:.2f} s, memlens {c['memlens']:.2f} s)")
+print(f"  record: heaptrack {s_ht / 1e6:.2f} MB, memlens {s_ml / 1e6:.2f} MB: ratio {s_ml / s_ht:.2f} (target <= 1)")
 PY
 }
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-bench pairs "$dir/pairs $pairs"
-bench sqlite3 "sqlite3 :memory: '.read $dir/work.sql'"
+bench pairs "$dir/pairs" "$pairs"
+bench sqlite3 sqlite3 :memory: ".read $dir/work.sql"
 
 "$memlens" trace-report --json "$dir/pairs.mltrace" >"$dir/r.json"
 /usr/bin/time -f "%e %M" -o "$dir/time" "$memlens" trace-report "$dir/pairs.mltrace" >/dev/null
