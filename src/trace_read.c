@@ -356,7 +356,7 @@ struct ml_trace *ml_trace_open(const char *path)
 			break;
 		}
 		if (size - off - MLT_BLOCK_HEADER < h.len) {
-			set_damage(t, off, "truncated block");
+			set_damage(t, off, "truncated block (the program was killed, the stream was cut, or the record is truncated)");
 			break;
 		}
 		if (read_at(fd, buf, h.len, off + MLT_BLOCK_HEADER)) {

@@ -97,8 +97,10 @@ wait "$TPID" || rc=$?
 [ "$(grep -c '^memlens: trace-report: warning' "$T/k.rep")" -eq 1 ] || fail "expected one warning: $(cat "$T/k.rep")"
 grep -q 'allocation calls: [1-9]' "$T/k.out" || fail "nothing read from the killed program's record"
 
-# A receiver that cannot keep up: the program is never made to wait; what
-# could not be sent is dropped and counted, and trace-report says so.
+# A receiver that cannot keep up: the program is never made to wait (it
+# ends with its normal output); what could not be sent is dropped, and
+# trace-report says the record is short — lost events counted when their
+# count arrived, else a stream that ends early — in one warning.
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 /usr/bin/python3 - "$port" "$T/slow.mltrace" <<'PY' &
 import socket, sys, time
@@ -125,11 +127,15 @@ rc=0
 grep -q '^spin: 10000000 ' "$T/slow.out" || fail "slow receiver: output $(cat "$T/slow.out")"
 wait "$RPID"
 "$MEMLENS" trace-report --json "$T/slow.mltrace" >"$T/slow.json" 2>"$T/slow.rep" || fail "slow record's report"
-grep -q 'events were lost' "$T/slow.rep" || fail "no word of lost events: $(cat "$T/slow.rep")"
-/usr/bin/python3 - "$T/slow.json" <<'PY' || fail "lost events not counted"
+[ "$(grep -c '^memlens: trace-report: warning: ' "$T/slow.rep")" -eq 1 ] &&
+	grep -Eq 'events were lost|truncated|the stream was cut' "$T/slow.rep" ||
+	fail "expected one warning of a short record: $(cat "$T/slow.rep")"
+/usr/bin/python3 - "$T/slow.json" <<'PY' || fail "the short record's numbers"
 import json, sys
-s = json.load(open(sys.argv[1]))["summary"]
-assert s["lost_events"] > 0 and s["calls"] < 10000000, s
+d = json.load(open(sys.argv[1]))
+s = d["summary"]
+assert s["calls"] < 10000000, s
+assert s["lost_events"] > 0 or d["source"]["truncated"], d["source"]
 PY
 
 # A full disk: recording stops with one line, the program runs on to its end.
