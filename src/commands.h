@@ -25,5 +25,7 @@ ML_DECLARE_CMD(triage);
 ML_DECLARE_CMD(snapshot);
 ML_DECLARE_CMD(diff);
 ML_DECLARE_CMD(watch);
+ML_DECLARE_CMD(trace);
+ML_DECLARE_CMD(trace_report);
 
 #endif

@@ -240,40 +240,6 @@ int ml_hmap_json(const struct ml_hmap *m, json_t *source, FILE *f)
 	return ml_json_print(o, f);
 }
 
-/* HTML text: the five markup characters as entities. */
-static void html_text(FILE *f, const char *s)
-{
-	char *c = ml_utf8_clean(s ? s : "");
-	for (const char *p = c; *p; p++) {
-		switch (*p) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default:
-			if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
-				fprintf(f, "&#xfffd;");
-			else
-				fputc(*p, f);
-		}
-	}
-	free(c);
-}
-
-static void base64(FILE *f, const uint8_t *p, size_t n)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < n ? p[i + 2] : 0);
-		fputc(t[v >> 18 & 63], f);
-		fputc(t[v >> 12 & 63], f);
-		fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
-		fputc(i + 2 < n ? t[v & 63] : '=', f);
-	}
-}
-
 /* JSON for a <script> block: nothing in it can close the element. */
 static void script_json(FILE *f, json_t *o)
 {
@@ -329,22 +295,22 @@ int ml_hmap_html(const struct ml_hmap *m, FILE *f, const uint8_t *png, size_t le
 	uint32_t px = (1u << m->order) * m->cellpx, lh;
 	render_legend(m, px, &lh, false);
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
-	html_text(f, m->title);
+	ml_html_text(f, m->title);
 	fprintf(f, "</title>\n<style>\n%s</style></head><body>\n<h1 style=\"font-size:18px\">", page_style);
-	html_text(f, m->title);
+	ml_html_text(f, m->title);
 	fputs("</h1>\n<p>", f);
-	html_text(f, m->scale);
+	ml_html_text(f, m->scale);
 	fputs("<br>", f);
-	html_text(f, m->note);
+	ml_html_text(f, m->note);
 	fprintf(f, "</p>\n<div id=\"wrap\"><img id=\"map\" width=\"%u\" height=\"%u\" alt=\"Hilbert map\" src=\"data:image/png;base64,",
 		px, px + lh);
-	base64(f, png, len);
+	ml_base64(f, png, len);
 	fputs("\"><div id=\"tip\"></div></div>\n<table id=\"legend\">\n", f);
 	for (size_t i = 0; i < m->nlegend; i++) {
 		char hex[8];
 		ml_hmap_hex(m->legend[i].rgb, hex);
 		fprintf(f, "<tr><td><span class=\"sw\" style=\"background:%s\"></span></td><td>", hex);
-		html_text(f, m->legend[i].label);
+		ml_html_text(f, m->legend[i].label);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n<script type=\"application/json\" id=\"data\">", f);

@@ -44,6 +44,11 @@ const struct ml_command ml_commands[] = {
 	{ "watch", cmd_watch, "memory over time: a live view, an animated PNG or frames", cmd_watch_help,
 	  cmd_watch_opts, SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_JSON,
 	  "an animated .png (with --frames or --for), or DIR/%05d.png for one PNG a frame", NULL },
+	{ "trace", cmd_trace, "record a program's allocations (LD_PRELOAD)", cmd_trace_help, cmd_trace_opts,
+	  ML_CMD_OUT, "a record file (%p: one per process)", NULL },
+	{ "trace-report", cmd_trace_report, "leaks, peak, sites and heatmap of a trace record",
+	  cmd_trace_report_help, cmd_trace_report_opts, ML_CMD_OUT | ML_CMD_HTML | ML_CMD_JSON,
+	  "a .png heatmap", NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
 };
 

@@ -400,3 +400,37 @@ void ml_hex_bytes(const uint8_t *b, size_t n, char *out, size_t cap)
 	if (cap)
 		out[o] = '\0';
 }
+
+/* HTML text: the five markup characters as entities. */
+void ml_html_text(FILE *f, const char *s)
+{
+	char *c = ml_utf8_clean(s ? s : "");
+	for (const char *p = c; *p; p++) {
+		switch (*p) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default:
+			if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+				fprintf(f, "&#xfffd;");
+			else
+				fputc(*p, f);
+		}
+	}
+	free(c);
+}
+
+void ml_base64(FILE *f, const uint8_t *p, size_t n)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+		fputc(t[v >> 18 & 63], f);
+		fputc(t[v >> 12 & 63], f);
+		fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
+		fputc(i + 2 < n ? t[v & 63] : '=', f);
+	}
+}

@@ -91,6 +91,12 @@ char *ml_read_text(const char *path, size_t max, size_t *len);
 
 /* "de ad be ef": n bytes as spaced hex pairs into out (cut to fit cap). */
 void ml_hex_bytes(const uint8_t *b, size_t n, char *out, size_t cap);
+/*
+ * HTML pages: text with the markup characters as entities (untrusted text
+ * made valid UTF-8 first), and bytes as base64 (data: URLs).
+ */
+void ml_html_text(FILE *f, const char *s);
+void ml_base64(FILE *f, const uint8_t *p, size_t n);
 
 /* Human size: "4.0 KiB", written into buf. */
 const char *ml_human_size(uint64_t n, char *buf, size_t len);

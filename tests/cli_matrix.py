@@ -30,9 +30,12 @@ VALUE = {
     '--channels': '1', '--preset': 'memgaze', '--seconds': '1', '--color': 'never',
     '--glibc': '2.36', '--by': 'rss', '--filter': 'anon',
     '--granule': '16', '--every': '10ms', '--frames': '2', '--for': '30ms',
+    '--to': '127.0.0.1:1', '--listen': '192.0.2.1:4000', '--top': '5', '--weight': 'calls',
 }
+VALUE['--fit'] = '300x300'     # large enough for trace-report's heatmap too
 FLAGS = ['--freeze', '--strict', '--quiet', '--json', '--alpha', '--bottom-up', '--csv',
-         '--pages', '--no-scan', '--physical', '--chunks', '--system', '--no-freeze', '--soft-dirty']
+         '--pages', '--no-scan', '--physical', '--chunks', '--system', '--no-freeze', '--soft-dirty',
+         '--no-follow', '--tree', '--folded']
 ALL = sorted(set(VALUE) | set(FLAGS))
 
 
@@ -109,6 +112,21 @@ TABLE = {
 }
 # Runs that need a command in front of memlens.
 WRAP = {('snapshot', '--system'): ['unshare', '--pid', '--fork', '--mount-proc']}
+# trace runs a program after its options (-- PROGRAM); trace-report reads a
+# record that trace made of /bin/true.  --to reaches no receiver on port 1
+# and --listen cannot bind a TEST-NET address: exit 1, taken all the same.
+REC = os.path.join(T, 'true.mltrace')
+subprocess.run([MEMLENS, 'trace', '-o', REC, '--', '/bin/true'], check=True)
+TABLE['trace'] = dict(base=['-o', out('t.mltrace')], src=[], tail=['--', '/bin/true'], opts={
+    '--output': (None, [], {0}), '--strict': (None, [], {0}), '--quiet': (None, [], {0}),
+    '--no-follow': (None, ['-o', out('t.%p.mltrace')], {0}), '--to': (None, [], {1}),
+    '--listen': (None, [], {1})})
+TABLE['trace-report'] = dict(base=[], src=[REC], opts={
+    '--output': ('rec', [], {0}), '--html': ('rec', [], {0}), '--json': ('rec', [], {0}),
+    '--strict': ('rec', [], {0}), '--quiet': ('rec', [], {0}), '--top': ('rec', [], {0}),
+    '--tree': ('rec', [], {0}), '--folded': ('rec', [], {0}), '--weight': ('rec', ['--folded'], {0}),
+    '--fit': ('rec', ['-o', out('r.png')], {0})})
+
 # heap on a raw file finds no glibc heap: that run may fail, but not as a usage error
 for o in ('--as', '--base', '--strict', '--quiet'):
     TABLE['heap']['opts'][o] = ('file', [], {1})
@@ -152,6 +170,12 @@ REFUSED_COMBOS = [
     ('watch', [RAW, '-o', out('x.png')], '--output'),
     ('watch', [RAW, '--frames', '2', '--for', '1s'], '--for'),
     ('watch', [RAW, '--frames', '1', '-o', out('x.png'), '--bpp', '8', '--palette', 'entropy'], '--palette'),
+    ('trace', ['--to', '127.0.0.1:1', '-o', out('x.mltrace'), '--', '/bin/true'], '--to'),
+    ('trace', ['--no-follow', '-o', out('x.mltrace'), '--', '/bin/true'], '--no-follow'),
+    ('trace', ['--listen', '4000', '--no-follow', '-o', out('x.mltrace')], '--no-follow'),
+    ('trace', ['--strict', '--to', '127.0.0.1:1', '--', '/bin/true'], '--strict'),
+    ('trace-report', [REC, '--weight', 'calls'], '--weight'),
+    ('trace-report', [REC, '--fit', '300x300'], '--fit'),
 ]
 
 failures = []
@@ -172,7 +196,7 @@ def value_for(cmd, opt):
     if opt == '--output':
         return {'image': out('v.png'), 'sound': out('v.wav'), 'pagemap': out('v.png'),
                 'heap': out('v.png'), 'hilbert': out('v.png'), 'diff': out('v.png'),
-                'watch': out('v.png')}.get(cmd, out('v.png'))
+                'watch': out('v.png'), 'trace': out('v.mltrace')}.get(cmd, out('v.png'))
     if opt == '--map':
         return out('v.json')
     if opt == '--html':
@@ -182,13 +206,15 @@ def value_for(cmd, opt):
 
 def cmdline(cmd, opt, source, extra):
     t = TABLE[cmd]
-    src = {'live': [PID], 'file': [RAW], None: [], 'file2': [RAW, RAW], 'filelive': [RAW, PID]}[source]
+    src = {'live': [PID], 'file': [RAW], 'rec': [REC], None: [], 'file2': [RAW, RAW], 'filelive': [RAW, PID]}[source]
     base = list(t['base'])
-    if opt == '--output':
-        base = []      # the -o under test replaces the base's
+    if opt in ('--output', '--to', '--listen'):
+        base = []      # the -o under test replaces the base's; --to and --listen send or receive instead
     v = value_for(cmd, opt)
     o = ['-o' if opt == '--output' else opt] + ([v] if v else [])
-    return [cmd] + src + base + extra + o
+    if opt == '--listen':
+        return [cmd] + o + ['-o', out('l.mltrace')]
+    return [cmd] + src + base + extra + o + t.get('tail', [])
 
 
 def refused(cmd, args, opt, why):
@@ -203,7 +229,7 @@ def refused(cmd, args, opt, why):
 for cmd, t in TABLE.items():
     for opt, (source, extra, codes) in t['opts'].items():
         args = cmdline(cmd, opt, source, extra)
-        if source is None:     # a mode that reads no SOURCE
+        if source is None and 'tail' not in t:     # a mode that reads no SOURCE
             args = [cmd] + extra + list(t['base']) + with_opt(opt)
         rc, err = run(args, WRAP.get((cmd, opt), ()))
         if rc not in codes:
@@ -215,7 +241,8 @@ for cmd, t in TABLE.items():
         if opt in t['opts']:
             continue
         v = value_for(cmd, opt)
-        args = t.get('refuse_src', [RAW]) + list(t['base']) + ['-o' if opt == '--output' else opt] + ([v] if v else [])
+        args = t.get('refuse_src', t.get('src', [RAW])) + list(t['base']) + ['-o' if opt == '--output' else opt] + \
+            ([v] if v else []) + t.get('tail', [])
         refused(cmd, args, opt, 'not taken')
 
 # 3. combinations that cannot apply

@@ -4,7 +4,7 @@
 #    its corpus and its regress inputs: no broken check, no sanitizer report;
 # 2. every file under tests/fuzz/regress/, whoever put it there, through
 #    the memlens commands that read a file — regions, image, pagemap,
-#    hilbert, heap, sound — and every line of a spec/ file as a --region of
+#    hilbert, heap, sound (a trace/ record through trace-report) — and every line of a spec/ file as a --region of
 #    regions and image.  Each run must end within its time limit with
 #    status 0 or 1 (2 for a spec the parser refuses), say why on stderr in
 #    `memlens: ` lines only, leave no output file when it fails, and never
@@ -27,7 +27,7 @@ sanitizer_free() {
 	! grep -q "Sanitizer\|runtime error\|fuzz check failed" "$1" || fail "$2: $(grep -m3 "Sanitizer\|runtime error\|fuzz check failed" "$1")"
 }
 
-for h in core lime maps spec heap; do
+for h in core lime maps spec heap trace; do
 	dirs=("$fuzz/corpus/$h")
 	[ -d "$fuzz/regress/$h" ] && dirs+=("$fuzz/regress/$h")
 	rc=0
@@ -59,6 +59,10 @@ seed_core=$fuzz/corpus/core/kernel-tiny-dyn-0x33.core
 while IFS= read -r -d '' f; do
 	case $f in
 	*/maps/*) continue ;;
+	*/trace/*)	# records: trace-report reads them
+		run 1 trace-report "$f" --json
+		run 1 trace-report "$f" -o "$T/out.png"
+		continue ;;
 	*/spec/*)
 		while IFS= read -r spec; do
 			run 2 regions "$seed_core" --region "$spec"

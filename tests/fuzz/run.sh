@@ -22,7 +22,7 @@ esac
 build=$1 src=$2
 shift 2
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(core lime maps spec heap)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(core lime maps spec heap trace)
 declare -A maxlen=([core]=65536 [lime]=8192 [maps]=4096 [spec]=512 [heap]=65536)
 # ASan keeps freed memory in a 256 MiB quarantine by default, which alone
 # would pass the RSS limit over a long run; 32 MiB still catches reuse.
