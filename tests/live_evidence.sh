@@ -3,7 +3,8 @@
 # oracle is the kernel: live_check.py reads the target's pagemap and
 # kpageflags itself and counts, per mapping, the pages present, swapped
 # and mapped to the zero page.  Those counts must be the same before and
-# after each command that reads the process.  And the bytes memlens gives
+# after each command that reads the process (regions, image, sound,
+# hilbert, heap, find, triage, snapshot, diff, watch).  And the bytes memlens gives
 # for pages the target never touched must be what they hold: zeros for
 # anonymous memory, the file's bytes for a private file mapping (zeros
 # after its end, holes in the pages past it), the page cache of a memfd
@@ -34,6 +35,14 @@ ran hilbert "$MEMLENS" hilbert "$SPEC_PID" -o "$T/map.png"
 ran heap "$MEMLENS" heap "$SPEC_PID" -o "$T/heap.png"
 ran "regions --freeze" "$MEMLENS" regions "$SPEC_PID" --freeze
 ran "sound --freeze" "$MEMLENS" sound "$SPEC_PID" --freeze -o -
+# and every command that reads bytes, added since
+printf 'rule r { strings: $a = "memlens" condition: $a }\n' >"$T/r.yar"
+ran "find --strings" "$MEMLENS" find "$SPEC_PID" --strings --min 8
+ran "find --hex --yara" "$MEMLENS" find "$SPEC_PID" --hex 'de ad ?? ef' --yara "$T/r.yar"
+ran triage "$MEMLENS" triage "$SPEC_PID"
+ran snapshot "$MEMLENS" snapshot "$SPEC_PID" -o "$T/snap.core"
+ran "diff of the snapshot and the process" "$MEMLENS" diff "$T/snap.core" "$SPEC_PID"
+ran "watch --json" "$MEMLENS" watch "$SPEC_PID" --frames 2 --every 10ms --json
 
 # The bytes of the areas, as 24 bpp pictures (pixel i = bytes 3i..3i+2).
 for name in anon_untouched anon_mixed file_private memfd_shared shared_anon deleted_private guard; do
