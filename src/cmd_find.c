@@ -347,6 +347,14 @@ static int search(struct job *j, struct ml_finder *f, const struct ml_selection 
 		  uint64_t *holes, uint64_t *searched)
 {
 	struct ml_stream *st = ml_stream_new(j->s, sel, ML_FIND_BLOCK);
+	/*
+	 * Untouched or zero-page memory (a live process's reservations, a
+	 * sanitizer's TiB of shadow) is known to be zeros without reading it:
+	 * unless a pattern can match zeros, only the ends of such a run are
+	 * searched.
+	 */
+	if (ml_finder_zero_reach(f))
+		ml_stream_skip_zeros(st);
 	struct ml_chunk c;
 	int ret = 0;
 	while (!ret && ml_stream_next(st, &c)) {
@@ -355,7 +363,7 @@ static int search(struct job *j, struct ml_finder *f, const struct ml_selection 
 			continue;
 		}
 		*searched += c.len;
-		ret = ml_finder_feed(f, c.addr, c.data, c.len);
+		ret = c.zero ? ml_finder_feed_zeros(f, c.addr, c.len) : ml_finder_feed(f, c.addr, c.data, c.len);
 	}
 	if (!ret)
 		ret = ml_finder_break(f);

@@ -727,3 +727,38 @@ int ml_finder_feed(struct ml_finder *f, uint64_t addr, const uint8_t *data, size
 		return ret;
 	return 0;
 }
+
+size_t ml_finder_zero_reach(const struct ml_finder *f)
+{
+	if (f->nrx)
+		return 0;
+	size_t reach = 2;	/* a string ends at a zero; a UTF-16 one at a zero code unit */
+	for (size_t i = 0; i < f->nlits; i++) {
+		const struct lit *l = &f->lits[i];
+		bool nonzero = false;
+		for (size_t k = 0; k < l->len && !nonzero; k++)
+			nonzero = (!l->mask || l->mask[k]) && l->b[k];
+		if (!nonzero)
+			return 0;
+		reach = l->len > reach ? l->len : reach;
+	}
+	return reach;
+}
+
+int ml_finder_feed_zeros(struct ml_finder *f, uint64_t addr, uint64_t n)
+{
+	static const uint8_t zeros[4096];
+	size_t reach = ml_finder_zero_reach(f);
+	/* the head and the tail of the run: a match may reach into either */
+	uint64_t head = reach && n > 2 * (uint64_t)reach ? reach : n;
+	for (uint64_t done = 0; done < n;) {
+		if (done == head)
+			done = n - reach;	/* a gap: the finder ends the text there */
+		size_t k = (size_t)ML_MIN((uint64_t)sizeof zeros, (done < head ? head : n) - done);
+		int r = ml_finder_feed(f, addr + done, zeros, k);
+		if (r)
+			return r;
+		done += k;
+	}
+	return 0;
+}

@@ -89,5 +89,14 @@ int ml_finder_add_regex(struct ml_finder *f, const char *re, bool icase, size_t 
 int ml_finder_feed(struct ml_finder *f, uint64_t addr, const uint8_t *data, size_t len);
 /* A hole or a gap: every match in progress ends here.  Same return. */
 int ml_finder_break(struct ml_finder *f);
+/*
+ * 0 when some pattern could match bytes that are all zeros (a regex, a hex
+ * pattern whose fixed bytes are all 00): zero runs must then be searched
+ * byte by byte.  Otherwise how many zeros at either end of a run of zeros
+ * can take part in a match: the rest of the run can be passed over.
+ */
+size_t ml_finder_zero_reach(const struct ml_finder *f);
+/* Feeds a run of n zeros at addr, passing over what ml_finder_zero_reach allows. */
+int ml_finder_feed_zeros(struct ml_finder *f, uint64_t addr, uint64_t n);
 
 #endif

@@ -51,6 +51,7 @@ struct ml_livemap {
 	uint64_t start, end;
 	bool dense, fixed;
 	uint64_t word;
+	struct ml_pm_run pmrun;	/* the stretch: its PAGEMAP_SCAN categories */
 	enum ml_lm_class cls;
 	bool vma_known;
 	uint64_t vma_start, vma_end, vma_offset, vma_page_size;
@@ -179,14 +180,17 @@ static void refill(struct ml_livemap *m, const struct ml_region *r, uint64_t add
 	m->end = run.end;
 	m->dense = run.dense;
 	m->word = run.word;
+	m->pmrun = run;
 }
 
-static enum ml_lm_class class_of(uint64_t w)
+static enum ml_lm_class class_of(struct ml_livemap *m, uint64_t w)
 {
 	/* A guard marker sets the swapped bit too: test it first. */
 	if (w & ML_PM_GUARD)
 		return ML_LM_GUARD;
-	if (w & (ML_PM_PRESENT | ML_PM_SWAPPED))
+	if (w & ML_PM_PRESENT)
+		return ml_pm_zero(m->pm, &m->pmrun, w, 0) ? ML_LM_ZERO : ML_LM_MEM;
+	if (w & ML_PM_SWAPPED)
 		return ML_LM_MEM;
 	return ML_LM_UNTOUCHED;
 }
@@ -211,12 +215,12 @@ void ml_livemap_run(struct ml_livemap *m, const struct ml_region *r, uint64_t ad
 		return;
 	}
 	if (!m->dense) {
-		run->cls = class_of(m->word);
+		run->cls = class_of(m, m->word);
 		return;
 	}
 	uint64_t i = (addr - m->start) / m->ps, n = (m->end - m->start) / m->ps;
-	run->cls = class_of(m->w[i]);
-	while (++i < n && m->start + i * m->ps < lim && class_of(m->w[i]) == run->cls)
+	run->cls = class_of(m, m->w[i]);
+	while (++i < n && m->start + i * m->ps < lim && class_of(m, m->w[i]) == run->cls)
 		;
 	run->end = ML_MIN(lim, m->start + i * m->ps);
 }

@@ -6,8 +6,10 @@
  * target's page tables.  So the live source asks here first.  pagemap
  * (PAGEMAP_SCAN stretches, pread where the kernel lacks it) tells which
  * pages are present or swapped (only those are read through mem), which
- * are guard pages (holes), and which were never touched (their bytes are
- * known without the process: zeros, or the mapped file's).  PROCMAP_QUERY
+ * are guard pages (holes), which were never touched (their bytes are
+ * known without the process: zeros, or the mapped file's), and which map
+ * the zero page (zeros: a sanitizer's shadow can map TiB of it, which
+ * /proc/PID/mem would copy page by page).  PROCMAP_QUERY
  * (6.11+) tells whether the mapping is still the one /proc/PID/maps
  * listed, so a mapping that went away mid-read becomes holes, not zeros.
  * Answers are kept for a window of pages, so a stream of small reads (the
@@ -24,6 +26,7 @@
 enum ml_lm_class {
 	ML_LM_MEM,		/* present or swapped: read it through /proc/PID/mem */
 	ML_LM_UNTOUCHED,	/* neither: its bytes are known without the process */
+	ML_LM_ZERO,		/* present, mapping the (huge) zero page: zeros, no need to read */
 	ML_LM_GUARD,		/* a guard page (MADV_GUARD_INSTALL): unreadable */
 	ML_LM_GONE,		/* unmapped or replaced since maps was read */
 	ML_LM_UNKNOWN,		/* pagemap failed here: cannot tell without faulting */

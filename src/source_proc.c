@@ -807,7 +807,7 @@ size_t ml_live_zero_run(struct ml_space *s, const struct ml_region *r, uint64_t 
 		return 0;
 	struct ml_lm_run run;
 	ml_livemap_run(s->live->map, r, addr, addr + n, &run);
-	return run.cls == ML_LM_UNTOUCHED ? (size_t)(run.end - addr) : 0;
+	return run.cls == ML_LM_UNTOUCHED || run.cls == ML_LM_ZERO ? (size_t)(run.end - addr) : 0;
 }
 
 size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
@@ -830,6 +830,11 @@ size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr
 			break;
 		case ML_LM_UNTOUCHED:
 			k = untouched_read(s, r, &run, at, len, (char *)buf + got, &h);
+			break;
+		case ML_LM_ZERO:	/* the zero page: what mem would copy, without copying */
+			memset((char *)buf + got, 0, len);
+			k = len;
+			h = false;
 			break;
 		case ML_LM_EXITED:
 			went_away(s);

@@ -1,7 +1,7 @@
 /*
  * test_livemap: the page classes livemap gives for this very process,
- * which knows what it did to each page: touched, never touched, a guard
- * page, a part unmapped after /proc/self/maps was read, and a mapping
+ * which knows what it did to each page: touched, never touched, read
+ * only (the zero page mapped in), a guard page, a part unmapped after /proc/self/maps was read, and a mapping
  * longer than one window (32 MiB).  Each case with PAGEMAP_SCAN and with
  * plain pagemap reads.
  */
@@ -58,7 +58,7 @@ static void region_at(uintptr_t addr, struct ml_region *r)
 static void classes(struct ml_livemap *m, const struct ml_region *r, size_t first, size_t last, char *out)
 {
 	static const char letter[] = { [ML_LM_MEM] = 'M', [ML_LM_UNTOUCHED] = '.', [ML_LM_GUARD] = 'G',
-				       [ML_LM_GONE] = 'X', [ML_LM_UNKNOWN] = '?', [ML_LM_EXITED] = 'E' };
+				       [ML_LM_ZERO] = 'Z', [ML_LM_GONE] = 'X', [ML_LM_UNKNOWN] = '?', [ML_LM_EXITED] = 'E' };
 	uint64_t at = r->start + first * ps, end = r->start + last * ps;
 	size_t k = 0;
 	while (at < end) {
@@ -81,6 +81,8 @@ static void test_states(void **st)
 	static const int touched[] = { 0, 5, 6, 7, 40 };
 	for (size_t i = 0; i < ML_ARRAY_SIZE(touched); i++)
 		a[touched[i] * ps] = 1;
+	/* Read, never written: the kernel maps its zero page there. */
+	assert_int_equal(((volatile char *)a)[30 * ps], 0);
 	bool guard = madvise(a + 20 * ps, ps, MADV_GUARD_INSTALL) == 0;
 	struct ml_region r;
 	region_at((uintptr_t)a, &r);
@@ -88,8 +90,8 @@ static void test_states(void **st)
 	/* Unmapped after maps was read: PROCMAP_QUERY must see it gone. */
 	assert_int_equal(munmap(a + 50 * ps, 10 * ps), 0);
 	char want[65], got[65];
-	snprintf(want, sizeof want, "%s%s%s%s%s%s%s%s", "M....MMM", "............", guard ? "G" : ".",
-		 "...................", "M", ".........", "XXXXXXXXXX", "....");
+	snprintf(want, sizeof want, "%s%s%s%s%s%s%s%s%s%s", "M....MMM", "............", guard ? "G" : ".",
+		 ".........", "Z", ".........", "M", ".........", "XXXXXXXXXX", "....");
 	for (int scan = 1; scan >= 0; scan--) {
 		struct ml_livemap *m = ml_livemap_open(getpid());
 		assert_non_null(m);
