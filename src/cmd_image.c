@@ -1,11 +1,16 @@
 /*
- * cmd_image: `memlens image` — the selected bytes as a BMP or PNG picture.
- * Bytes stream through in blocks and leave as rows; a thumbnail keeps one
- * band of column sums; so memory stays flat whatever the dump size.  Holes
+ * cmd_image: `memlens image` — the selected bytes as a picture, in the
+ * format OUT's extension names (formats/image.c's table: PNG, BMP, TIFF,
+ * JPEG, WebP).  Bytes stream through in blocks and leave as rows: full-size
+ * rows are made straight from the blocks (rowpack.c), and rows whose bytes
+ * are the file's own go from the input to the output by copy_file_range; a
+ * thumbnail keeps one band of column sums; so memory stays flat whatever
+ * the dump size.  Holes
  * keep their place in the hole colour (or are skipped), and the rest of
  * the last row is unused canvas (the unused colour): no byte is ever
- * dropped.  An 8 bpp PNG carries an alpha channel only when a pass over the
- * selection's hole map finds that the picture will have a hole pixel.
+ * dropped.  An 8 bpp picture (but BMP, whose palette has no room) carries
+ * an alpha channel only when a pass over the selection's hole map finds
+ * that the picture will have a hole pixel.
  */
 #include "config.h"
 #include "commands.h"
@@ -17,10 +22,11 @@
 #include "hilbert_canvas.h"
 #include "hilbert_entropy.h"
 #include "util.h"
-#include "bmp.h"
-#include "pngwrite.h"
+#include "image.h"
+#include "rowpack.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +35,11 @@
 #include <unistd.h>
 
 const char cmd_image_help[] =
-	"Usage: memlens image SOURCE -o OUT.png|OUT.bmp|- [OPTIONS]\n"
+	"Usage: memlens image SOURCE -o OUT.png|.bmp|.tif|.jpg|.webp|- [OPTIONS]\n"
 	"Draw the selected bytes as a picture: pixel i is bytes [i*B, i*B+B) of the\n"
 	"selection (B = bpp/8), rows top to bottom, regions in address order.\n"
-	"The format follows OUT's extension; -o - writes PNG to standard output.\n\n"
+	"The format follows OUT's extension: PNG, BMP, TIFF (.tif, .tiff), JPEG\n"
+	"(.jpg, .jpeg) or WebP; -o - writes PNG to standard output.\n\n"
 	"  -o, --output OUT      the picture to write (required)\n"
 	"  --bpp 8|16|24|32      bits per pixel (default 24): 24 = R,G,B bytes;\n"
 	"                        32 = R,G,B + a 4th byte ignored unless --alpha;\n"
@@ -50,7 +57,7 @@ const char cmd_image_help[] =
 	"                        end bottom-left) on the smallest power-of-two square\n"
 	"                        that holds the selection (the rest navy); PNG only;\n"
 	"                        held in memory up to 256 MiB, beyond that give --fit\n"
-	"  --alpha               32 bpp: the 4th byte is alpha (PNG)\n"
+	"  --alpha               32 bpp: the 4th byte is alpha (PNG, TIFF, WebP)\n"
 	"  --holes mark|skip     uncaptured bytes keep their place in magenta\n"
 	"                        (default), or are left out\n"
 	"  --bottom-up           BMP: store rows bottom-up (the picture is the same)\n"
@@ -58,15 +65,24 @@ const char cmd_image_help[] =
 	"  --fit WxH             thumbnail: the smallest N that fits in W x H (hilbert:\n"
 	"                        the largest power-of-two square that fits, each cell\n"
 	"                        the average of its 2^k x 2^k block)\n"
-	"  --dpi N               record N dots per inch (PNG pHYs, BMP header)\n"
-	"  --level 0-9           PNG compression level (default 2)\n"
-	"  --threads N           PNG compression threads (default: every core)\n"
+	"  --dpi N               record N dots per inch (PNG pHYs, BMP header, TIFF\n"
+	"                        resolution, JPEG JFIF), for printing at a size\n"
+	"  --level 0-9           compression: PNG and TIFF deflate (0 stored, 1-3\n"
+	"                        ISA-L, default 2; 4-9 zlib, smaller and slower),\n"
+	"                        TIFF zstd (default 3), WebP lossless effort (default 1)\n"
+	"  --threads N           PNG and TIFF compression threads (default: every core)\n"
+	"  --compress deflate|zstd|lzw|none\n"
+	"                        TIFF strip compression (default deflate)\n"
+	"  --quality 1-100       JPEG quality (default 90); WebP: lossy at this quality\n"
+	"                        (WebP is lossless without it)\n"
+	"  --progressive         JPEG: progressive (built in memory: 6 bytes a pixel,\n"
+	"                        up to 256 MiB)\n"
 	"  --map FILE.json       write which pixels each region covers\n\n";
 
 enum {
 	OPT_BPP = ML_OPT_FIRST_CMD, OPT_WIDTH, OPT_ORDER, OPT_PALETTE, OPT_ALPHA,
 	OPT_HOLES, OPT_BOTTOM_UP, OPT_SCALE, OPT_FIT, OPT_DPI, OPT_LEVEL, OPT_THREADS,
-	OPT_LAYOUT,
+	OPT_LAYOUT, OPT_COMPRESS, OPT_QUALITY, OPT_PROGRESSIVE,
 };
 
 /* image's own options; -o and --map, like the source options, are cli.c's. */
@@ -84,6 +100,9 @@ const struct option cmd_image_opts[] = {
 	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "layout", required_argument, NULL, OPT_LAYOUT },
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
+	{ "quality", required_argument, NULL, OPT_QUALITY },
+	{ "progressive", no_argument, NULL, OPT_PROGRESSIVE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -94,22 +113,28 @@ struct job {
 	struct ml_pixfmt fmt;
 	const char *out;
 	const char *map;
-	bool square, skip, bottom_up, is_png;
+	const struct ml_img_format *ifmt;	/* OUT's format */
+	bool is_bmp;		/* its 8 bpp pictures are palette indices, holes a checkerboard */
+	bool square, skip, bottom_up;
 	bool hilbert, width_set;	/* --layout hilbert; --width given */
 	uint64_t width;
 	uint64_t scale;
 	uint64_t fit_w, fit_h;
 	unsigned dpi, threads;
-	int level;
+	int level, quality;
+	bool progressive;
+	enum ml_img_compress compress;
 
 	/* derived */
 	unsigned B, ch;		/* bytes per pixel; display channels */
 	bool has_holes, has_unused;	/* the picture has such pixels (8 bpp PNG: decides ch) */
 	uint64_t bytes, npix, height, out_w, out_h;
 
-	/* writers */
-	struct ml_png *png;
-	struct ml_bmp *bmp;
+	/* the writer; full-size rows go through the rowpack (fast) */
+	struct ml_img *img;
+	struct ml_rowpack rp;
+	bool fast;
+	enum ml_img_layout layout;	/* of the rows given to img */
 
 	/* row assembly */
 	uint8_t *raw, *state, *disp, *outrow;	/* state: enum ml_px per pixel */
@@ -172,11 +197,9 @@ static void progress(struct job *j, bool final)
 
 static int write_out_row(struct job *j, const uint8_t *row)
 {
-	j->out_rows++;
-	if (j->png)
-		return ml_png_rows(j->png, row, 1);
 	const char *why;
-	if (ml_bmp_row(j->bmp, row, &why)) {
+	j->out_rows++;
+	if (ml_img_rows(j->img, row, (size_t)j->out_w * j->ch, 1, &why)) {
 		ml_err("%s: %s", j->out, why);
 		return -1;
 	}
@@ -190,20 +213,13 @@ static int flush_band(struct job *j)
 		uint8_t *o = j->outrow + x * j->ch;
 		uint32_t c = j->count[x];
 		if (!c && j->ch == 1)
-			o[0] = j->bmp ? ml_bmp_checker(x, j->out_rows) : 0;
+			o[0] = j->is_bmp ? ml_bmp_checker(x, j->out_rows) : 0;
 		else if (!c)
 			ml_display_colour(j->bandhole[x] ? ML_PX_HOLE : ML_PX_UNUSED, j->ch, o);
 		else
 			for (unsigned k = 0; k < j->ch; k++)
 				o[k] = (uint8_t)((j->sum[x * j->ch + k] + c / 2) / c);
 	}
-	/* BMP wants B,G,R(,A). */
-	if (j->bmp && j->ch >= 3)
-		for (uint64_t x = 0; x < j->out_w; x++) {
-			uint8_t t = j->outrow[x * j->ch];
-			j->outrow[x * j->ch] = j->outrow[x * j->ch + 2];
-			j->outrow[x * j->ch + 2] = t;
-		}
 	memset(j->sum, 0, j->out_w * j->ch * sizeof *j->sum);
 	memset(j->count, 0, j->out_w * sizeof *j->count);
 	memset(j->bandhole, 0, j->out_w);
@@ -221,14 +237,6 @@ static int emit_row(struct job *j)
 		uint64_t first = j->row * w, n = first < j->npix ? ML_MIN(w, j->npix - first) : 0;
 		ml_pixels_to_display(&j->fmt, j->raw, j->state, (size_t)n, j->ch, j->disp);
 		ml_hcanvas_put(&j->hc, j->disp, j->state, (size_t)n);
-	} else if (j->scale == 1) {
-		if (j->png) {
-			ml_pixels_to_display(&j->fmt, j->raw, j->state, w, j->ch, j->disp);
-			r = write_out_row(j, j->disp);
-		} else {
-			ml_pixels_to_bmp(&j->fmt, j->raw, j->state, w, 0, j->row, j->disp);
-			r = write_out_row(j, j->disp);
-		}
 	} else {
 		ml_pixels_to_display(&j->fmt, j->raw, j->state, w, j->ch, j->disp);
 		for (uint64_t x = 0; x < w; x++) {
@@ -253,6 +261,13 @@ static int emit_row(struct job *j)
 /* Appends len bytes (data, or hole when data is NULL) to the rows. */
 static int feed(struct job *j, const uint8_t *data, size_t len)
 {
+	if (j->fast) {
+		if (ml_rowpack_feed(&j->rp, data, len)) {
+			ml_err("%s: %s", j->out, j->rp.why);
+			return -1;
+		}
+		return 0;
+	}
 	size_t rowbytes = (size_t)j->width * j->B;
 	while (len) {
 		size_t n = ML_MIN(len, rowbytes - j->fill);
@@ -290,7 +305,13 @@ static int feed_runs(struct job *j, const uint8_t *val, const uint8_t *hole, siz
 /* The last partial row: a partial pixel keeps its bytes, the rest is unused canvas. */
 static int finish_rows(struct job *j)
 {
-	if (j->fill) {
+	if (j->fast) {
+		if (ml_rowpack_finish(&j->rp)) {
+			ml_err("%s: %s", j->out, j->rp.why);
+			return -1;
+		}
+		j->out_rows = j->rp.y;
+	} else if (j->fill) {
 		size_t rowbytes = (size_t)j->width * j->B;
 		size_t first_empty = (j->fill + j->B - 1) / j->B;
 		memset(j->raw + j->fill, 0, rowbytes - j->fill);
@@ -366,7 +387,7 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 {
 	uint64_t v;
 	int c, p;
-	bool order_set = false, level_set = false;
+	bool order_set = false, level_set = false, quality_set = false, compress_set = false;
 	ml_cli_init(cli, argc, argv);
 	while ((c = ml_cli_next(cli)) > 0) {
 		switch (c) {
@@ -438,6 +459,28 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 				return ml_usage_error("--threads %s: expected 1 to 256", optarg), -1;
 			j->threads = (unsigned)v;
 			break;
+		case OPT_COMPRESS: {
+			static const char *const names[] = { [ML_IMG_COMPRESS_NONE] = "none",
+				[ML_IMG_COMPRESS_DEFLATE] = "deflate", [ML_IMG_COMPRESS_LZW] = "lzw",
+				[ML_IMG_COMPRESS_ZSTD] = "zstd" };
+			j->compress = ML_IMG_COMPRESS_DEFAULT;
+			for (int k = ML_IMG_COMPRESS_NONE; k <= ML_IMG_COMPRESS_ZSTD; k++)
+				if (!strcmp(optarg, names[k]))
+					j->compress = (enum ml_img_compress)k;
+			if (j->compress == ML_IMG_COMPRESS_DEFAULT)
+				return ml_usage_error("--compress %s: expected deflate, zstd, lzw or none", optarg), -1;
+			compress_set = true;
+			break;
+		}
+		case OPT_QUALITY:
+			if (ml_parse_uint(optarg, 1, 100, &v))
+				return ml_usage_error("--quality %s: expected 1 to 100", optarg), -1;
+			j->quality = (int)v;
+			quality_set = true;
+			break;
+		case OPT_PROGRESSIVE:
+			j->progressive = true;
+			break;
 		}
 	}
 	if (c < 0 || ml_cli_done(cli))
@@ -446,28 +489,43 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 	j->map = cli->map;
 	/* The extension names the format; "-", a device or a FIFO without one get PNG. */
 	const char *ext = ml_path_ext(j->out);
-	if (!strcasecmp(ext, "png") || (!*ext && ml_out_is_stream(j->out)))
-		j->is_png = true;
-	else if (strcasecmp(ext, "bmp"))
-		return ml_usage_error("%s: unknown picture format (use .png or .bmp)", j->out), -1;
+	j->ifmt = !*ext && ml_out_is_stream(j->out) ? ml_img_format_named("PNG") : ml_img_format_for(ext);
+	if (!j->ifmt)
+		return ml_usage_error("%s: unknown picture format (use %s)", j->out, ml_img_extensions()), -1;
+	const char *name = j->ifmt->name;
+	bool is_png = !strcmp(name, "PNG"), is_tiff = !strcmp(name, "TIFF"), is_jpeg = !strcmp(name, "JPEG");
+	bool is_webp = !strcmp(name, "WebP");
+	j->is_bmp = !strcmp(name, "BMP");
 	if (j->fit_w && j->scale != 1)
 		return ml_usage_error("--fit and --scale exclude each other"), -1;
 	if (j->fmt.alpha && j->fmt.bpp != 32)
 		return ml_usage_error("--alpha needs --bpp 32"), -1;
+	if (j->fmt.alpha && !ml_img_has_alpha(j->ifmt) && !j->is_bmp)
+		return ml_cli_refuse("--alpha", "a %s has no alpha channel (%s)", name, j->out);
 	if (j->fmt.palette != ML_PAL_GRAY && j->fmt.bpp != 8)
 		return ml_usage_error("--palette needs --bpp 8"), -1;
-	if (j->bottom_up && j->is_png)
-		return ml_cli_refuse("--bottom-up", "it orders BMP rows; %s is a PNG", j->out);
-	if (!j->is_png && level_set)
-		return ml_cli_refuse("--level", "it is PNG's compression; %s is a BMP", j->out);
-	if (!j->is_png && j->threads)
-		return ml_cli_refuse("--threads", "they compress PNG; %s is a BMP", j->out);
+	if (j->bottom_up && !j->is_bmp)
+		return ml_cli_refuse("--bottom-up", "it orders BMP rows; %s is a %s", j->out, name);
+	if (level_set && !is_png && !is_tiff && !is_webp)
+		return ml_cli_refuse("--level", "it is PNG's, TIFF's and WebP's compression; %s is a %s", j->out, name);
+	if (level_set && is_webp && quality_set)
+		return ml_cli_refuse("--level", "it is lossless WebP's effort; --quality makes a lossy WebP");
+	if (level_set && is_tiff && (j->compress == ML_IMG_COMPRESS_LZW || j->compress == ML_IMG_COMPRESS_NONE))
+		return ml_cli_refuse("--level", "--compress lzw and none have no levels");
+	if (j->threads && !is_png && !is_tiff)
+		return ml_cli_refuse("--threads", "they compress PNG and TIFF; %s is a %s", j->out, name);
+	if (compress_set && !is_tiff)
+		return ml_cli_refuse("--compress", "it compresses TIFF strips; %s is a %s", j->out, name);
+	if (quality_set && !is_jpeg && !is_webp)
+		return ml_cli_refuse("--quality", "it is JPEG's and WebP's; %s is a %s", j->out, name);
+	if (j->progressive && !is_jpeg)
+		return ml_cli_refuse("--progressive", "it is JPEG's; %s is a %s", j->out, name);
+	if (j->dpi && is_webp)
+		return ml_cli_refuse("--dpi", "a WebP has no resolution field");
 	if (order_set && j->fmt.bpp < 24)
 		return ml_cli_refuse("--order", "it orders the bytes of 24 and 32 bpp pixels, not %u bpp",
 				     j->fmt.bpp);
 	if (j->hilbert) {
-		if (!j->is_png)
-			return ml_usage_error("--layout hilbert writes PNG only"), -1;
 		if (j->width_set)
 			return ml_usage_error("--layout hilbert sets its own size: drop --width"), -1;
 		if (j->scale != 1)
@@ -590,6 +648,51 @@ static bool scan_holes(const struct job *j, struct ml_space *s, const struct ml_
 	return h.found;
 }
 
+/* The picture as its writer sees it: geometry, the rows' layout, the format's options. */
+static struct ml_img_info img_info(const struct job *j)
+{
+	return (struct ml_img_info){
+		.width = (uint32_t)ML_MIN(j->out_w, UINT32_MAX),
+		.height = (uint32_t)ML_MIN(j->out_h, UINT32_MAX),
+		.layout = j->layout,
+		.palette = j->layout == ML_IMG_PALETTE ? ml_palette_rgb(j->fmt.palette) : NULL,
+		.npalette = j->layout == ML_IMG_PALETTE ? 256 : 0,
+		.dpi = j->dpi,
+		.level = j->level,
+		.threads = j->threads,
+		.quality = j->quality,
+		.lossy = j->quality > 0 && !strcmp(j->ifmt->name, "WebP"),
+		.progressive = j->progressive,
+		.compress = j->compress,
+		.bottom_up = j->bottom_up,
+	};
+}
+
+/*
+ * The rows' layout for the channels decided so far, and whether the format
+ * can hold such a picture at all: refused before any output exists, with
+ * the --fit that would make one it can hold.
+ */
+static int check_writer(struct job *j)
+{
+	if (j->fast)
+		j->layout = ml_pixel_layout(&j->fmt, j->ch, j->ifmt);
+	else
+		j->layout = j->ch == 1 ? ML_IMG_GRAY : j->ch == 3 ? ML_IMG_RGB : ML_IMG_RGBA;
+	struct ml_img_info i = img_info(j);
+	const char *why = ml_img_check(j->ifmt, &i);
+	if (!why)
+		return 0;
+	/* JPEG's and WebP's limits are sides and pixels: a thumbnail fits them. */
+	uint32_t box = !strcmp(j->ifmt->name, "JPEG") ? j->ifmt->max_side :
+		       !strcmp(j->ifmt->name, "WebP") ? 8192 : 0;
+	if (box && !j->progressive)
+		ml_err("%s: %s: give --fit %ux%u, or write a .png or .tif", j->out, why, box, box);
+	else
+		ml_err("%s: %s", j->out, why);
+	return -1;
+}
+
 /*
  * --layout hilbert: the curve of the smallest order that holds npix, shrunk
  * by 2^k to the largest square inside --fit; the canvas is held whole, so
@@ -630,6 +733,8 @@ static int plan_hilbert(struct job *j, struct ml_space *s, const struct ml_selec
 			return -1;
 		}
 	}
+	if (check_writer(j))
+		return -1;
 	uint8_t fill[4], hole[4];
 	ml_display_colour(ML_PX_UNUSED, j->ch, fill);
 	ml_display_colour(ML_PX_HOLE, j->ch, hole);
@@ -684,26 +789,24 @@ static int plan(struct job *j, struct ml_space *s, const struct ml_selection *se
 	/* Unused: an output pixel none of whose pixels holds a byte (the last block's first is past the end). */
 	uint64_t last_band = (j->out_h - 1) * j->scale * j->width;
 	j->has_unused = last_band >= j->npix || (j->out_w - 1) * j->scale >= j->npix - last_band;
-	if (!j->is_png) {
+	j->fast = j->scale == 1;
+	if (j->is_bmp) {
+		/* A BMP's depth is the bytes': no alpha to decide, so no first pass. */
 		j->ch = ml_display_channels(&j->fmt, false, false);
-		unsigned bpp = j->scale > 1 ? j->ch * 8 : j->fmt.bpp;
-		uint64_t size = ml_bmp_size((uint32_t)ML_MIN(j->out_w, UINT32_MAX),
-					    (uint32_t)ML_MIN(j->out_h, UINT32_MAX), bpp);
-		if (!size || size > UINT32_MAX) {
-			char h[32];
-			ml_err("%s: a %llux%llu BMP would be %s; BMP cannot pass 4 GiB: write a .png",
-			       j->out, (unsigned long long)j->out_w, (unsigned long long)j->out_h,
-			       ml_human_size(size ? size : UINT64_MAX, h, sizeof h));
+		if (check_writer(j))
 			return -1;
-		}
 		if (j->fmt.bpp == 8 && j->scale == 1 && holes && !j->skip)
 			ml_warn("an 8 bpp BMP has no spare colour: holes are drawn as a black and white checkerboard (use PNG or --bpp 24 to see them in magenta)");
 		return 0;
 	}
+	/* Refused sizes are said before the first pass reads anything. */
+	j->ch = ml_display_channels(&j->fmt, false, false);
+	if (check_writer(j))
+		return -1;
 	/* Only 8 bpp pictures change channels with holes: only they need the first pass. */
 	j->has_holes = j->fmt.bpp == 8 && scan_holes(j, s, sel);
 	j->ch = ml_display_channels(&j->fmt, j->has_holes, j->has_unused);
-	return 0;
+	return check_writer(j);
 }
 
 /* The selection as --region words, for the PNG's tEXt. */
@@ -728,19 +831,9 @@ static void describe_selection(const struct ml_cli *cli, char *buf, size_t len)
 	}
 }
 
-static int open_writer(struct job *j, FILE *f, struct ml_space *s, const struct ml_selection *selection,
-		       const struct ml_cli *cli)
+static int open_writer(struct job *j, const struct ml_out *out, struct ml_space *s,
+		       const struct ml_selection *selection, const struct ml_cli *cli)
 {
-	if (!j->is_png) {
-		unsigned bpp = j->scale > 1 ? (j->ch == 1 ? 8 : j->ch * 8) : j->fmt.bpp;
-		const uint8_t (*pal)[3] = bpp == 8 ? ml_palette_rgb(j->scale > 1 ? ML_PAL_GRAY : j->fmt.palette) : NULL;
-		const char *why;
-		j->bmp = ml_bmp_begin(f, (uint32_t)j->out_w, (uint32_t)j->out_h, bpp, pal,
-				      j->bottom_up, j->dpi, &why);
-		if (!j->bmp)
-			ml_err("%s: %s", j->out, why);
-		return j->bmp ? 0 : -1;
-	}
 	char bpp[8], width[24], first[24], sel[512];
 	snprintf(bpp, sizeof bpp, "%u", j->fmt.bpp);
 	snprintf(width, sizeof width, "%llu", (unsigned long long)j->width);
@@ -755,19 +848,64 @@ static int open_writer(struct job *j, FILE *f, struct ml_space *s, const struct 
 	};
 	if (j->hilbert)
 		snprintf(width, sizeof width, "%llu", (unsigned long long)j->out_w << (j->hc.shift / 2));
-	struct ml_png_opts o = {
-		.width = (uint32_t)j->out_w,
-		.height = (uint32_t)j->out_h,
-		.color = j->ch == 1 ? ML_PNG_GRAY : j->ch == 3 ? ML_PNG_RGB : ML_PNG_RGBA,
-		.level = j->level,
-		.dpi = j->dpi,
-		.text = text,
-		.ntext = ML_ARRAY_SIZE(text) / 2,
-		.threads = j->threads,
-	};
-	j->png = ml_png_begin(f, &o);
+	struct ml_img_info i = img_info(j);
+	i.text = text;
+	i.ntext = ML_ARRAY_SIZE(text) / 2;
+	struct ml_img_sink sink = { out->f, out->fd, out->seekable };
+	const char *why;
+	j->img = ml_img_begin(j->ifmt, &sink, &i, &why);
 	free(name);
-	return j->png ? 0 : -1;
+	if (!j->img) {
+		ml_err("%s: %s", j->out, why);
+		return -1;
+	}
+	if (j->fast && ml_rowpack_init(&j->rp, j->img, &j->fmt, j->layout, j->width)) {
+		ml_err("internal error: %u bpp pixels cannot become %s rows", j->fmt.bpp, j->ifmt->name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Dump2Picture's layout, whole rows of a file: when the picture's rows are
+ * the bytes as they lie in the input (BMP: B,G,R rows a multiple of 4
+ * bytes, X1R5G5B5, gray indices; no hole, no conversion), the rows of the
+ * first piece go from the input file to the output by copy_file_range and
+ * never pass through memory.  Returns the bytes of the selection so
+ * drawn (0 when this does not apply), or -1 after a diagnostic; the
+ * caller streams the rest.
+ */
+static int64_t copy_rows(struct job *j, struct ml_space *s, const struct ml_selection *sel, struct ml_out *out)
+{
+	if (!j->fast || !j->rp.same || j->ent || s->kind == ML_SRC_LIVE || s->fd < 0 || !ml_img_raw_rows(j->img))
+		return 0;
+	const struct ml_piece *p = &sel->p[0];
+	const struct ml_region *r = &s->r[p->region];
+	if (p->start >= ml_region_cap_end(r))
+		return 0;
+	uint64_t avail = ML_MIN(p->end, ml_region_cap_end(r)) - p->start;
+	size_t rowbytes = (size_t)j->width * j->B;
+	uint64_t rows = avail / rowbytes, copied = 0;
+	/* In steps of about 64 MiB: progress, and a full disk noticed early. */
+	uint64_t step = ML_MAX((uint64_t)1, ((uint64_t)64 << 20) / rowbytes);
+	while (copied < rows) {
+		uint32_t want = (uint32_t)ML_MIN(rows - copied, step), done;
+		const char *why;
+		uint64_t off = r->src_off + (p->start - r->start) + copied * rowbytes;
+		if (ml_img_copy_rows(j->img, s->fd, off, want, &done, &why)) {
+			ml_err("%s: %s", j->out, why);
+			return -1;
+		}
+		copied += done;
+		ml_rowpack_skip(&j->rp, done);
+		j->done += (uint64_t)done * rowbytes;
+		progress(j, false);
+		if (done < want || ml_out_check(out))
+			break;
+	}
+	if (out->err)
+		return ml_out_check(out), -1;
+	return (int64_t)(copied * rowbytes);
 }
 
 int cmd_image(int argc, char **argv)
@@ -780,7 +918,7 @@ int cmd_image(int argc, char **argv)
 	};
 	struct ml_cli cli = { 0 };
 	struct ml_space *s = NULL;
-	struct ml_selection sel = { 0 };
+	struct ml_selection sel = { 0 }, rest = { 0 };
 	struct ml_stream *st = NULL;
 	struct ml_out out, map;
 	bool out_open = false, map_open = false;
@@ -801,14 +939,16 @@ int cmd_image(int argc, char **argv)
 			goto done;
 		map_open = true;
 	}
-	if (open_writer(&j, out.f, s, &sel, &cli))
+	if (open_writer(&j, &out, s, &sel, &cli))
 		goto done;
 
 	size_t rowbytes = (size_t)j.width * j.B;
 	unsigned disp_ch = ML_MAX(j.ch, j.B);
-	j.raw = ml_malloc(rowbytes);
-	j.state = ml_calloc(j.width, 1);
-	j.disp = ml_malloc((size_t)j.width * disp_ch);
+	if (!j.fast) {
+		j.raw = ml_malloc(rowbytes);
+		j.state = ml_calloc(j.width, 1);
+		j.disp = ml_malloc((size_t)j.width * disp_ch);
+	}
 	if (j.scale > 1) {
 		j.outrow = ml_malloc((size_t)j.out_w * j.ch);
 		j.sum = ml_calloc((size_t)j.out_w * j.ch, sizeof *j.sum);
@@ -825,16 +965,25 @@ int cmd_image(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &j.t0);
 	j.last = j.t0;
 
-	st = ml_stream_new(s, &sel, BLOCK);
+	/* Whole rows straight from the input file where they can; the rest streamed. */
+	int64_t copied = copy_rows(&j, s, &sel, &out);
+	if (copied < 0)
+		goto done;
+	rest.n = sel.n;
+	rest.bytes = sel.bytes - (uint64_t)copied;
+	rest.p = ml_malloc(sel.n * sizeof *rest.p);
+	memcpy(rest.p, sel.p, sel.n * sizeof *rest.p);
+	rest.p[0].start += (uint64_t)copied;
+	st = ml_stream_new(s, &rest, BLOCK);
 	struct ml_chunk c;
 	uint64_t surprise_holes = 0;
 	while (ml_stream_next(st, &c)) {
-		if (left_out(&j, s, &sel, &c))
+		if (left_out(&j, s, &rest, &c))
 			continue;
 		if (c.hole && j.skip)
 			surprise_holes += c.len;
 		/* The first pass found no hole; the source changed since (a process exited). */
-		if (c.hole && j.png && j.ch == 1)
+		if (c.hole && !j.is_bmp && j.ch == 1)
 			j.late_holes += c.len;
 		if (j.ent) {
 			size_t n = ml_entropy_push(j.ent, c.hole ? NULL : c.data, c.len, j.eval, j.ehole);
@@ -854,15 +1003,12 @@ int cmd_image(int argc, char **argv)
 		goto done;
 	progress(&j, true);
 	const char *why = NULL;
-	if (j.png ? ml_png_end(j.png) : ml_bmp_end(j.bmp, &why)) {
-		if (why)
-			ml_err("%s: %s", j.out, why);
-		j.png = NULL;
-		j.bmp = NULL;
+	struct ml_img *img = j.img;
+	j.img = NULL;
+	if (ml_img_end(img, &why)) {
+		ml_err("%s: %s", j.out, why);
 		goto done;
 	}
-	j.png = NULL;
-	j.bmp = NULL;
 	if (j.map && write_map(&j, s, &sel, &map))
 		goto done;
 
@@ -876,7 +1022,7 @@ int cmd_image(int argc, char **argv)
 	}
 	if (j.late_holes) {
 		char h[32];
-		ml_warn("%s turned unreadable after the hole pass had found none: drawn black, as this gray PNG has no hole colour",
+		ml_warn("%s turned unreadable after the hole pass had found none: drawn black, as this gray picture has no hole colour",
 			ml_human_size(j.late_holes, h, sizeof h));
 	}
 	/* The exit status is decided before anything is committed: 1 leaves no file. */
@@ -888,9 +1034,9 @@ int cmd_image(int argc, char **argv)
 		out_open = map_open = false;
 	}
 done:
-	if (j.png)
-		ml_png_abort(j.png);
-	ml_bmp_abort(j.bmp);
+	ml_img_abort(j.img);
+	ml_rowpack_free(&j.rp);
+	free(rest.p);
 	if (out_open)
 		ml_out_abort(&out);
 	if (map_open)

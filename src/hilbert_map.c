@@ -170,6 +170,7 @@ int ml_hmap_png(const struct ml_hmap *m, FILE *f)
 	struct ml_png *p = ml_png_begin(f, &o);
 	free(title);
 	if (!p) {
+		ml_err("PNG: %s", ml_png_error());
 		free(legend);
 		return -1;
 	}
@@ -188,11 +189,13 @@ int ml_hmap_png(const struct ml_hmap *m, FILE *f)
 	if (!r)
 		r = ml_png_rows(p, legend, lh);
 	free(legend);
-	if (r) {
-		ml_png_abort(p);
+	if (r || ml_png_end(p)) {
+		ml_err("PNG: %s", ml_png_error());
+		if (r)
+			ml_png_abort(p);
 		return -1;
 	}
-	return ml_png_end(p);
+	return 0;
 }
 
 static json_t *runs_json(const struct ml_hmap *m, int with_tip)

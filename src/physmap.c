@@ -228,9 +228,11 @@ static int draw(const struct ml_physmap_opts *o, const struct scan *s, unsigned 
 	}
 	free(row);
 	if (bad) {
+		ml_err("%s: %s", o->out, ml_png_error());
 		ml_png_abort(png);	/* its threads and buffers too */
 		ml_out_abort(&out);
 	} else if (ml_png_end(png)) {
+		ml_err("%s: %s", o->out, ml_png_error());
 		ml_out_abort(&out);
 	} else {
 		ret = ml_out_commit(&out) ? -1 : 0;

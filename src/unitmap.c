@@ -143,8 +143,10 @@ struct ml_upng *ml_upng_begin(FILE *f, uint32_t width, uint32_t height, const ui
 	struct ml_png_opts po = { .width = width, .height = height, .color = ML_PNG_PALETTE, .palette = pal,
 				  .npalette = npal, .level = -1, .text = text, .ntext = ntext };
 	struct ml_png *png = ml_png_begin(f, &po);
-	if (!png)
+	if (!png) {
+		ml_err("PNG: %s", ml_png_error());
 		return NULL;
+	}
 	struct ml_upng *u = ml_calloc(1, sizeof *u);
 	u->png = png;
 	u->width = width;
@@ -163,7 +165,11 @@ static int put_row(struct ml_upng *u)
 	}
 	u->rows++;
 	u->fill = 0;
-	return ml_png_rows(u->png, u->row, 1);
+	if (ml_png_rows(u->png, u->row, 1)) {
+		ml_err("PNG: %s", ml_png_error());
+		return -1;
+	}
+	return 0;
 }
 
 int ml_upng_put(struct ml_upng *u, uint8_t v, uint64_t n)
@@ -209,6 +215,8 @@ int ml_upng_end(struct ml_upng *u)
 		return -1;
 	}
 	int r = ml_png_end(u->png);	/* frees the writer, whatever it returns */
+	if (r)
+		ml_err("PNG: %s", ml_png_error());
 	u->png = NULL;
 	ml_upng_abort(u);
 	return r;

@@ -28,10 +28,10 @@ VALUE = {
     '--holes': 'skip', '--scale': '2', '--fit': '100x100', '--dpi': '72', '--level': '1',
     '--threads': '1', '--layout': 'hilbert', '--rate': '8000', '--encoding': 'u8',
     '--channels': '1', '--preset': 'memgaze', '--seconds': '1', '--color': 'never',
-    '--glibc': '2.36', '--by': 'rss',
+    '--glibc': '2.36', '--by': 'rss', '--compress': 'zstd', '--quality': '80',
 }
 FLAGS = ['--freeze', '--strict', '--quiet', '--json', '--alpha', '--bottom-up', '--csv',
-         '--pages', '--no-scan', '--physical', '--chunks', '--system']
+         '--pages', '--no-scan', '--physical', '--chunks', '--system', '--progressive']
 ALL = sorted(set(VALUE) | set(FLAGS))
 
 
@@ -61,7 +61,9 @@ TABLE = {
         '--alpha': ('file', ['--bpp', '32'], {0}), '--holes': ('file', [], {0}),
         '--bottom-up': ('file', ['-o', out('i.bmp')], {0}), '--scale': ('file', [], {0}),
         '--fit': ('file', [], {0}), '--dpi': ('file', [], {0}), '--level': ('file', [], {0}),
-        '--threads': ('file', [], {0}), '--layout': ('file', [], {0})}),
+        '--threads': ('file', [], {0}), '--layout': ('file', [], {0}),
+        '--compress': ('file', ['-o', out('i.tif')], {0}), '--quality': ('file', ['-o', out('i.jpg')], {0}),
+        '--progressive': ('file', ['-o', out('i.jpg')], {0})}),
     'sound': dict(base=['-o', out('s.wav')], live_sel=LIVE_SEL, opts={
         **src_opts(LIVE_SEL), '--region': ('file', [], {0}), '--output': ('file', [], {0}),
         '--rate': ('file', [], {0}), '--encoding': ('file', [], {0}), '--channels': ('file', [], {0}),
@@ -108,6 +110,10 @@ REFUSED_COMBOS = [
     ('image', [RAW, '-o', out('x.bmp'), '--level', '3'], '--level'),
     ('image', [RAW, '-o', out('x.png'), '--bottom-up'], '--bottom-up'),
     ('image', [RAW, '-o', out('x.png'), '--bpp', '8', '--order', 'bgr'], '--order'),
+    ('image', [RAW, '-o', out('x.png'), '--compress', 'zstd'], '--compress'),
+    ('image', [RAW, '-o', out('x.tif'), '--quality', '80'], '--quality'),
+    ('image', [RAW, '-o', out('x.png'), '--progressive'], '--progressive'),
+    ('image', [RAW, '-o', out('x.jpg'), '--bpp', '32', '--alpha'], '--alpha'),
 ]
 
 failures = []
