@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* Rows are handed to the writer this many bytes at a time, at least. */
-#define BATCH ((size_t)4 << 20)
+#define BATCH ((size_t)1 << 20)
 
 int ml_rowpack_init(struct ml_rowpack *rp, struct ml_img *img, const struct ml_pixfmt *f, enum ml_img_layout l,
 		    uint64_t width)
