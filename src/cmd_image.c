@@ -44,8 +44,11 @@ const char cmd_image_help[] =
 	"  --bpp 8|16|24|32      bits per pixel (default 24): 24 = R,G,B bytes;\n"
 	"                        32 = R,G,B + a 4th byte ignored unless --alpha;\n"
 	"                        16 = X1R5G5B5 little-endian; 8 = palette index\n"
-	"  --width N|square      pixels per row (default 1024); square: the smallest\n"
-	"                        square that holds everything\n"
+	"  --width N|square      pixels per row.  Default 1024, or, when that would\n"
+	"                        make the picture over 16 times taller than wide,\n"
+	"                        the square's width (said on stderr).  square: a\n"
+	"                        W x W picture, the smallest that holds everything\n"
+	"                        (rows past the last byte are unused canvas)\n"
 	"  --order rgb|bgr       byte order of 24/32 bpp pixels (bgr: Dump2Picture)\n"
 	"  --palette NAME        8 bpp colours: gray (default), byteclass (binvis.io:\n"
 	"                        0x00 black, control green, printable blue, high red,\n"
@@ -62,9 +65,13 @@ const char cmd_image_help[] =
 	"                        (default), or are left out\n"
 	"  --bottom-up           BMP: store rows bottom-up (the picture is the same)\n"
 	"  --scale N             thumbnail: average each N x N block of pixels\n"
-	"  --fit WxH             thumbnail: the smallest N that fits in W x H (hilbert:\n"
-	"                        the largest power-of-two square that fits, each cell\n"
-	"                        the average of its 2^k x 2^k block)\n"
+	"  --fit WxH             thumbnail that fits in W x H: without --width, rows\n"
+	"                        as wide as give the box's shape, shrunk by the\n"
+	"                        smallest N that fits (1 GiB into 1000x1000: about\n"
+	"                        1000 x 1000); with --width, that row shape shrunk\n"
+	"                        to fit (its size said on stderr).  hilbert: the\n"
+	"                        largest power-of-two square that fits, each cell\n"
+	"                        the average of its 2^k x 2^k block\n"
 	"  --dpi N               record N dots per inch (PNG pHYs, BMP header, TIFF\n"
 	"                        resolution, JPEG JFIF), for printing at a size\n"
 	"  --level 0-9           compression: PNG and TIFF deflate (0 stored, 1-3\n"
@@ -306,7 +313,7 @@ static int feed_runs(struct job *j, const uint8_t *val, const uint8_t *hole, siz
 static int finish_rows(struct job *j)
 {
 	if (j->fast) {
-		if (ml_rowpack_finish(&j->rp)) {
+		if (ml_rowpack_finish(&j->rp, j->height)) {
 			ml_err("%s: %s", j->out, j->rp.why);
 			return -1;
 		}
@@ -316,6 +323,12 @@ static int finish_rows(struct job *j)
 		size_t first_empty = (j->fill + j->B - 1) / j->B;
 		memset(j->raw + j->fill, 0, rowbytes - j->fill);
 		memset(j->state + first_empty, ML_PX_UNUSED, j->width - first_empty);
+		if (emit_row(j))
+			return -1;
+	}
+	/* Rows past the last byte (--width square): unused canvas. */
+	while (!j->fast && !j->hilbert && j->row < j->height) {
+		memset(j->state, ML_PX_UNUSED, j->width);
 		if (emit_row(j))
 			return -1;
 	}
@@ -746,6 +759,64 @@ static int plan_hilbert(struct job *j, struct ml_space *s, const struct ml_selec
 	return 0;
 }
 
+/* The side of the smallest square of pixels that holds n. */
+static uint64_t square_side(uint64_t n)
+{
+	uint64_t w = (uint64_t)sqrtl((long double)n);
+	while (w * w < n)
+		w++;
+	while (w > 1 && (w - 1) * (w - 1) >= n)
+		w--;
+	return w;
+}
+
+/*
+ * The rows' shape: pixels a row, rows, and --fit's shrink factor.
+ *  - --width N: N.  --width square: the smallest square that holds the
+ *    selection (its last rows unused canvas when the pixels run out).
+ *  - Neither: 1024, unless the picture would then be more than 16 times
+ *    taller than wide (few programs open a 1024 x 700,000 strip): then
+ *    the square's side, said in one line.
+ *  - --fit WxH without --width: the width that gives the box's aspect, so
+ *    the picture fills the box; with --width, that row shape shrunk until
+ *    it fits, its size said in one line.
+ */
+static int plan_size(struct job *j)
+{
+	char h[32];
+	if (j->fit_w && !j->width_set) {
+		long double a = (long double)j->fit_w / (long double)j->fit_h;
+		long double w = ceill(sqrtl((long double)j->npix * a));
+		j->width = w < 1 ? 1 : w > MAX_WIDTH ? MAX_WIDTH : (uint64_t)w;
+	} else if (j->square) {
+		j->width = square_side(j->npix);
+	} else if (!j->width_set && (j->npix + j->width - 1) / j->width > 16 * j->width) {
+		uint64_t w0 = j->width, tall = (j->npix + w0 - 1) / w0;
+		j->width = square_side(j->npix);
+		ml_note("%s at %llu pixels a row would be %llu rows, over 16 times taller than wide: drawn %llu pixels a row instead, about a square (--width chooses)",
+			ml_human_size(j->bytes, h, sizeof h), (unsigned long long)w0, (unsigned long long)tall,
+			(unsigned long long)j->width);
+	}
+	if (j->width > MAX_WIDTH) {
+		ml_err("a square of %llu pixels a side is too wide; give --width", (unsigned long long)j->width);
+		return -1;
+	}
+	j->height = j->square ? j->width : (j->npix + j->width - 1) / j->width;
+	if (j->fit_w) {
+		uint64_t a = (j->width + j->fit_w - 1) / j->fit_w;
+		uint64_t b = (j->height + j->fit_h - 1) / j->fit_h;
+		j->scale = ML_MAX(ML_MAX(a, b), 1);
+	}
+	j->out_w = (j->width + j->scale - 1) / j->scale;
+	j->out_h = (j->height + j->scale - 1) / j->scale;
+	if (j->fit_w && j->width_set)
+		ml_note("--fit %llux%llu at --width %llu: %llu x %llu pixels shrunk %llu times to %llu x %llu (without --width the picture takes the box's shape)",
+			(unsigned long long)j->fit_w, (unsigned long long)j->fit_h, (unsigned long long)j->width,
+			(unsigned long long)j->width, (unsigned long long)j->height, (unsigned long long)j->scale,
+			(unsigned long long)j->out_w, (unsigned long long)j->out_h);
+	return 0;
+}
+
 /* Width, height, thumbnail factor and output format; -1 after a diagnostic. */
 static int plan(struct job *j, struct ml_space *s, const struct ml_selection *sel)
 {
@@ -760,27 +831,8 @@ static int plan(struct job *j, struct ml_space *s, const struct ml_selection *se
 	j->npix = (j->bytes + j->B - 1) / j->B;
 	if (j->hilbert)
 		return plan_hilbert(j, s, sel);
-	if (j->square) {
-		uint64_t w = (uint64_t)sqrtl((long double)j->npix);
-		while (w * w < j->npix)
-			w++;
-		while (w > 1 && (w - 1) * (w - 1) >= j->npix)
-			w--;
-		j->width = w;
-		if (w > MAX_WIDTH) {
-			ml_err("a square of %llu pixels a side is too wide; give --width",
-			       (unsigned long long)w);
-			return -1;
-		}
-	}
-	j->height = (j->npix + j->width - 1) / j->width;
-	if (j->fit_w) {
-		uint64_t a = (j->width + j->fit_w - 1) / j->fit_w;
-		uint64_t b = (j->height + j->fit_h - 1) / j->fit_h;
-		j->scale = ML_MAX(ML_MAX(a, b), 1);
-	}
-	j->out_w = (j->width + j->scale - 1) / j->scale;
-	j->out_h = (j->height + j->scale - 1) / j->scale;
+	if (plan_size(j))
+		return -1;
 	if (j->out_h > 0x7fffffff) {
 		ml_err("the picture would be %llu rows high; give a larger --width or --scale",
 		       (unsigned long long)j->out_h);

@@ -161,11 +161,14 @@ int ml_rowpack_feed(struct ml_rowpack *rp, const uint8_t *data, size_t len)
 	return 0;
 }
 
-int ml_rowpack_finish(struct ml_rowpack *rp)
+int ml_rowpack_finish(struct ml_rowpack *rp, uint64_t height)
 {
 	if (rp->npart && put_part(rp))
 		return -1;
 	if (rp->x && fill(rp, rp->unused, rp->width - rp->x))
+		return -1;
+	uint64_t rows = rp->y + rp->n;
+	if (rows < height && fill(rp, rp->unused, (height - rows) * rp->width))
 		return -1;
 	return ml_rowpack_flush(rp);
 }

@@ -51,8 +51,12 @@ int ml_rowpack_init(struct ml_rowpack *rp, struct ml_img *img, const struct ml_p
 		    uint64_t width);
 /* The next len bytes of the stream: data, or (NULL) holes.  -1 with rp->why when the writer failed. */
 int ml_rowpack_feed(struct ml_rowpack *rp, const uint8_t *data, size_t len);
-/* The end of the stream: the partial pixel, the unused rest of the last row, and every row out. */
-int ml_rowpack_finish(struct ml_rowpack *rp);
+/*
+ * The end of the stream: the partial pixel, the unused rest of the last
+ * row, unused rows up to height rows in all (--width square), and every
+ * row out.
+ */
+int ml_rowpack_finish(struct ml_rowpack *rp, uint64_t height);
 /* Complete rows out now (before rows go to the writer some other way, ml_img_copy_rows). */
 int ml_rowpack_flush(struct ml_rowpack *rp);
 /* nrows rows reached the writer without the rowpack (ml_img_copy_rows): the next row is later. */

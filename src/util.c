@@ -85,6 +85,16 @@ void ml_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+void ml_note(const char *fmt, ...)
+{
+	va_list ap;
+	if (ml_quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg(NULL, fmt, ap);
+	va_end(ap);
+}
+
 static void oom(void)
 {
 	ml_err("out of memory");

@@ -24,6 +24,11 @@ extern unsigned long ml_warnings;
 
 void ml_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ml_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A line that tells what memlens chose for the user (a picture's width,
+ * say): not a warning, so --strict does not fail on it; --quiet hides it.
+ */
+void ml_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * Flushes a text report on stdout: 0, or -1 after a diagnostic.  A reader

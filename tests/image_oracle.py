@@ -51,12 +51,12 @@ def palette(name):
 def geometry(nbytes, bpp, width):
     B = bpp // 8
     npix = -(-nbytes // B)
-    if width == 'square':
+    if width == 'square':                  # W x W, rows past the last byte unused
         w = math.isqrt(npix)
         if w * w < npix:
             w += 1
-    else:
-        w = int(width)
+        return B, npix, w, w
+    w = int(width)
     return B, npix, w, -(-npix // w)
 
 
