@@ -21,6 +21,7 @@
 #include "hilbert.h"
 #include "hilbert_canvas.h"
 #include "hilbert_entropy.h"
+#include "gilbert.h"
 #include "util.h"
 #include "image.h"
 #include "rowpack.h"
@@ -56,10 +57,17 @@ const char cmd_image_help[] =
 	"                        byte: Shannon entropy of the 256 bytes centred on it\n"
 	"                        over 8 bits; black 0, red, orange, yellow, white 1)\n"
 	"  --layout rows|hilbert rows (default), or pixel i at cell i of a Hilbert\n"
-	"                        curve (binvis orientation: start top-left, y down,\n"
-	"                        end bottom-left) on the smallest power-of-two square\n"
-	"                        that holds the selection (the rest navy); PNG only;\n"
-	"                        held in memory up to 256 MiB, beyond that give --fit\n"
+	"                        curve, held in memory up to 256 MiB (beyond that\n"
+	"                        give --fit)\n"
+	"  --curve hilbert|gilbert\n"
+	"                        hilbert (default): the classic curve on the\n"
+	"                        smallest power-of-two square that holds the\n"
+	"                        selection (binvis: start top-left, y down, end\n"
+	"                        bottom-left; the rest navy); gilbert: the\n"
+	"                        generalized curve on a near-square rectangle with\n"
+	"                        less than a column unused (taller: ends\n"
+	"                        bottom-left; wider, as --fit's box may make it:\n"
+	"                        top-right)\n"
 	"  --alpha               32 bpp: the 4th byte is alpha (PNG, TIFF, WebP)\n"
 	"  --holes mark|skip     uncaptured bytes keep their place in magenta\n"
 	"                        (default), or are left out\n"
@@ -89,7 +97,7 @@ const char cmd_image_help[] =
 enum {
 	OPT_BPP = ML_OPT_FIRST_CMD, OPT_WIDTH, OPT_ORDER, OPT_PALETTE, OPT_ALPHA,
 	OPT_HOLES, OPT_BOTTOM_UP, OPT_SCALE, OPT_FIT, OPT_DPI, OPT_LEVEL, OPT_THREADS,
-	OPT_LAYOUT, OPT_COMPRESS, OPT_QUALITY, OPT_PROGRESSIVE,
+	OPT_LAYOUT, OPT_COMPRESS, OPT_QUALITY, OPT_PROGRESSIVE, OPT_CURVE,
 };
 
 /* image's own options; -o and --map, like the source options, are cli.c's. */
@@ -110,6 +118,7 @@ const struct option cmd_image_opts[] = {
 	{ "compress", required_argument, NULL, OPT_COMPRESS },
 	{ "quality", required_argument, NULL, OPT_QUALITY },
 	{ "progressive", no_argument, NULL, OPT_PROGRESSIVE },
+	{ "curve", required_argument, NULL, OPT_CURVE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -124,6 +133,7 @@ struct job {
 	bool is_bmp;		/* its 8 bpp pictures are palette indices, holes a checkerboard */
 	bool square, skip, bottom_up;
 	bool hilbert, width_set;	/* --layout hilbert; --width given */
+	bool gilbert, curve_set;	/* --curve gilbert: the generalized curve */
 	uint64_t width;
 	uint64_t scale;
 	uint64_t fit_w, fit_h;
@@ -334,8 +344,8 @@ static int finish_rows(struct job *j)
 	}
 	if (j->hilbert) {
 		ml_hcanvas_flush(&j->hc);
-		for (uint32_t y = 0; y < j->hc.side; y++)
-			if (write_out_row(j, j->hc.px + (size_t)y * j->hc.side * j->ch))
+		for (uint32_t y = 0; y < j->hc.h; y++)
+			if (write_out_row(j, j->hc.px + (size_t)y * j->hc.w * j->ch))
 				return -1;
 	} else if (j->scale > 1 && j->band_rows && flush_band(j)) {
 		return -1;
@@ -494,6 +504,12 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 		case OPT_PROGRESSIVE:
 			j->progressive = true;
 			break;
+		case OPT_CURVE:
+			if (strcmp(optarg, "hilbert") && strcmp(optarg, "gilbert"))
+				return ml_usage_error("--curve %s: expected hilbert or gilbert", optarg), -1;
+			j->gilbert = !strcmp(optarg, "gilbert");
+			j->curve_set = true;
+			break;
 		}
 	}
 	if (c < 0 || ml_cli_done(cli))
@@ -538,6 +554,8 @@ static int parse_opts(struct job *j, struct ml_cli *cli, int argc, char **argv)
 	if (order_set && j->fmt.bpp < 24)
 		return ml_cli_refuse("--order", "it orders the bytes of 24 and 32 bpp pixels, not %u bpp",
 				     j->fmt.bpp);
+	if (j->curve_set && !j->hilbert)
+		return ml_cli_refuse("--curve", "it chooses the curve of --layout hilbert");
 	if (j->hilbert) {
 		if (j->width_set)
 			return ml_usage_error("--layout hilbert sets its own size: drop --width"), -1;
@@ -711,8 +729,78 @@ static int check_writer(struct job *j)
  * by 2^k to the largest square inside --fit; the canvas is held whole, so
  * its size is capped.
  */
+/*
+ * --layout hilbert --curve gilbert: the generalized curve on a near-square
+ * rectangle that holds npix (less than a column unused), or with --fit on
+ * a rectangle of the box's shape shrunk by the smallest N that fits; the
+ * canvas is held whole (sums for every output pixel when shrunk).  For an
+ * 8 bpp picture the hole pass counts any hole: a shrunk gilbert block is
+ * not a run of the stream, so whether one is only holes is not known
+ * before drawing (the picture may get alpha it does not need).
+ */
+static int plan_gilbert(struct job *j, struct ml_space *s, const struct ml_selection *sel)
+{
+	uint32_t fw, fh, n = 1;
+	if (j->npix > ((uint64_t)1 << 62)) {
+		ml_err("%llu pixels are too many for one curve: select less", (unsigned long long)j->npix);
+		return -1;
+	}
+	if (j->fit_w) {
+		long double a = (long double)j->fit_w / (long double)j->fit_h;
+		long double w = ceill(sqrtl((long double)j->npix * a));
+		uint64_t W = w < 1 ? 1 : (uint64_t)w, H = (j->npix + W - 1) / W;
+		uint64_t N = ML_MAX(ML_MAX((W + j->fit_w - 1) / j->fit_w, (H + j->fit_h - 1) / j->fit_h), 1);
+		if (W > UINT32_MAX || H > UINT32_MAX || N > ML_HCANVAS_MAX_N) {
+			ml_err("%llu pixels are too many to shrink into --fit %llux%llu on one curve: select less or give a larger box",
+			       (unsigned long long)j->npix, (unsigned long long)j->fit_w, (unsigned long long)j->fit_h);
+			return -1;
+		}
+		fw = (uint32_t)W, fh = (uint32_t)H, n = (uint32_t)N;
+	} else {
+		if (j->npix > (uint64_t)UINT32_MAX * UINT32_MAX / 2) {
+			ml_err("%llu pixels are too many for one curve: give --fit", (unsigned long long)j->npix);
+			return -1;
+		}
+		ml_gilbert_shape(j->npix, &fw, &fh);
+	}
+	j->hshift = 0;	/* the hole pass: any hole counts */
+	j->width = 65536;
+	j->height = (j->npix + j->width - 1) / j->width;
+	j->out_w = (fw + (uint64_t)n - 1) / n;
+	j->out_h = (fh + (uint64_t)n - 1) / n;
+	unsigned ch = ml_display_channels(&j->fmt, false, false);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass) {
+			j->has_unused = (uint64_t)fw * fh > j->npix;
+			j->has_holes = j->fmt.bpp == 8 && scan_holes(j, s, sel);
+			ch = j->ch = ml_display_channels(&j->fmt, j->has_holes, j->has_unused);
+		}
+		uint64_t need = ml_hcanvas_gilbert_bytes(fw, fh, n, ch);
+		if (need > ML_HCANVAS_CAP) {
+			char a[32], b[32];
+			ml_err("a %llux%llu picture needs %s in memory, over the %s cap of --layout hilbert: give --fit, e.g. --fit 4096x4096",
+			       (unsigned long long)j->out_w, (unsigned long long)j->out_h, ml_human_size(need, a, sizeof a),
+			       ml_human_size(ML_HCANVAS_CAP, b, sizeof b));
+			return -1;
+		}
+	}
+	if (check_writer(j))
+		return -1;
+	uint8_t fill[4], hole[4];
+	ml_display_colour(ML_PX_UNUSED, j->ch, fill);
+	ml_display_colour(ML_PX_HOLE, j->ch, hole);
+	if (ml_hcanvas_init_gilbert(&j->hc, fw, fh, n, j->ch, fill, hole)) {
+		ml_err("a %llux%llu picture does not fit in memory: give --fit, e.g. --fit 4096x4096",
+		       (unsigned long long)j->out_w, (unsigned long long)j->out_h);
+		return -1;
+	}
+	return 0;
+}
+
 static int plan_hilbert(struct job *j, struct ml_space *s, const struct ml_selection *sel)
 {
+	if (j->gilbert)
+		return plan_gilbert(j, s, sel);
 	j->horder = ml_hilbert_order_for(j->npix);
 	if (j->horder > 16) {
 		ml_err("%llu pixels need a Hilbert curve wider than 65536: select less",
@@ -896,9 +984,12 @@ static int open_writer(struct job *j, const struct ml_out *out, struct ml_space 
 	const char *text[] = {
 		"Software", PACKAGE_STRING, "Source", name, "Selection", sel,
 		"Bits per pixel", bpp, "Width", width, "First address", first,
-		"Layout", j->hilbert ? "hilbert" : "rows", "Palette", ml_palette_name(j->fmt.palette),
+		"Layout", !j->hilbert ? "rows" : j->gilbert ? "gilbert" : "hilbert",
+		"Palette", ml_palette_name(j->fmt.palette),
 	};
-	if (j->hilbert)
+	if (j->hilbert && j->gilbert)
+		snprintf(width, sizeof width, "%u", j->hc.fw);
+	else if (j->hilbert)
 		snprintf(width, sizeof width, "%llu", (unsigned long long)j->out_w << (j->hc.shift / 2));
 	struct ml_img_info i = img_info(j);
 	i.text = text;

@@ -28,7 +28,7 @@ VALUE = {
     '--holes': 'skip', '--scale': '2', '--fit': '100x100', '--dpi': '72', '--level': '1',
     '--threads': '1', '--layout': 'hilbert', '--rate': '8000', '--encoding': 'u8',
     '--channels': '1', '--preset': 'memgaze', '--seconds': '1', '--color': 'never',
-    '--glibc': '2.36', '--by': 'rss', '--compress': 'zstd', '--quality': '80',
+    '--glibc': '2.36', '--by': 'rss', '--compress': 'zstd', '--quality': '80', '--curve': 'gilbert',
 }
 FLAGS = ['--freeze', '--strict', '--quiet', '--json', '--alpha', '--bottom-up', '--csv',
          '--pages', '--no-scan', '--physical', '--chunks', '--system', '--progressive']
@@ -63,7 +63,8 @@ TABLE = {
         '--fit': ('file', [], {0}), '--dpi': ('file', [], {0}), '--level': ('file', [], {0}),
         '--threads': ('file', [], {0}), '--layout': ('file', [], {0}),
         '--compress': ('file', ['-o', out('i.tif')], {0}), '--quality': ('file', ['-o', out('i.jpg')], {0}),
-        '--progressive': ('file', ['-o', out('i.jpg')], {0})}),
+        '--progressive': ('file', ['-o', out('i.jpg')], {0}),
+        '--curve': ('file', ['--layout', 'hilbert'], {0})}),
     'sound': dict(base=['-o', out('s.wav')], live_sel=LIVE_SEL, opts={
         **src_opts(LIVE_SEL), '--region': ('file', [], {0}), '--output': ('file', [], {0}),
         '--rate': ('file', [], {0}), '--encoding': ('file', [], {0}), '--channels': ('file', [], {0}),
