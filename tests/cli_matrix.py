@@ -81,7 +81,7 @@ TABLE = {
     'hilbert': dict(base=['-o', out('h.png')], opts={
         **src_opts([]), '--region': ('file', [], {0}), '--output': ('file', [], {0}),
         '--html': ('file', [], {0}), '--map': ('file', [], {0}), '--system': (None, [], {0}),
-        '--by': (None, ['--system'], {0})}),
+        '--by': (None, ['--system'], {0}), '--curve': ('file', [], {0})}),
 }
 # heap on a raw file finds no glibc heap: that run may fail, but not as a usage error
 for o in ('--as', '--base', '--strict', '--quiet'):

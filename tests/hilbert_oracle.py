@@ -17,6 +17,7 @@ y down.  It never asks memlens where a cell is.
   hilbert_oracle.py system MAP.json MAP.png PID COMM
       `memlens hilbert --system` holds PID (named COMM), in proportion
   hilbert_oracle.py point ORDER INDEX        print "x y"
+  hilbert_oracle.py cell MAP.json INDEX     print "x y cols": where a map's cell is
 """
 import json
 import os
@@ -322,9 +323,31 @@ def check_entropy_rows(args):
     return bad.verdict('pixels', f'ok: {len(data)} entropy pixels in rows of {width}')
 
 
+_curves = {}
+
+
+def map_xy(m, c):
+    """Where cell c of map m is, by the curve the map names, drawn by this
+    oracle's own code; a gilbert map's shape must be the documented one
+    for the cells it has."""
+    if m.get('curve', 'hilbert') == 'hilbert':
+        assert m['cols'] == m['rows'] == 1 << m['order'], m
+        return point(m['order'], c)
+    key = (m['cols'], m['rows'])
+    if key not in _curves:
+        used = m['runs'][-1]['last_cell'] + 1 if m['runs'] else 1
+        assert m['cols'] * m['rows'] >= used and m['cols'] <= m['rows'], key
+        _curves[key] = gilbert_cells(*key)
+    return _curves[key][c]
+
+
+def map_cells(m):
+    return m['cols'] * m['rows']
+
+
 def cell_pixel(px, m, c):
     """The colour at the centre of curve cell c."""
-    x, y = point(m['order'], c)
+    x, y = map_xy(m, c)
     k = m['cell_pixels']
     return px[x * k + k // 2, y * k + k // 2][:3]
 
@@ -460,7 +483,10 @@ def check_map(args):
             elif not is_shade(p, full):
                 print(f'{kind} {a:x}-{b:x}: cell {c} is {p}, no shade of {full}', file=sys.stderr)
                 bad += 1
-    for c in range(used, 1 << (2 * m['order'])):
+    if m.get('curve') == 'gilbert':
+        # the near-square rectangle for the cells used (doc/hilbert.md)
+        assert (m['cols'], m['rows']) == gilbert_shape(used), (m['cols'], m['rows'], used)
+    for c in range(used, map_cells(m)):
         if cell_pixel(px, m, c) != UNUSED:
             print(f'unused cell {c} is {cell_pixel(px, m, c)}, not {UNUSED}', file=sys.stderr)
             bad += 1
@@ -542,7 +568,7 @@ def check_system(args):
     m = json.load(open(mfile))
     px = Image.open(pfile).convert('RGB').load()
     runs = m['runs']
-    cells = 1 << (2 * m['order'])
+    cells = map_cells(m)
     c = 0
     for r in runs:
         assert r['first_cell'] == c, (r, c)
@@ -588,6 +614,10 @@ def main():
         return check_core(sys.argv[2:])
     if sys.argv[1] == 'system':
         return check_system(sys.argv[2:])
+    if sys.argv[1] == 'cell':
+        m = json.load(open(sys.argv[2]))
+        print(*map_xy(m, int(sys.argv[3])), m['cols'])
+        return 0
     if sys.argv[1] == 'point':
         print(*point(int(sys.argv[2]), int(sys.argv[3])))
         return 0
