@@ -172,6 +172,8 @@ struct job {
 	struct ml_entropy *ent;
 	uint8_t *eval, *ehole;
 
+	char note[320];		/* what was chosen for the user, said once the plan holds */
+
 	/* progress */
 	uint64_t done;
 	struct timespec t0, last;
@@ -881,9 +883,10 @@ static int plan_size(struct job *j)
 	} else if (!j->width_set && (j->npix + j->width - 1) / j->width > 16 * j->width) {
 		uint64_t w0 = j->width, tall = (j->npix + w0 - 1) / w0;
 		j->width = square_side(j->npix);
-		ml_note("%s at %llu pixels a row would be %llu rows, over 16 times taller than wide: drawn %llu pixels a row instead, about a square (--width chooses)",
-			ml_human_size(j->bytes, h, sizeof h), (unsigned long long)w0, (unsigned long long)tall,
-			(unsigned long long)j->width);
+		snprintf(j->note, sizeof j->note,
+			 "%s at %llu pixels a row would be %llu rows, over 16 times taller than wide: drawn %llu pixels a row instead, about a square (--width chooses)",
+			 ml_human_size(j->bytes, h, sizeof h), (unsigned long long)w0, (unsigned long long)tall,
+			 (unsigned long long)j->width);
 	}
 	if (j->width > MAX_WIDTH) {
 		ml_err("a square of %llu pixels a side is too wide; give --width", (unsigned long long)j->width);
@@ -898,10 +901,11 @@ static int plan_size(struct job *j)
 	j->out_w = (j->width + j->scale - 1) / j->scale;
 	j->out_h = (j->height + j->scale - 1) / j->scale;
 	if (j->fit_w && j->width_set)
-		ml_note("--fit %llux%llu at --width %llu: %llu x %llu pixels shrunk %llu times to %llu x %llu (without --width the picture takes the box's shape)",
-			(unsigned long long)j->fit_w, (unsigned long long)j->fit_h, (unsigned long long)j->width,
-			(unsigned long long)j->width, (unsigned long long)j->height, (unsigned long long)j->scale,
-			(unsigned long long)j->out_w, (unsigned long long)j->out_h);
+		snprintf(j->note, sizeof j->note,
+			 "--fit %llux%llu at --width %llu: %llu x %llu pixels shrunk %llu times to %llu x %llu (without --width the picture takes the box's shape)",
+			 (unsigned long long)j->fit_w, (unsigned long long)j->fit_h, (unsigned long long)j->width,
+			 (unsigned long long)j->width, (unsigned long long)j->height, (unsigned long long)j->scale,
+			 (unsigned long long)j->out_w, (unsigned long long)j->out_h);
 	return 0;
 }
 
@@ -1074,6 +1078,8 @@ int cmd_image(int argc, char **argv)
 	ret = ML_EXIT_FAIL;
 	if (plan(&j, s, &sel))
 		goto done;
+	if (j.note[0])
+		ml_note("%s", j.note);
 	if (ml_out_open(&out, j.out, s))
 		goto done;
 	out_open = true;
