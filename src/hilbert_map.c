@@ -9,7 +9,7 @@
 #include "hilbert_map.h"
 #include "hilbert.h"
 #include "hilbert_canvas.h"
-#include "hilbert_font.h"
+#include "caption.h"
 #include "gilbert.h"
 #include "json.h"
 #include "image.h"
@@ -105,72 +105,28 @@ void ml_hmap_free(struct ml_hmap *m)
 	memset(m, 0, sizeof *m);
 }
 
-/* The legend drawn under the map: title, scale, note, then swatches in two columns. */
-#define LG_SCALE 2
-#define LG_ADV (ML_FONT_ADVANCE * LG_SCALE)
-#define LG_LINE 22
-#define LG_MARGIN 12
-
-static const uint8_t lg_bg[3] = { 0xf4, 0xf4, 0xf4 }, lg_ink[3] = { 0x10, 0x10, 0x10 };
-
-/* Greedy word wrap of text into lines of at most maxc characters, drawn when rgb is set. */
-static unsigned wrap(const char *text, unsigned maxc, uint8_t *rgb, uint32_t w, uint32_t h, int y0)
+/* The legend drawn under the map: title, scale, note, then a swatch per colour (caption.h). */
+static struct ml_caption caption(const struct ml_hmap *m, struct ml_caption_item *items)
 {
-	unsigned lines = 0;
-	const char *p = text ? text : "";
-	while (*p) {
-		size_t len = strlen(p), take = len;
-		if (len > maxc) {
-			take = maxc;
-			while (take > 0 && p[take] != ' ')
-				take--;
-			if (!take)
-				take = maxc;
-		}
-		if (rgb) {
-			char *line = ml_strndup(p, take);
-			ml_font_draw(rgb, w, h, LG_MARGIN, y0 + (int)(lines * LG_LINE), LG_SCALE, line, maxc, lg_ink);
-			free(line);
-		}
-		lines++;
-		p += take;
-		while (*p == ' ')
-			p++;
+	for (size_t i = 0; i < m->nlegend; i++) {
+		memcpy(items[i].rgb, m->legend[i].rgb, 3);
+		items[i].label = m->legend[i].label;
 	}
-	return lines;
+	return (struct ml_caption){ { m->title, m->scale, m->note, NULL }, items, m->nlegend };
 }
 
 /* The legend w pixels wide: sets *h, and returns its pixels when draw is set. */
 static uint8_t *render_legend(const struct ml_hmap *m, uint32_t w, uint32_t *h, bool draw)
 {
-	unsigned maxc = (w - 2 * LG_MARGIN) / LG_ADV;
-	size_t n = m->nlegend;
-	unsigned text_lines = wrap(m->title, maxc, NULL, 0, 0, 0) + wrap(m->scale, maxc, NULL, 0, 0, 0) +
-			      wrap(m->note, maxc, NULL, 0, 0, 0);
-	unsigned rows = (unsigned)((n + 1) / 2);
-	*h = 2 * LG_MARGIN + (text_lines + rows) * LG_LINE + LG_LINE / 2;
-	if (!draw)
-		return NULL;
-	uint8_t *rgb = ml_malloc((size_t)w * *h * 3);
-	for (size_t i = 0; i < (size_t)w * *h; i++)
-		memcpy(rgb + i * 3, lg_bg, 3);
-	int y = LG_MARGIN;
-	y += (int)wrap(m->title, maxc, rgb, w, *h, y) * LG_LINE;
-	y += (int)wrap(m->scale, maxc, rgb, w, *h, y) * LG_LINE;
-	y += (int)wrap(m->note, maxc, rgb, w, *h, y) * LG_LINE + LG_LINE / 2;
-	uint32_t colw = (w - 2 * LG_MARGIN) / 2;
-	unsigned labelc = (colw - 28) / LG_ADV;
-	for (size_t i = 0; i < n; i++) {
-		const struct ml_hlegend *e = &m->legend[i];
-		int x = LG_MARGIN + (int)((i % 2) * colw), yy = y + (int)(i / 2) * LG_LINE;
-		/* A swatch with a dark frame, so black and white swatches show. */
-		for (int dy = 0; dy < 16; dy++)
-			for (int dx = 0; dx < 16; dx++) {
-				bool frame = !dx || !dy || dx == 15 || dy == 15;
-				memcpy(rgb + ((size_t)(yy + dy) * w + (size_t)(x + dx)) * 3, frame ? lg_ink : e->rgb, 3);
-			}
-		ml_font_draw(rgb, w, *h, x + 24, yy + 1, LG_SCALE, e->label, labelc, lg_ink);
+	struct ml_caption_item *items = ml_calloc(m->nlegend + 1, sizeof *items);
+	struct ml_caption c = caption(m, items);
+	*h = ml_caption_height(&c, w);
+	uint8_t *rgb = NULL;
+	if (draw) {
+		rgb = ml_malloc((size_t)w * *h * 3);
+		ml_caption_draw(&c, rgb, w, *h);
 	}
+	free(items);
 	return rgb;
 }
 
