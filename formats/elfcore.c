@@ -35,10 +35,13 @@ int ml_ntfile_decode(const void *desc, size_t len, unsigned ws, bool big,
 	if (n < count)
 		out->truncated = true;
 	out->e = ml_calloc(n ? n : 1, sizeof *out->e);
-	const unsigned char *names = p + 2 * ws + (size_t)count * 3 * ws;
 	const unsigned char *end = p + len;
-	if (count > room)
-		names = end;	/* the table itself is cut: no paths survive */
+	/*
+	 * The paths follow the whole table.  Only a table that fits is a
+	 * place to point at: count × 3 × ws itself can overflow.  When the
+	 * table is cut, no paths survive.
+	 */
+	const unsigned char *names = count > room ? end : p + 2 * ws + n * 3 * ws;
 	for (size_t i = 0; i < n; i++) {
 		const unsigned char *t = p + 2 * ws + i * 3 * ws;
 		const unsigned char *nul = names < end ? memchr(names, 0, (size_t)(end - names)) : NULL;

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "cli.h"
+#include "output.h"
 #include "util.h"
 
 #include <errno.h>
@@ -97,6 +98,9 @@ static const char source_help[] =
 	"                        sniffed by content)\n"
 	"  --as raw|core|lime    read the file as this kind instead of sniffing\n"
 	"  --base ADDR           address of a raw file's first byte (hex; default 0)\n";
+static const char live_help[] =
+	"Source:\n"
+	"  SOURCE                PID or pid:PID: a live process\n";
 static const char freeze_help[] =
 	"  --freeze              stop every thread of a live process while reading\n";
 static const char region_help[] =
@@ -116,13 +120,13 @@ void ml_print_help(const char *cmd, FILE *f)
 	if (c) {
 		fputs(c->help, f);
 		if (c->flags & ML_CMD_SOURCE)
-			fputs(source_help, f);
+			fputs(c->flags & ML_CMD_LIVE ? live_help : source_help, f);
 		if (c->flags & ML_CMD_FREEZE)
 			fputs(freeze_help, f);
 		if (c->flags & ML_CMD_REGION)
 			fputs(region_help, f);
 		fputs(common_help, f);
-		if (c->flags & (ML_CMD_OUT | ML_CMD_MAP | ML_CMD_HTML))
+		if ((c->flags & (ML_CMD_OUT | ML_CMD_MAP | ML_CMD_HTML)) && !(c->flags & ML_CMD_OUT_FILE))
 			fprintf(f, "\n%s - writes to standard output (refused when it is a terminal).\n",
 				(c->flags & ML_CMD_HTML) ? "Each of -o, --map and --html" :
 				(c->flags & ML_CMD_MAP) ? "-o or --map" : "-o");
@@ -205,6 +209,7 @@ void ml_cli_init(struct ml_cli *c, int argc, char **argv)
 	memcpy(c->longopts, shared_opts, sizeof shared_opts);
 	if (own)
 		memcpy(c->longopts + n, c->cmd->opts, own * sizeof *c->longopts);
+	snprintf(c->optstring, sizeof c->optstring, ":ho:%s", c->cmd && c->cmd->shorts ? c->cmd->shorts : "");
 	optind = 0;	/* glibc: start afresh (tests parse several command lines) */
 	opterr = 0;	/* every complaint is ours, in one line */
 }
@@ -320,7 +325,7 @@ int ml_cli_next(struct ml_cli *c)
 {
 	for (;;) {
 		optopt = 0;
-		int opt = getopt_long(c->argc, c->argv, ":ho:", c->longopts, NULL);
+		int opt = getopt_long(c->argc, c->argv, c->optstring, c->longopts, NULL);
 		if (opt == -1)
 			return 0;
 		if (opt == '?' || opt == ':')
@@ -353,6 +358,10 @@ static void commands_with(unsigned flag, char *buf, size_t len)
 /* Refuses the shared options the row (or mode) does not take. */
 static int check_rows(const struct ml_cli *c)
 {
+	/* A command of live processes only: the options that place or sniff a file cannot apply. */
+	if ((c->flags & ML_CMD_LIVE) && (GIVEN(c, ML_OPT_AS) || GIVEN(c, ML_OPT_BASE)))
+		return ml_cli_refuse(GIVEN(c, ML_OPT_AS) ? "--as" : "--base",
+				     "%s copies a live process and reads no file", ml_cmd);
 	for (int opt = ML_OPT_AS; opt < ML_OPT__END; opt++) {
 		unsigned needs = shared[opt - ML_OPT_AS].needs;
 		const char *name = shared[opt - ML_OPT_AS].name;
@@ -368,23 +377,42 @@ static int check_rows(const struct ml_cli *c)
 	return 0;
 }
 
-/* SOURCE is a process or a file: the options that only fit the other. */
+/* SOURCE (or both) is a process or a file: the options that only fit the other. */
 static int check_source(struct ml_cli *c)
 {
-	int pid;
-	int isp = ml_source_pid(c->source, &pid);
-	if (isp < 0)
-		return ml_usage_error("%s: not a valid pid", c->source), -1;
-	c->live = isp > 0;
-	if (c->live && GIVEN(c, ML_OPT_AS))
-		return ml_cli_refuse("--as", "%s is a live process, not a file", c->source);
-	if (c->live && c->base_set)
-		return ml_cli_refuse("--base", "%s is a live process, not a raw file", c->source);
-	if (c->live && c->open.freeze && pid == (int)getpid())
-		return ml_cli_refuse("--freeze", "memlens cannot stop its own threads (%s)", c->source);
-	if (!c->live && c->open.freeze)
-		return ml_cli_refuse("--freeze", "it stops a live process's threads; %s is a file "
-				     "(a pid is written 1234, pid:1234 or self)", c->source);
+	const char *src[2] = { c->source, c->source2 };
+	bool live[2] = { false, false };
+	int pid[2] = { 0, 0 };
+	size_t n = c->source2 ? 2 : 1, nlive = 0;
+	for (size_t i = 0; i < n; i++) {
+		int isp = ml_source_pid(src[i], &pid[i]);
+		if (isp < 0)
+			return ml_usage_error("%s: not a valid pid", src[i]), -1;
+		live[i] = isp > 0;
+		nlive += live[i];
+	}
+	c->live = live[0];
+	c->live2 = live[1];
+	if (!c->live && (c->flags & ML_CMD_LIVE))
+		return ml_usage_error("%s: not a process: %s copies a live process (1234 or pid:1234)",
+				      c->source, ml_cmd), -1;
+	if (nlive == n && GIVEN(c, ML_OPT_AS))
+		return n == 1 ? ml_cli_refuse("--as", "%s is a live process, not a file", c->source)
+			      : ml_cli_refuse("--as", "%s and %s are live processes, not files", src[0], src[1]);
+	if (nlive == n && c->base_set)
+		return n == 1 ? ml_cli_refuse("--base", "%s is a live process, not a raw file", c->source)
+			      : ml_cli_refuse("--base", "%s and %s are live processes, not raw files", src[0], src[1]);
+	for (size_t i = 0; i < n; i++)
+		if (live[i] && c->open.freeze && pid[i] == (int)getpid())
+			return ml_cli_refuse("--freeze", "memlens cannot stop its own threads (%s)", src[i]);
+	if (!nlive && c->open.freeze)
+		return n == 1 ? ml_cli_refuse("--freeze", "it stops a live process's threads; %s is a file "
+					      "(a pid is written 1234, pid:1234 or self)", c->source)
+			      : ml_cli_refuse("--freeze", "it stops a live process's threads; %s and %s are files "
+					      "(a pid is written 1234, pid:1234 or self)", src[0], src[1]);
+	if (nlive == 2 && c->open.freeze)
+		return ml_cli_refuse("--freeze", "it stops one process at a time; %s and %s are both live", src[0],
+				     src[1]);
 	if (c->base_set && c->open.as != ML_SRC_AUTO && c->open.as != ML_SRC_RAW)
 		return ml_cli_refuse("--base", "it places a raw file; --as %s reads an %s",
 				     ml_src_name(c->open.as), c->open.as == ML_SRC_CORE ? "ELF core" : "LiME dump");
@@ -409,6 +437,9 @@ static int check_outputs(const struct ml_cli *c)
 	}
 	if (first && c->json)
 		return ml_usage_error("%s - and --json would both write to standard output", first), -1;
+	if ((c->flags & ML_CMD_OUT_FILE) && c->out && ml_out_is_stream(c->out))
+		return ml_usage_error("-o %s: %s needs a regular file (%s), not a stream", c->out, ml_cmd,
+				      c->cmd && c->cmd->out_what ? c->cmd->out_what : "a regular file"), -1;
 	if ((c->flags & ML_CMD_OUT_NEEDED) && !c->out)
 		return ml_usage_error("missing -o OUT (%s)", c->cmd && c->cmd->out_what ? c->cmd->out_what : "a file"), -1;
 	return 0;
@@ -424,9 +455,13 @@ int ml_cli_done(struct ml_cli *c)
 	} else if (c->flags & ML_CMD_SOURCE) {
 		if (optind >= c->argc)
 			return ml_usage_error("missing SOURCE (a pid, self, or a dump file)"), -1;
-		c->source = c->argv[optind];
-		if (optind + 1 < c->argc)
-			return ml_usage_error("unexpected argument '%s'", c->argv[optind + 1]), -1;
+		c->source = c->argv[optind++];
+		if ((c->flags & ML_CMD_SOURCE2) && optind >= c->argc)
+			return ml_usage_error("missing the second SOURCE (A and B: pids, self, or dump files)"), -1;
+		if (c->flags & ML_CMD_SOURCE2)
+			c->source2 = c->argv[optind++];
+		if (optind < c->argc)
+			return ml_usage_error("unexpected argument '%s'", c->argv[optind]), -1;
 		if (check_source(c))
 			return -1;
 	} else if (optind < c->argc) {
@@ -480,27 +515,45 @@ static void unmatched(const struct ml_space *s, const struct ml_spec *sp, const 
 	free(src);
 }
 
-int ml_cli_open(struct ml_cli *c, struct ml_space **s, struct ml_selection *sel)
+/* Opens one SOURCE; --as and --base apply to files only (check_source refused them for processes). */
+static int open_space(struct ml_cli *c, const char *name, bool live, struct ml_space **s)
 {
-	memset(sel, 0, sizeof *sel);
+	struct ml_open_opts o = c->open;
+	if (live)
+		o.as = ML_SRC_AUTO;
 	*s = NULL;
-	if (ml_space_open(s, c->source, &c->open))
+	if (ml_space_open(s, name, &o))
 		return ML_EXIT_FAIL;
-	if (c->base_set && (*s)->kind != ML_SRC_RAW) {
-		ml_cli_refuse("--base", "%s is %s (sniffed by content; --as raw reads it as raw)", c->source,
+	if (c->base_set && (*s)->kind != ML_SRC_RAW && (*s)->kind != ML_SRC_LIVE) {
+		ml_cli_refuse("--base", "%s is %s (sniffed by content; --as raw reads it as raw)", name,
 			      (*s)->kind == ML_SRC_CORE ? "an ELF core" : "a LiME dump");
 		ml_space_close(*s);
 		*s = NULL;
 		return ML_EXIT_USAGE;
 	}
+	return 0;
+}
+
+/* Whether spec k selects nothing in s. */
+static bool selects_nothing(const struct ml_cli *c, const struct ml_space *s, size_t k)
+{
+	struct ml_selection one;
+	ml_select(s, &c->specs[k], 1, &one);
+	bool empty = one.n == 0;
+	ml_selection_free(&one);
+	return empty;
+}
+
+int ml_cli_open(struct ml_cli *c, struct ml_space **s, struct ml_selection *sel)
+{
+	memset(sel, 0, sizeof *sel);
+	int r = open_space(c, c->source, c->live, s);
+	if (r)
+		return r;
 	ml_select(*s, c->specs, c->nspecs, sel);
 	/* Each --region that selects nothing is said; none at all is an error. */
 	for (size_t k = 0; k < c->nspecs; k++) {
-		struct ml_selection one;
-		ml_select(*s, &c->specs[k], 1, &one);
-		bool empty = one.n == 0;
-		ml_selection_free(&one);
-		if (!empty)
+		if (!selects_nothing(c, *s, k))
 			continue;
 		unmatched(*s, &c->specs[k], c->spec_args[k], sel->n == 0);
 		if (sel->n == 0) {
@@ -508,6 +561,41 @@ int ml_cli_open(struct ml_cli *c, struct ml_space **s, struct ml_selection *sel)
 			*s = NULL;
 			return ML_EXIT_FAIL;
 		}
+	}
+	return 0;
+}
+
+int ml_cli_open2(struct ml_cli *c, struct ml_space **a, struct ml_selection *sa, struct ml_space **b,
+		 struct ml_selection *sb)
+{
+	memset(sa, 0, sizeof *sa);
+	memset(sb, 0, sizeof *sb);
+	*b = NULL;
+	int r = open_space(c, c->source, c->live, a);
+	if (r || (r = open_space(c, c->source2, c->live2, b))) {
+		ml_space_close(*a);
+		*a = NULL;
+		return r;
+	}
+	ml_select(*a, c->specs, c->nspecs, sa);
+	ml_select(*b, c->specs, c->nspecs, sb);
+	bool none = sa->n == 0 && sb->n == 0;
+	for (size_t k = 0; k < c->nspecs; k++) {
+		if (!selects_nothing(c, *a, k) || !selects_nothing(c, *b, k))
+			continue;
+		unmatched(*b, &c->specs[k], c->spec_args[k], none);
+		if (none)
+			break;
+	}
+	if (none) {
+		if (!c->nspecs)
+			ml_err("%s and %s have no regions", c->source, c->source2);
+		ml_selection_free(sa);
+		ml_selection_free(sb);
+		ml_space_close(*a);
+		ml_space_close(*b);
+		*a = *b = NULL;
+		return ML_EXIT_FAIL;
 	}
 	return 0;
 }

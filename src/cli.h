@@ -33,6 +33,9 @@ enum {
 	ML_CMD_MAP = 1 << 5,		/* --map FILE.json beside the output */
 	ML_CMD_HTML = 1 << 6,		/* --html FILE */
 	ML_CMD_JSON = 1 << 7,		/* --json on standard output */
+	ML_CMD_LIVE = 1 << 8,		/* with SOURCE: it must be a live process (no --as, --base) */
+	ML_CMD_OUT_FILE = 1 << 9,	/* -o must be a regular file: no -, no device or FIFO */
+	ML_CMD_SOURCE2 = 1 << 10,	/* with ML_CMD_SOURCE: two SOURCEs, A and B (diff) */
 };
 
 /* One row of the command table (main.c). */
@@ -44,6 +47,7 @@ struct ml_command {
 	const struct option *opts;	/* the command's own long options */
 	unsigned flags;			/* ML_CMD_* */
 	const char *out_what;		/* what -o takes, for "missing -o" */
+	const char *shorts;		/* the command's own short options (getopt form), or NULL */
 };
 
 extern const struct ml_command ml_commands[];	/* main.c; ends with a NULL name */
@@ -73,6 +77,7 @@ struct ml_cli {
 	int argc;
 	char **argv;
 	struct option *longopts;	/* shared + the command's */
+	char optstring[32];		/* getopt's: shared short options + the command's */
 
 	/* the shared options as given */
 	unsigned given;			/* bit (code - ML_OPT_AS) per shared option */
@@ -85,6 +90,8 @@ struct ml_cli {
 	const char *out, *map, *html;	/* NULL, a path, or "-" */
 	const char *source;
 	bool live;			/* SOURCE names a process */
+	const char *source2;		/* ML_CMD_SOURCE2: the second SOURCE */
+	bool live2;
 };
 
 /* Finds the command's row (by ml_cmd) and gets getopt ready. */
@@ -111,6 +118,13 @@ int ml_cli_done(struct ml_cli *c);
  * a diagnostic: 1 (runtime) or 2 (an option the source shows cannot apply).
  */
 int ml_cli_open(struct ml_cli *c, struct ml_space **s, struct ml_selection *sel);
+/*
+ * The same for both SOURCEs of an ML_CMD_SOURCE2 command, each with its
+ * own selection.  A --region that selects nothing in either is said, and
+ * is an error when nothing at all is selected in both.
+ */
+int ml_cli_open2(struct ml_cli *c, struct ml_space **a, struct ml_selection *sa, struct ml_space **b,
+		 struct ml_selection *sb);
 void ml_cli_free(struct ml_cli *c);
 
 /* Prints one line "memlens: CMD: ..." and returns 2. */

@@ -25,6 +25,7 @@
 #include "util.h"
 #include "image.h"
 #include "rowpack.h"
+#include "picture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -277,6 +278,38 @@ static int emit_row(struct job *j)
 	return r;
 }
 
+/*
+ * Whole rows of holes in one step where the rows only accumulate (Hilbert
+ * cells, reduced bands): a hostile dump's EiB of uncaptured memory costs
+ * what its output does.  Returns the bytes taken (whole rows).
+ */
+static int hole_rows(struct job *j, size_t len, size_t *taken)
+{
+	size_t rowbytes = (size_t)j->width * j->B;
+	uint64_t rows = len / rowbytes;
+	*taken = 0;
+	if (j->fill || !rows || (!j->hilbert && j->scale == 1))
+		return 0;
+	if (j->hilbert) {
+		uint64_t first = j->row * j->width;
+		uint64_t n = first < j->npix ? ML_MIN(rows * j->width, j->npix - first) : 0;
+		ml_hcanvas_put_holes(&j->hc, n);
+		j->row += rows;
+	} else {
+		for (uint64_t r = rows; r;) {
+			uint64_t t = ML_MIN(r, j->scale - j->band_rows);
+			memset(j->bandhole, 1, (size_t)j->out_w);
+			j->band_rows += t;
+			j->row += t;
+			r -= t;
+			if (j->band_rows == j->scale && flush_band(j))
+				return -1;
+		}
+	}
+	*taken = (size_t)(rows * rowbytes);
+	return 0;
+}
+
 /* Appends len bytes (data, or hole when data is NULL) to the rows. */
 static int feed(struct job *j, const uint8_t *data, size_t len)
 {
@@ -289,6 +322,14 @@ static int feed(struct job *j, const uint8_t *data, size_t len)
 	}
 	size_t rowbytes = (size_t)j->width * j->B;
 	while (len) {
+		if (!data && !j->fill) {
+			size_t taken;
+			if (hole_rows(j, len, &taken))
+				return -1;
+			len -= taken;
+			if (!len)
+				break;
+		}
 		size_t n = ML_MIN(len, rowbytes - j->fill);
 		if (data) {
 			memcpy(j->raw + j->fill, data, n);
@@ -668,6 +709,7 @@ static bool scan_holes(const struct job *j, struct ml_space *s, const struct ml_
 	if (reduced && !j->hilbert)
 		h.cols = ml_calloc((size_t)j->out_w, 1);
 	struct ml_stream *st = ml_stream_new_holes(s, sel, BLOCK);
+	ml_stream_long_holes(st);
 	struct ml_chunk c;
 	while (!h.found && ml_stream_next(st, &c))
 		if (!left_out(j, s, sel, &c))
@@ -750,8 +792,8 @@ static int plan_gilbert(struct job *j, struct ml_space *s, const struct ml_selec
 	if (j->fit_w) {
 		long double a = (long double)j->fit_w / (long double)j->fit_h;
 		long double w = ceill(sqrtl((long double)j->npix * a));
-		uint64_t W = w < 1 ? 1 : (uint64_t)w, H = (j->npix + W - 1) / W;
-		uint64_t N = ML_MAX(ML_MAX((W + j->fit_w - 1) / j->fit_w, (H + j->fit_h - 1) / j->fit_h), 1);
+		uint64_t W = w < 1 ? 1 : (uint64_t)w, H = ML_DIV_UP(j->npix, W);
+		uint64_t N = ML_MAX(ML_MAX(ML_DIV_UP(W, j->fit_w), ML_DIV_UP(H, j->fit_h)), 1);
 		if (W > UINT32_MAX || H > UINT32_MAX || N > ML_HCANVAS_MAX_N) {
 			ml_err("%llu pixels are too many to shrink into --fit %llux%llu on one curve: select less or give a larger box",
 			       (unsigned long long)j->npix, (unsigned long long)j->fit_w, (unsigned long long)j->fit_h);
@@ -767,7 +809,7 @@ static int plan_gilbert(struct job *j, struct ml_space *s, const struct ml_selec
 	}
 	j->hshift = 0;	/* the hole pass: any hole counts */
 	j->width = 65536;
-	j->height = (j->npix + j->width - 1) / j->width;
+	j->height = ML_DIV_UP(j->npix, j->width);
 	j->out_w = (fw + (uint64_t)n - 1) / n;
 	j->out_h = (fh + (uint64_t)n - 1) / n;
 	unsigned ch = ml_display_channels(&j->fmt, false, false);
@@ -818,7 +860,7 @@ static int plan_hilbert(struct job *j, struct ml_space *s, const struct ml_selec
 	uint64_t side = (uint64_t)1 << (j->horder - k);
 	j->hshift = 2 * k;
 	j->width = 65536;	/* pixels per batch handed to the canvas */
-	j->height = (j->npix + j->width - 1) / j->width;
+	j->height = ML_DIV_UP(j->npix, j->width);
 	j->out_w = j->out_h = side;
 	/* Refuse an oversized canvas before the hole pass, with the fewest channels it could have. */
 	unsigned ch = ml_display_channels(&j->fmt, false, false);
@@ -849,17 +891,6 @@ static int plan_hilbert(struct job *j, struct ml_space *s, const struct ml_selec
 	return 0;
 }
 
-/* The side of the smallest square of pixels that holds n. */
-static uint64_t square_side(uint64_t n)
-{
-	uint64_t w = (uint64_t)sqrtl((long double)n);
-	while (w * w < n)
-		w++;
-	while (w > 1 && (w - 1) * (w - 1) >= n)
-		w--;
-	return w;
-}
-
 /*
  * The rows' shape: pixels a row, rows, and --fit's shrink factor.
  *  - --width N: N.  --width square: the smallest square that holds the
@@ -879,10 +910,10 @@ static int plan_size(struct job *j)
 		long double w = ceill(sqrtl((long double)j->npix * a));
 		j->width = w < 1 ? 1 : w > MAX_WIDTH ? MAX_WIDTH : (uint64_t)w;
 	} else if (j->square) {
-		j->width = square_side(j->npix);
-	} else if (!j->width_set && (j->npix + j->width - 1) / j->width > 16 * j->width) {
-		uint64_t w0 = j->width, tall = (j->npix + w0 - 1) / w0;
-		j->width = square_side(j->npix);
+		j->width = ML_MAX(ml_square_side(j->npix), 1);
+	} else if (!j->width_set && ML_DIV_UP(j->npix, j->width) > 16 * j->width) {
+		uint64_t w0 = j->width, tall = ML_DIV_UP(j->npix, w0);
+		j->width = ML_MAX(ml_square_side(j->npix), 1);
 		snprintf(j->note, sizeof j->note,
 			 "%s at %llu pixels a row would be %llu rows, over 16 times taller than wide: drawn %llu pixels a row instead, about a square (--width chooses)",
 			 ml_human_size(j->bytes, h, sizeof h), (unsigned long long)w0, (unsigned long long)tall,
@@ -892,14 +923,14 @@ static int plan_size(struct job *j)
 		ml_err("a square of %llu pixels a side is too wide; give --width", (unsigned long long)j->width);
 		return -1;
 	}
-	j->height = j->square ? j->width : (j->npix + j->width - 1) / j->width;
+	j->height = j->square ? j->width : ML_DIV_UP(j->npix, j->width);
 	if (j->fit_w) {
-		uint64_t a = (j->width + j->fit_w - 1) / j->fit_w;
-		uint64_t b = (j->height + j->fit_h - 1) / j->fit_h;
+		uint64_t a = ML_DIV_UP(j->width, j->fit_w);
+		uint64_t b = ML_DIV_UP(j->height, j->fit_h);
 		j->scale = ML_MAX(ML_MAX(a, b), 1);
 	}
-	j->out_w = (j->width + j->scale - 1) / j->scale;
-	j->out_h = (j->height + j->scale - 1) / j->scale;
+	j->out_w = ML_DIV_UP(j->width, j->scale);
+	j->out_h = ML_DIV_UP(j->height, j->scale);
 	if (j->fit_w && j->width_set)
 		snprintf(j->note, sizeof j->note,
 			 "--fit %llux%llu at --width %llu: %llu x %llu pixels shrunk %llu times to %llu x %llu (without --width the picture takes the box's shape)",
@@ -920,7 +951,7 @@ static int plan(struct job *j, struct ml_space *s, const struct ml_selection *se
 		       j->skip ? "captured " : "");
 		return -1;
 	}
-	j->npix = (j->bytes + j->B - 1) / j->B;
+	j->npix = ML_DIV_UP(j->bytes, j->B);
 	if (j->hilbert)
 		return plan_hilbert(j, s, sel);
 	if (plan_size(j))
@@ -953,28 +984,6 @@ static int plan(struct job *j, struct ml_space *s, const struct ml_selection *se
 	return check_writer(j);
 }
 
-/* The selection as --region words, for the PNG's tEXt. */
-static void describe_selection(const struct ml_cli *cli, char *buf, size_t len)
-{
-	size_t o = 0;
-	if (!cli->nspecs)
-		snprintf(buf, len, "all");
-	for (size_t i = 0; i < cli->nspecs && o + 1 < len; i++) {
-		const struct ml_spec *sp = &cli->specs[i];
-		const char *sep = i ? " " : "";
-		int n;
-		switch (sp->type) {
-		case ML_SPEC_KIND: n = snprintf(buf + o, len - o, "%s%s", sep, ml_kind_name(sp->kind)); break;
-		case ML_SPEC_EXEC: n = snprintf(buf + o, len - o, "%sexec", sep); break;
-		case ML_SPEC_PATH: n = snprintf(buf + o, len - o, "%spath:%s", sep, sp->text); break;
-		default:
-			n = snprintf(buf + o, len - o, "%s0x%llx-0x%llx", sep,
-				     (unsigned long long)sp->start, (unsigned long long)sp->end);
-		}
-		o += n > 0 ? (size_t)n : 0;
-	}
-}
-
 static int open_writer(struct job *j, const struct ml_out *out, struct ml_space *s,
 		       const struct ml_selection *selection, const struct ml_cli *cli)
 {
@@ -982,7 +991,7 @@ static int open_writer(struct job *j, const struct ml_out *out, struct ml_space 
 	snprintf(bpp, sizeof bpp, "%u", j->fmt.bpp);
 	snprintf(width, sizeof width, "%llu", (unsigned long long)j->width);
 	snprintf(first, sizeof first, "0x%llx", (unsigned long long)selection->p[0].start);
-	describe_selection(cli, sel, sizeof sel);
+	ml_pic_selection_text(cli, sel, sizeof sel);
 	/* tEXt is Latin-1 without control bytes: keep the escaped ASCII form. */
 	char *name = ml_escape(s->name);
 	const char *text[] = {
@@ -1124,6 +1133,8 @@ int cmd_image(int argc, char **argv)
 	memcpy(rest.p, sel.p, sel.n * sizeof *rest.p);
 	rest.p[0].start += (uint64_t)copied;
 	st = ml_stream_new(s, &rest, BLOCK);
+	if (!j.ent)	/* entropy windows take a block of values at a time */
+		ml_stream_long_holes(st);
 	struct ml_chunk c;
 	uint64_t surprise_holes = 0;
 	while (ml_stream_next(st, &c)) {

@@ -18,6 +18,7 @@
 #include "pixel.h"
 #include "termwrap.h"
 #include "unitmap.h"
+#include "mlnote.h"
 #include "util.h"
 #include "ansi.h"
 
@@ -258,6 +259,46 @@ static int dump_pages(struct job *j, const struct ml_region *r, uint64_t first, 
 	return state_run(j, ML_ST_CAPTURED, split - first) || state_run(j, ML_ST_HOLE, last - split) ? -1 : 0;
 }
 
+/* n pages with the same pagemap word and facts (from a MEMLENS note): one classified, n counted. */
+static int facts_run(struct job *j, uint64_t addr, uint64_t n, uint32_t facts, struct ml_pm_counts *c)
+{
+	uint64_t w = ml_pf_to_word(facts);
+	unsigned info = facts & ML_PF_ZERO ? ML_PMI_ZERO : 0;
+	struct ml_pm_counts one = { 0 };
+	enum ml_pm_state st = ml_pm_classify(w, info, 0, 0, &one, false);
+	uint64_t *f = (uint64_t *)&one;
+	for (size_t i = 0; i < sizeof one / sizeof(uint64_t); i++)
+		f[i] *= n;
+	ml_pm_counts_add(c, &one);
+	for (uint64_t i = 0; j->pages && i < n; i++)
+		page_row(j, addr + i * j->ps, w, 0, 0, false, st);
+	return drawing(j) ? state_run(j, st, n) : 0;
+}
+
+/*
+ * A core memlens snapshot wrote: what pagemap said of each page at
+ * capture time, from its MEMLENS note, shown as for a live process.
+ * Pages no run covers (a hostile or cut note) are empty.
+ */
+static int fact_pages(struct job *j, uint64_t first, uint64_t last, struct ml_pm_counts *c)
+{
+	uint64_t pos = first * j->ps, end = last * j->ps;
+	int ret = 0;
+	for (uint64_t i = ml_core_pagefacts_find(j->s, pos); pos < end && !ret; i++) {
+		struct ml_mlrun run;
+		bool ok = i < j->s->pagefacts_n && ml_core_pagefacts_run(j->s, i, &run) == 0;
+		uint64_t a = ok ? ML_MAX(run.start, pos) : end, b = ok ? ML_MIN(run.end, end) : end;
+		if (ok && b <= pos)
+			continue;	/* out of order: not trusted */
+		if (a > pos)
+			ret = facts_run(j, pos, (ML_MIN(a, end) - pos) / j->ps, 0, c);
+		if (!ret && ok && b > a)
+			ret = facts_run(j, a, (b - a) / j->ps, run.facts, c);
+		pos = ML_MAX(pos, ok ? b : end);
+	}
+	return ret;
+}
+
 /* ---- per region ---- */
 
 static json_t *counts_json(const struct job *j, const struct ml_pm_counts *c)
@@ -449,12 +490,15 @@ static int live_pages(struct job *j, const struct ml_selection *sel, struct ml_p
 	return ret;
 }
 
+/* A core or dump by its captured pages, or a snapshot's core by its MEMLENS note. */
 static int dump_regions(struct job *j, const struct ml_selection *sel, struct ml_pm_counts *tot, json_t *regions)
 {
 	for (size_t i = 0; i < sel->n; i++) {
 		const struct ml_piece *p = &sel->p[i];
 		struct ml_pm_counts c = { 0 };
-		if (piece_start(j, p) || dump_pages(j, &j->s->r[p->region], p->start / j->ps, (p->end + j->ps - 1) / j->ps, &c) ||
+		uint64_t first = p->start / j->ps, last = (p->end + j->ps - 1) / j->ps;
+		if (piece_start(j, p) ||
+		    (j->live ? fact_pages(j, first, last, &c) : dump_pages(j, &j->s->r[p->region], first, last, &c)) ||
 		    piece_end(j, p, &c, regions))
 			return -1;
 		ml_pm_counts_add(tot, &c);
@@ -478,7 +522,8 @@ static int run(struct job *j, const struct ml_selection *sel)
 		printf(j->live ? "address,present,swapped,file,exclusive,soft_dirty,uffd_wp,guard,pfn,swap_type,swap_offset,kpageflags,kpagecount,state\n"
 			       : "address,captured\n");
 	}
-	if (j->live ? live_pages(j, sel, &tot, regions) : dump_regions(j, sel, &tot, regions)) {
+	/* A core with a MEMLENS note (j->live) is walked region by region too. */
+	if (j->s->kind == ML_SRC_LIVE ? live_pages(j, sel, &tot, regions) : dump_regions(j, sel, &tot, regions)) {
 		json_decref(regions);
 		return -1;
 	}
@@ -487,7 +532,9 @@ static int run(struct job *j, const struct ml_selection *sel)
 		json_object_set_new(root, "source", ml_json_source(j->s, NULL, NULL));
 		json_object_set_new(root, "page_size", json_integer(j->ps));
 		if (j->live) {
-			json_object_set_new(root, "scan", json_boolean(j->scan && ml_pagemap_has_scan(j->pm)));
+			json_object_set_new(root, "scan", json_boolean(j->s->kind == ML_SRC_LIVE ?
+								       j->scan && ml_pagemap_has_scan(j->pm) :
+								       (j->s->pagefacts_flags & ML_MLN_SCAN) != 0));
 			json_object_set_new(root, "kpageflags", j->kp ? json_true() : json_false());
 		}
 		json_object_set_new(root, "regions", regions);
@@ -635,8 +682,11 @@ int cmd_pagemap(int argc, char **argv)
 		goto done;
 	ret = ML_EXIT_FAIL;
 	j.ps = j.s->page_size;
-	j.live = j.s->kind == ML_SRC_LIVE;
-	if (j.live) {
+	/* A core with a MEMLENS note tells what a live process would. */
+	j.live = j.s->kind == ML_SRC_LIVE || j.s->has_pagefacts;
+	if (j.s->kind != ML_SRC_LIVE)
+		j.no_kpage = "a core's MEMLENS note keeps pagemap's flags, not page frames";
+	if (j.s->kind == ML_SRC_LIVE) {
 		if (!(j.pm = ml_pagemap_open(j.s->pid)))
 			goto done;
 		j.kp = ml_kpage_open(&j.no_kpage);

@@ -93,14 +93,7 @@ static void print_table(const struct ml_space *s, const struct ml_selection *sel
 {
 	char h1[32], h2[32];
 	printf("# %s source ", ml_src_name(s->kind));
-	ml_fputs_escaped(stdout, s->name);
-	if (s->pid)
-		printf(", pid %d", s->pid);
-	if (s->comm) {
-		fputs(" (", stdout);
-		ml_fputs_escaped(stdout, s->comm);
-		fputc(')', stdout);
-	}
+	ml_fputs_source(stdout, s);
 	if (s->truncated)
 		printf(", truncated: %s missing", ml_human_size(s->missing, h1, sizeof h1));
 	putchar('\n');

@@ -251,6 +251,7 @@ static int run(struct ml_cli *cli, const struct sound_opts *so, enum ml_containe
 	j.cap = (size_t)(OBUF_TARGET / frame * frame);
 	j.buf = ml_malloc(j.cap);
 	st = ml_stream_new(s, &sel, OBUF_TARGET);
+	ml_stream_long_holes(st);	/* put() takes any length */
 	struct ml_chunk ch;
 	uint64_t holes = 0, taken = 0;
 	/* when all of the selection is played, holes after the last data still count */

@@ -20,5 +20,10 @@ ML_DECLARE_CMD(sound);
 ML_DECLARE_CMD(pagemap);
 ML_DECLARE_CMD(heap);
 ML_DECLARE_CMD(hilbert);
+ML_DECLARE_CMD(find);
+ML_DECLARE_CMD(triage);
+ML_DECLARE_CMD(snapshot);
+ML_DECLARE_CMD(diff);
+ML_DECLARE_CMD(watch);
 
 #endif

@@ -11,7 +11,7 @@
 #include "config.h"
 #include "gilbert.h"
 
-#include <math.h>
+#include "util.h"
 
 static int64_t sgn(int64_t v)
 {
@@ -161,11 +161,7 @@ void ml_gilbert_d2xy(uint32_t w, uint32_t h, uint64_t d, uint32_t *x, uint32_t *
 
 void ml_gilbert_shape(uint64_t n, uint32_t *w, uint32_t *h)
 {
-	uint64_t s = (uint64_t)sqrtl((long double)n);
-	while (s * s < n)
-		s++;
-	while (s > 1 && (s - 1) * (s - 1) >= n)
-		s--;
+	uint64_t s = ml_square_side(n);
 	*h = (uint32_t)(s ? s : 1);
 	*w = (uint32_t)((n + *h - 1) / *h);
 	if (!*w)

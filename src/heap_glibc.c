@@ -577,6 +577,23 @@ static bool main_heap(struct ml_hmem *m, struct ml_heapinfo *h, struct ml_harena
 		return false;
 	a->top_size = tsz;
 	const struct ml_region *r = region_of(m, a->top);
+	/*
+	 * A top chunk cannot run past its mapping (and the mappings adjacent
+	 * to it): a hostile size would make the heap, and every map drawn of
+	 * it, petabytes long.
+	 */
+	if (r) {
+		uint64_t map_end = r->end;
+		for (const struct ml_region *n = r + 1; n < m->r + m->nr && n->start == map_end; n++)
+			map_end = n->end;
+		if (end > map_end) {
+			if (!quiet)
+				hwarn(h, "main_arena 0x%" PRIx64 ": top 0x%" PRIx64 " size 0x%" PRIx64
+				      " runs past its mapping's end 0x%" PRIx64 "; heap cut there",
+				      a->addr, a->top, tsz, map_end);
+			end = map_end;
+		}
+	}
 	uint64_t cands[2] = { 0, 0 };
 	if (a->system_mem && a->system_mem <= end)
 		cands[0] = (end - a->system_mem + 15) & ~(uint64_t)15;

@@ -211,7 +211,7 @@ void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *stat
 		for (size_t i = 0; i < n; i++, c->next++) {
 			if ((c->next >> c->shift) >= cells)
 				return;
-			if (state[i] == ML_PX_DATA) {
+			if (ml_px_coloured(state[i])) {
 				for (unsigned k = 0; k < c->ch; k++)
 					c->sum[k] += px[i * c->ch + k];
 				c->count++;
@@ -236,6 +236,42 @@ void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *stat
 		i++;
 		c->next++;
 	}
+}
+
+void ml_hcanvas_put_holes(struct ml_hcanvas *c, uint64_t n)
+{
+	if (c->gilbert) {
+		/*
+		 * The generalized curve has no aligned blocks to skip by: each
+		 * cell is walked (at most the rectangle's), a shrunk one marked.
+		 */
+		uint32_t x, y;
+		for (; n && ml_gilbert_next(&c->walk, &x, &y); n--, c->next++) {
+			if (c->acc)
+				c->seen_hole[(size_t)(y / c->n) * c->w + x / c->n] = 1;
+			else
+				memcpy(c->px + ((size_t)y * c->w + x) * c->ch, c->hole_px, c->ch);
+		}
+		c->next += ML_MIN(n, UINT64_MAX - c->next);
+		return;
+	}
+	uint64_t cells = (uint64_t)c->side * c->side;
+	if (!c->shift) {
+		for (; n && c->next < cells; n--, c->next++)
+			put_one(c, c->next, c->hole_px);
+		c->next += ML_MIN(n, UINT64_MAX - c->next);
+		return;
+	}
+	uint64_t mask = ((uint64_t)1 << c->shift) - 1;
+	while (n && (c->next >> c->shift) < cells) {
+		uint64_t k = ML_MIN(n, mask + 1 - (c->next & mask));
+		c->holes = true;
+		if (((c->next + k) & mask) == 0)	/* the cell is complete */
+			end_cell(c, c->next >> c->shift);
+		c->next += k;
+		n -= k;
+	}
+	c->next += ML_MIN(n, UINT64_MAX - c->next);
 }
 
 void ml_hcanvas_flush(struct ml_hcanvas *c)

@@ -75,9 +75,15 @@ uint64_t ml_hcanvas_gilbert_bytes(uint32_t fw, uint32_t fh, uint32_t n, unsigned
  * Places n display pixels (ch bytes each) at the next n curve positions;
  * state[i] (enum ml_px of pixel.h) says what pixel i is.  Full size, data
  * and hole pixels are placed as given and unused ones keep the fill;
- * reduced, a cell is the average of its data pixels.
+ * reduced, a cell is the average of its coloured pixels (ml_px_coloured).
  */
 void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *state, size_t n);
+/*
+ * Places n hole pixels at the next n curve positions in time proportional
+ * to the cells they cover, not to n: a dump that claims EiB of uncaptured
+ * memory draws as fast as its canvas.
+ */
+void ml_hcanvas_put_holes(struct ml_hcanvas *c, uint64_t n);
 /* Completes a partly averaged last cell. */
 void ml_hcanvas_flush(struct ml_hcanvas *c);
 void ml_hcanvas_free(struct ml_hcanvas *c);

@@ -21,6 +21,14 @@ json_t *ml_json_str(const char *s)
 	return j ? j : json_null();
 }
 
+json_t *ml_json_bytes(const void *b, size_t n)
+{
+	char *c = ml_utf8_clean_n(b, n);
+	json_t *j = json_string(c);
+	free(c);
+	return j ? j : json_null();
+}
+
 json_t *ml_json_hex(uint64_t v)
 {
 	char b[24];

@@ -11,6 +11,8 @@
 
 /* A JSON string of untrusted text in the escaped form of util.h, or null for NULL. */
 json_t *ml_json_str(const char *s);
+/* The same for n bytes of memory (NULs included: they become \x00). */
+json_t *ml_json_bytes(const void *b, size_t n);
 /* "0x7f..." */
 json_t *ml_json_hex(uint64_t v);
 /*

@@ -168,6 +168,11 @@ static int open_temporary(struct ml_out *o, const char *path, const struct stat 
 
 int ml_out_open(struct ml_out *o, const char *path, const struct ml_space *input)
 {
+	return ml_out_open_inputs(o, path, &input, 1);
+}
+
+int ml_out_open_inputs(struct ml_out *o, const char *path, const struct ml_space *const *inputs, size_t n)
+{
 	memset(o, 0, sizeof *o);
 	o->fd = -1;
 	if (!strcmp(path, "-")) {
@@ -185,10 +190,12 @@ int ml_out_open(struct ml_out *o, const char *path, const struct ml_space *input
 	}
 	struct stat st, lst;
 	bool exists = stat(path, &st) == 0;
-	if (exists && input && input->kind != ML_SRC_LIVE && st.st_dev == input->dev &&
-	    st.st_ino == input->ino) {
-		ml_err("%s: refusing to overwrite the input", path);
-		return -1;
+	for (size_t i = 0; exists && i < n; i++) {
+		const struct ml_space *input = inputs[i];
+		if (input && input->kind != ML_SRC_LIVE && st.st_dev == input->dev && st.st_ino == input->ino) {
+			ml_err("%s: refusing to overwrite the input", path);
+			return -1;
+		}
 	}
 	if (!exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
 		ml_err("%s: a symbolic link to a file that does not exist", path);

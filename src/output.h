@@ -37,6 +37,8 @@ struct ml_out {
  * input itself...).
  */
 int ml_out_open(struct ml_out *o, const char *path, const struct ml_space *input);
+/* The same for a command with several inputs (diff): none is overwritten. */
+int ml_out_open_inputs(struct ml_out *o, const char *path, const struct ml_space *const *inputs, size_t n);
 /*
  * Flushes and closes each output, then renames each temporary file into
  * place — only when every one was written in full.  On any failure every

@@ -137,12 +137,18 @@ unsigned ml_display_channels(const struct ml_pixfmt *f, bool has_holes, bool has
 
 void ml_display_colour(enum ml_px what, unsigned ch, uint8_t *out)
 {
-	static const uint8_t hole[4] = { ML_HOLE_R, ML_HOLE_G, ML_HOLE_B, 0 };
-	static const uint8_t unused[4] = { ML_UNUSED_R, ML_UNUSED_G, ML_UNUSED_B, 255 };
+	static const uint8_t colours[][4] = {
+		[ML_PX_DATA] = { 0, 0, 0, 255 },
+		[ML_PX_HOLE] = { ML_HOLE_R, ML_HOLE_G, ML_HOLE_B, 0 },
+		[ML_PX_UNUSED] = { ML_UNUSED_R, ML_UNUSED_G, ML_UNUSED_B, 255 },
+		[ML_PX_SAME] = { ML_SAME_R, ML_SAME_G, ML_SAME_B, 255 },
+		[ML_PX_ADDED] = { ML_ADDED_R, ML_ADDED_G, ML_ADDED_B, 255 },
+		[ML_PX_REMOVED] = { ML_REMOVED_R, ML_REMOVED_G, ML_REMOVED_B, 255 },
+	};
 	if (ch == 1)
 		out[0] = 0;
 	else
-		memcpy(out, what == ML_PX_HOLE ? hole : unused, ch);
+		memcpy(out, colours[what <= ML_PX_REMOVED ? what : ML_PX_UNUSED], ch);
 }
 
 static uint8_t five_to_eight(unsigned v)

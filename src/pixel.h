@@ -54,8 +54,37 @@ struct ml_pixfmt {
  */
 #define ML_COLOUR_APART 100
 
-/* What a pixel shows: bytes, a hole, or canvas no byte maps to. */
-enum ml_px { ML_PX_DATA = 0, ML_PX_HOLE = 1, ML_PX_UNUSED = 2 };
+/*
+ * The legend colours of `memlens diff` (and its pictures): bytes equal in
+ * both captures are dim gray, regions only the second capture has are
+ * green, regions only the first has are red; changed bytes are drawn in
+ * the second capture's own colours.  Each keeps ML_COLOUR_APART from the
+ * hole and unused colours (test_pixel).
+ */
+#define ML_SAME_R 105
+#define ML_SAME_G 105
+#define ML_SAME_B 105
+#define ML_ADDED_R 0
+#define ML_ADDED_G 200
+#define ML_ADDED_B 0
+#define ML_REMOVED_R 220
+#define ML_REMOVED_G 0
+#define ML_REMOVED_B 0
+
+/*
+ * What a pixel shows: bytes, a hole, canvas no byte maps to, or (diff) one
+ * of the legend colours above.
+ */
+enum ml_px {
+	ML_PX_DATA = 0, ML_PX_HOLE = 1, ML_PX_UNUSED = 2,
+	ML_PX_SAME = 3, ML_PX_ADDED = 4, ML_PX_REMOVED = 5,
+};
+
+/* Whether a pixel has a colour of its own that a thumbnail averages (data or a legend colour). */
+static inline bool ml_px_coloured(unsigned s)
+{
+	return s == ML_PX_DATA || s >= ML_PX_SAME;
+}
 
 /* Looks a palette up by name; -1 if unknown. */
 int ml_palette_parse(const char *name);
@@ -72,9 +101,9 @@ const uint8_t (*ml_palette_rgb(enum ml_palette p))[3];
 unsigned ml_display_channels(const struct ml_pixfmt *f, bool has_holes, bool has_unused);
 
 /*
- * The display pixel (ch channels) of a hole or of unused canvas.  With one
- * channel neither has a colour: 0 (callers choose more channels when the
- * picture has such pixels).
+ * The display pixel (ch channels) of a hole, of unused canvas or of a
+ * legend colour.  With one channel none has a colour: 0 (callers choose
+ * more channels when the picture has such pixels).
  */
 void ml_display_colour(enum ml_px what, unsigned ch, uint8_t *out);
 

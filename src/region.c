@@ -97,7 +97,8 @@ static int cmp_start(const void *a, const void *b)
 
 int ml_regions_sort_check(struct ml_region *r, unsigned long n)
 {
-	qsort(r, n, sizeof *r, cmp_start);
+	if (n > 1)
+		qsort(r, n, sizeof *r, cmp_start);
 	for (unsigned long i = 0; i < n; i++) {
 		if (r[i].end <= r[i].start)
 			return -1;

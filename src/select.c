@@ -204,7 +204,8 @@ void ml_select(const struct ml_space *s, const struct ml_spec *specs, size_t nsp
 		if (specs[k].type == ML_SPEC_RANGE)
 			ranges[nr++] = &specs[k];
 	}
-	qsort(ranges, nr, sizeof *ranges, cmp_range);
+	if (nr > 1)
+		qsort(ranges, nr, sizeof *ranges, cmp_range);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct ml_region *r = &s->r[i];
 		bool whole = nspecs == 0;
@@ -253,6 +254,8 @@ struct ml_stream {
 	uint8_t *buf;
 	size_t block;
 	bool holes_only;	/* ml_stream_new_holes: the runs without the bytes */
+	bool skip_zeros;	/* ml_stream_skip_zeros */
+	bool long_holes;	/* ml_stream_long_holes */
 };
 
 struct ml_stream *ml_stream_new(struct ml_space *s, const struct ml_selection *sel, size_t block)
@@ -273,6 +276,11 @@ struct ml_stream *ml_stream_new_holes(struct ml_space *s, const struct ml_select
 	return st;
 }
 
+void ml_stream_skip_zeros(struct ml_stream *st)
+{
+	st->skip_zeros = true;
+}
+
 int ml_stream_next(struct ml_stream *st, struct ml_chunk *c)
 {
 	while (st->piece < st->sel->n && st->pos >= st->sel->p[st->piece].end) {
@@ -282,13 +290,34 @@ int ml_stream_next(struct ml_stream *st, struct ml_chunk *c)
 	if (st->piece >= st->sel->n)
 		return 0;
 	const struct ml_piece *p = &st->sel->p[st->piece];
+	size_t z = st->skip_zeros ? ml_space_zero_run(st->s, st->pos, p->end - st->pos) : 0;
+	if (z) {
+		*c = (struct ml_chunk){ .addr = st->pos, .len = z, .zero = true, .piece = st->piece,
+					.offset = st->offset };
+		st->pos += z;
+		st->offset += z;
+		return 1;
+	}
 	size_t want = (size_t)ML_MIN((uint64_t)st->block, p->end - st->pos);
 	bool hole;
 	size_t got = st->holes_only ? ml_space_holes(st->s, st->pos, want, st->buf, &hole)
 				    : ml_space_read(st->s, st->pos, want, st->buf, &hole);
+	/* A file source answers holes without reading: extend the run to its end. */
+	if (hole && st->long_holes && got == want && st->s->kind != ML_SRC_LIVE) {
+		while (got < SIZE_MAX && p->end - st->pos > got) {
+			bool h2;
+			size_t g = ml_space_holes(st->s, st->pos + got,
+						  (size_t)ML_MIN(p->end - st->pos - got, (uint64_t)(SIZE_MAX - got)),
+						  NULL, &h2);
+			if (!g || !h2)
+				break;
+			got += g;
+		}
+	}
 	c->addr = st->pos;
 	c->len = got;
 	c->hole = hole;
+	c->zero = false;
 	c->data = hole || st->holes_only ? NULL : st->buf;
 	c->piece = st->piece;
 	c->offset = st->offset;
@@ -297,6 +326,11 @@ int ml_stream_next(struct ml_stream *st, struct ml_chunk *c)
 	if (hole)
 		st->holes += got;
 	return 1;
+}
+
+void ml_stream_long_holes(struct ml_stream *st)
+{
+	st->long_holes = true;
 }
 
 uint64_t ml_stream_hole_bytes(const struct ml_stream *st)

@@ -61,7 +61,8 @@ struct ml_chunk {
 	uint64_t addr;
 	size_t len;
 	bool hole;
-	const uint8_t *data;	/* valid until the next call; NULL for holes */
+	bool zero;		/* data known to be zeros, not read (ml_stream_skip_zeros) */
+	const uint8_t *data;	/* valid until the next call; NULL for holes and zero runs */
 	size_t piece;		/* index into the selection */
 	uint64_t offset;	/* position of addr in the selected byte stream */
 };
@@ -73,6 +74,20 @@ struct ml_stream *ml_stream_new(struct ml_space *s, const struct ml_selection *s
  * The same runs of data and holes, without the bytes (c->data is NULL):
  * the selection's hole map, from ml_space_holes().
  */
+/*
+ * From now on, runs the source knows to be zeros without reading them (a
+ * live process's untouched anonymous pages) come as chunks with zero set
+ * and no data, as long as they are: for scanners to whom zeros say nothing.
+ */
+void ml_stream_skip_zeros(struct ml_stream *st);
+/*
+ * From now on, a hole a file source knows (a core's or dump's uncaptured
+ * range) comes as one chunk however long, not a block at a time: for
+ * consumers that handle a hole run in one step, so a hostile region that
+ * claims EiB of uncaptured memory costs one call, not 2^40.  A live
+ * process's holes still come a block at a time (only reading tells).
+ */
+void ml_stream_long_holes(struct ml_stream *st);
 struct ml_stream *ml_stream_new_holes(struct ml_space *s, const struct ml_selection *sel, size_t block);
 /* 1 with a chunk, 0 at the end. */
 int ml_stream_next(struct ml_stream *st, struct ml_chunk *c);

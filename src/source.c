@@ -271,6 +271,15 @@ static size_t space_read(void *ctx, uint64_t addr, size_t n, void *buf, bool *ho
 	return ml_space_read(ctx, addr, n, buf, hole);
 }
 
+size_t ml_space_zero_run(struct ml_space *s, uint64_t addr, size_t n)
+{
+	long i = ml_space_find(s, addr);
+	if (i < 0 || !n || s->kind != ML_SRC_LIVE)
+		return 0;
+	const struct ml_region *r = &s->r[i];
+	return ml_live_zero_run(s, r, addr, (size_t)ML_MIN((uint64_t)n, r->end - addr));
+}
+
 size_t ml_read_mem(struct ml_space *s, uint64_t addr, size_t n, void *buf)
 {
 	return ml_read_zeroed(space_read, s, addr, n, buf);
@@ -281,4 +290,16 @@ bool ml_read_exact(struct ml_space *s, uint64_t addr, size_t n, void *buf)
 	if (n && addr + n - 1 < addr)
 		return false;
 	return ml_read_mem(s, addr, n, buf) == n;
+}
+
+void ml_fputs_source(FILE *f, const struct ml_space *s)
+{
+	ml_fputs_escaped(f, s->name);
+	if (s->pid)
+		fprintf(f, ", pid %d", s->pid);
+	if (s->comm) {
+		fputs(" (", f);
+		ml_fputs_escaped(f, s->comm);
+		fputc(')', f);
+	}
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -55,6 +56,11 @@ struct ml_space {
 	bool has_nt_file;
 	unsigned nt_file_page_size;
 	unsigned nthreads;
+	/* a memlens snapshot's MEMLENS note: pagemap's facts per run of pages */
+	bool has_pagefacts;
+	uint32_t pagefacts_flags;	/* ML_MLN_* */
+	uint64_t pagefacts_off;		/* file offset of its first run */
+	uint64_t pagefacts_n;		/* runs */
 
 	/* live */
 	int *tids;		/* threads stopped by --freeze */
@@ -75,6 +81,9 @@ int ml_source_pid(const char *src, int *pid);
 int ml_space_open(struct ml_space **out, const char *source, const struct ml_open_opts *o);
 void ml_space_close(struct ml_space *s);
 
+/* "core.1234, pid 1234 (name)": the SOURCE as given and its process, escaped. */
+void ml_fputs_source(FILE *f, const struct ml_space *s);
+
 /* Index of the region containing addr, or -1. */
 long ml_space_find(const struct ml_space *s, uint64_t addr);
 
@@ -93,6 +102,14 @@ size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, boo
  */
 size_t ml_space_holes(struct ml_space *s, uint64_t addr, size_t n, void *scratch, bool *hole);
 
+/*
+ * The length of the run at addr (at most n) that the source knows holds
+ * only zeros without reading it — a live process's never-touched private
+ * anonymous pages — or 0.  For scanners that may skip what zeros cannot hold.
+ */
+size_t ml_space_zero_run(struct ml_space *s, uint64_t addr, size_t n);
+size_t ml_live_zero_run(struct ml_space *s, const struct ml_region *r, uint64_t addr, size_t n);
+
 /* Reads n bytes, holes zero-filled; returns how many were data. */
 size_t ml_read_mem(struct ml_space *s, uint64_t addr, size_t n, void *buf);
 /* True only when all n bytes at addr are data. */
@@ -110,6 +127,15 @@ int ml_open_typed(const char *path, bool blk, struct stat *st);
 /* Per-kind openers, in source_*.c. */
 int ml_open_live(struct ml_space *s, int pid, bool freeze);
 int ml_open_core(struct ml_space *s);
+/*
+ * The MEMLENS note of a core memlens snapshot wrote (formats/mlnote.h):
+ * run i (0 ok, -1 unreadable or malformed), and the index of the first run
+ * that ends above addr (pagefacts_n if none).  Read from the file as
+ * asked: the note can be as large as the process's page tables.
+ */
+struct ml_mlrun;
+int ml_core_pagefacts_run(struct ml_space *s, uint64_t i, struct ml_mlrun *r);
+uint64_t ml_core_pagefacts_find(struct ml_space *s, uint64_t addr);
 int ml_open_lime(struct ml_space *s);
 int ml_open_raw(struct ml_space *s, uint64_t base);
 size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,

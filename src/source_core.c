@@ -9,11 +9,13 @@
 #include "source.h"
 #include "util.h"
 #include "elfcore.h"
+#include "mlnote.h"
 
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_NOTES_SIZE ((uint64_t)256 << 20)
 #define AT_SYSINFO_EHDR_ 33
@@ -33,6 +35,46 @@ struct core_notes {
 	size_t nsps;
 	uint64_t vdso;
 };
+
+/* A memlens snapshot's MEMLENS note: its runs stay in the file, read when asked. */
+static void pagefacts(struct ml_space *s, const GElf_Phdr *ph, const unsigned char *desc, size_t desc_off,
+		      size_t len)
+{
+	struct ml_mlnote_hdr h;
+	const char *why;
+	if (ml_mlnote_hdr_decode(desc, len, &h, &why)) {
+		ml_warn("%s: its MEMLENS note is ignored: %s", s->name, why);
+		return;
+	}
+	s->has_pagefacts = true;
+	s->pagefacts_flags = h.flags;
+	s->pagefacts_off = ph->p_offset + desc_off + ML_MLNOTE_HDR;
+	s->pagefacts_n = h.nruns;
+}
+
+int ml_core_pagefacts_run(struct ml_space *s, uint64_t i, struct ml_mlrun *r)
+{
+	unsigned char b[ML_MLNOTE_HDR + ML_MLNOTE_RUN];
+	if (i >= s->pagefacts_n ||
+	    pread(s->fd, b + ML_MLNOTE_HDR, ML_MLNOTE_RUN, (off_t)(s->pagefacts_off + i * ML_MLNOTE_RUN)) !=
+		    ML_MLNOTE_RUN)
+		return -1;
+	return ml_mlrun_decode(b, 0, r);
+}
+
+uint64_t ml_core_pagefacts_find(struct ml_space *s, uint64_t addr)
+{
+	uint64_t lo = 0, hi = s->pagefacts_n;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		struct ml_mlrun r;
+		if (ml_core_pagefacts_run(s, mid, &r) == 0 && r.end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 static void parse_notes(struct ml_space *s, Elf *e, const GElf_Phdr *ph, struct core_notes *cn,
 			unsigned ws, bool big, bool x86_64)
@@ -54,6 +96,9 @@ static void parse_notes(struct ml_space *s, Elf *e, const GElf_Phdr *ph, struct 
 	while (off < d->d_size && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
 		const char *name = (const char *)d->d_buf + name_off;
 		const unsigned char *desc = (const unsigned char *)d->d_buf + desc_off;
+		if (nh.n_namesz == sizeof ML_MLNOTE_OWNER && !memcmp(name, ML_MLNOTE_OWNER, sizeof ML_MLNOTE_OWNER) &&
+		    nh.n_type == ML_NT_MEMLENS_PAGES && !s->has_pagefacts)
+			pagefacts(s, ph, desc, desc_off, nh.n_descsz);
 		if (nh.n_namesz != 5 || memcmp(name, "CORE", 5))
 			continue;
 		switch (nh.n_type) {
@@ -112,40 +157,66 @@ static const struct ml_ntfile_entry *nt_lookup(const struct ml_ntfile *nt, uint6
 	return NULL;
 }
 
+static int cmp_entry_start(const void *x, const void *y)
+{
+	const struct ml_ntfile_entry *a = *(const struct ml_ntfile_entry *const *)x;
+	const struct ml_ntfile_entry *b = *(const struct ml_ntfile_entry *const *)y;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
 /*
  * gcore writes no segment for file mappings it did not dump, yet NT_FILE
  * still lists them: add them as regions with nothing captured and
  * permissions unknown, so the core shows the whole mapped layout.
+ *
+ * The note is untrusted and the region list must stay sorted and disjoint
+ * (source.h): entries are taken in address order, one that starts inside
+ * a segment or inside an entry already taken is dropped, and one that
+ * runs into the next segment is cut there.  Real cores never need either,
+ * so drops are said once.
  */
-static void add_unloaded_files(struct ml_space *s, const struct core_notes *cn)
+static int add_unloaded_files(struct ml_space *s, const struct core_notes *cn)
 {
-	size_t extra = 0;
+	size_t nseg = s->n, extra = 0, dropped = 0;
+	if (!cn->nt.n)
+		return 0;
+	const struct ml_ntfile_entry **e = ml_calloc(cn->nt.n, sizeof *e);
 	for (size_t i = 0; i < cn->nt.n; i++)
-		if (cn->nt.e[i].end > cn->nt.e[i].start && ml_space_find(s, cn->nt.e[i].start) < 0)
-			extra++;
-	if (!extra)
-		return;
-	s->r = ml_reallocarray(s->r, s->n + extra, sizeof *s->r);
-	size_t n = s->n;
-	for (size_t i = 0; i < cn->nt.n; i++) {
-		const struct ml_ntfile_entry *f = &cn->nt.e[i];
-		if (f->end <= f->start || ml_space_find(s, f->start) >= 0)
+		if (cn->nt.e[i].end > cn->nt.e[i].start && ml_regions_find(s->r, nseg, cn->nt.e[i].start) < 0)
+			e[extra++] = &cn->nt.e[i];
+	if (!extra) {
+		free(e);
+		return 0;
+	}
+	qsort(e, extra, sizeof *e, cmp_entry_start);
+	s->r = ml_reallocarray(s->r, nseg + extra, sizeof *s->r);
+	uint64_t taken_end = 0;	/* end of the last entry taken */
+	for (size_t i = 0; i < extra; i++) {
+		const struct ml_ntfile_entry *f = e[i];
+		if (f->start < taken_end) {
+			dropped++;
 			continue;
-		/* Clip to the gap so a hostile note cannot overlap real segments. */
-		uint64_t end = f->end;
-		for (size_t k = 0; k < s->n; k++)
-			if (s->r[k].start > f->start && s->r[k].start < end)
-				end = s->r[k].start;
-		struct ml_region *r = &s->r[n++];
+		}
+		size_t next = ml_regions_above(s->r, nseg, f->start);
+		uint64_t end = next < nseg ? ML_MIN(f->end, s->r[next].start) : f->end;
+		struct ml_region *r = &s->r[s->n++];
 		memset(r, 0, sizeof *r);
 		r->start = f->start;
 		r->end = end;
 		r->prot = ML_PROT_UNKNOWN;
 		r->kind = ML_KIND_ANON;
+		taken_end = end;
 	}
-	s->n = n;
-	if (ml_regions_sort_check(s->r, s->n))
-		ml_warn("%s: NT_FILE mappings overlap each other", s->name);
+	free(e);
+	if (dropped)
+		ml_warn("%s: NT_FILE lists %zu mapping%s overlapping others; ignored", s->name, dropped,
+			dropped == 1 ? "" : "s");
+	/* Sorts the entries in among the segments; by construction none overlap. */
+	if (ml_regions_sort_check(s->r, s->n)) {
+		ml_err("%s: internal error: NT_FILE regions overlap", s->name);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -370,7 +441,8 @@ int ml_open_core(struct ml_space *s)
 		ml_err("%s: core has overlapping or empty segments", s->name);
 		goto out;
 	}
-	add_unloaded_files(s, &cn);
+	if (add_unloaded_files(s, &cn))
+		goto out;
 	name_regions(s, &cn);
 	if (s->truncated)
 		ml_warn("%s: core is truncated: %llu bytes of captured memory are missing and read as holes",

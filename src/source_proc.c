@@ -801,6 +801,15 @@ static size_t untouched_read(struct ml_space *s, const struct ml_region *r, cons
 	return mem_read(s, addr, n, buf, hole);
 }
 
+size_t ml_live_zero_run(struct ml_space *s, const struct ml_region *r, uint64_t addr, size_t n)
+{
+	if (s->exited || r->captured == 0 || !private_anon(r) || !n)
+		return 0;
+	struct ml_lm_run run;
+	ml_livemap_run(s->live->map, r, addr, addr + n, &run);
+	return run.cls == ML_LM_UNTOUCHED ? (size_t)(run.end - addr) : 0;
+}
+
 size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
 		    size_t n, void *buf, bool *hole)
 {

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,17 @@
 const char *ml_cmd = NULL;
 bool ml_quiet = false;
 unsigned long ml_warnings = 0;
+
+static char *capture;
+static size_t capture_len;
+
+void ml_diag_capture(char *buf, size_t len)
+{
+	capture = buf;
+	capture_len = len;
+	if (buf && len)
+		buf[0] = '\0';
+}
 
 static bool progress_shown;
 
@@ -41,8 +53,16 @@ void ml_progress_end(FILE *f)
 	progress_shown = false;
 }
 
+/* The attribute lets clang check callers' formats (-Wformat-nonliteral). */
+static void vmsg(const char *kind, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
+	if (capture) {
+		/* The first diagnostic says why; later ones follow from it. */
+		if (capture_len && !capture[0])
+			vsnprintf(capture, capture_len, fmt, ap);
+		return;
+	}
 	ml_progress_end(stderr);
 	fputs("memlens: ", stderr);
 	if (ml_cmd)
@@ -252,13 +272,20 @@ static size_t utf8_ok(const unsigned char *s, bool ctl)
  * not kept as it is becomes \\ (the backslash), \n \t \r, or \xNN, so the
  * text can always be turned back into the exact bytes.
  */
-static char *escape(const char *s, bool json)
+static char *escape(const char *s, size_t len, bool json)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t cap = strlen(s) * 4 + 1, o = 0;
+	/*
+	 * A NUL-terminated copy: the UTF-8 check reads ahead, and stops at a
+	 * NUL (never a continuation byte) instead of at the end of the bytes.
+	 */
+	char *copy = ml_malloc(len + 1);
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	const unsigned char *p = (const unsigned char *)copy, *end = p + len;
+	size_t cap = len * 4 + 1, o = 0;
 	char *out = ml_malloc(cap);
-	while (*p) {
-		size_t n = utf8_ok(p, json);
+	while (p < end) {
+		size_t n = *p ? utf8_ok(p, json) : 0;
 		if (n) {
 			memcpy(out + o, p, n);
 			o += n;
@@ -281,17 +308,28 @@ static char *escape(const char *s, bool json)
 		p++;
 	}
 	out[o] = '\0';
+	free(copy);
 	return out;
 }
 
 char *ml_escape(const char *s)
 {
-	return escape(s, false);
+	return escape(s, strlen(s), false);
+}
+
+char *ml_escape_n(const char *s, size_t n)
+{
+	return escape(s, n, false);
 }
 
 char *ml_utf8_clean(const char *s)
 {
-	return escape(s, true);
+	return escape(s, strlen(s), true);
+}
+
+char *ml_utf8_clean_n(const char *s, size_t n)
+{
+	return escape(s, n, true);
 }
 
 void ml_fputs_escaped(FILE *f, const char *s)
@@ -358,4 +396,29 @@ fail:;
 	free(buf);
 	errno = e;
 	return NULL;
+}
+
+void ml_hex_bytes(const uint8_t *b, size_t n, char *out, size_t cap)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 3 + (i != 0) <= cap; i++) {
+		if (i)
+			out[o++] = ' ';
+		out[o++] = hx[b[i] >> 4];
+		out[o++] = hx[b[i] & 15];
+	}
+	if (cap)
+		out[o] = '\0';
+}
+
+uint64_t ml_square_side(uint64_t n)
+{
+	/* sqrtl's guess, put right in 128 bits: w * w passes 2^64 when n is near it. */
+	uint64_t w = (uint64_t)sqrtl((long double)n);
+	while ((unsigned __int128)w * w < n)
+		w++;
+	while (w && (unsigned __int128)(w - 1) * (w - 1) >= n)
+		w--;
+	return w;
 }

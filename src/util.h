@@ -23,6 +23,12 @@ extern bool ml_quiet;
 extern unsigned long ml_warnings;
 
 void ml_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * While buf is set, diagnostics are not printed: the first one (without
+ * the "memlens: CMD: " prefix) is kept in buf.  For jobs over many sources
+ * (--system) that report per source.  NULL restores printing.
+ */
+void ml_diag_capture(char *buf, size_t len);
 void ml_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * A line that tells what memlens chose for the user (a picture's width,
@@ -70,6 +76,9 @@ int ml_parse_size(const char *s, uint64_t *out);
 void ml_fputs_escaped(FILE *f, const char *s);
 char *ml_escape(const char *s);
 char *ml_utf8_clean(const char *s);
+/* The same for n bytes that may hold NULs (matched memory): a NUL is \x00. */
+char *ml_escape_n(const char *s, size_t n);
+char *ml_utf8_clean_n(const char *s, size_t n);
 
 /*
  * A progress line on f (stderr, a terminal): each call rewrites the line
@@ -85,14 +94,23 @@ void ml_progress_end(FILE *f);
  */
 char *ml_read_text(const char *path, size_t max, size_t *len);
 
+/* "de ad be ef": n bytes as spaced hex pairs into out (cut to fit cap). */
+void ml_hex_bytes(const uint8_t *b, size_t n, char *out, size_t cap);
+
 /* Human size: "4.0 KiB", written into buf. */
 const char *ml_human_size(uint64_t n, char *buf, size_t len);
 
 /* True when fd refers to a terminal (for colour and progress). */
 bool ml_isatty(int fd);
 
+#define ML_XSTR(x) #x
+#define ML_STR(x) ML_XSTR(x)
 #define ML_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ML_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define ML_MAX(a, b) ((a) > (b) ? (a) : (b))
+/* a / b rounded up, for b > 0, without the overflow of (a + b - 1) / b near 2^64. */
+#define ML_DIV_UP(a, b) ((a) / (b) + ((a) % (b) != 0))
+/* The side of the smallest square that holds n things (0 for 0): up to 2^32, without overflow near 2^64. */
+uint64_t ml_square_side(uint64_t n);
 
 #endif

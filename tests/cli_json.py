@@ -3,8 +3,11 @@
 its "source" object against what the test knows independently.
 
   cli_json.py SCHEMA FILE WHAT [key=value ...]
-     WHAT: report (any command) or regions (also the regions schema)
-     key=value: expected source fields; values: int, null, str, or
+     WHAT: report (any command), or regions, find, triage, snapshot,
+     snapshot_index (also that document's own schema), diff or diffmap
+     (diff --json, diff --map: sources "a" and "b" first, also their own
+     schema), watch (JSON lines: a header, then frames)
+     key=value: expected source fields (a.key, b.key for diff); values: int, null, str, or
      'comm:PID' (= /proc/PID/comm), 'pagesize', 'glibc' (this C library's
      version, from confstr), 'size:PATH' (os.stat)
 """
@@ -16,6 +19,18 @@ import jsonschema
 
 schema = json.load(open(sys.argv[1]))
 text = open(sys.argv[2], 'rb').read()
+if sys.argv[3] == 'watch':
+    # one JSON document a line: the header (source first), then a record a frame
+    lines = text.splitlines()
+    for i, line in enumerate(lines[1:], 1):
+        rec = json.loads(line, object_pairs_hook=lambda pairs: pairs)
+        assert rec[0][0] == 'frame', f'{sys.argv[2]}: line {i + 1} does not start with "frame"'
+        r = {k: v for k, v in rec}
+        jsonschema.Draft202012Validator(schema).validate(r)
+        jsonschema.Draft202012Validator({'$schema': schema['$schema'], '$defs': schema['$defs'],
+                                         '$ref': '#/$defs/watch_frame'}).validate(r)
+        assert r['frame'] == i - 1, f'{sys.argv[2]}: line {i + 1} is frame {r["frame"]}'
+    text = lines[0]
 doc = json.loads(text, object_pairs_hook=lambda pairs: pairs)
 
 
@@ -27,17 +42,25 @@ def plain(x):
     return x
 
 
-assert isinstance(doc, list) and doc and doc[0][0] == 'source', f'{sys.argv[2]}: "source" is not the first member'
+two = sys.argv[3] in ('diff', 'diffmap')
+if two:
+    assert isinstance(doc, list) and len(doc) > 1 and doc[0][0] == 'a' and doc[1][0] == 'b', \
+        f'{sys.argv[2]}: "a" and "b" are not the first members'
+else:
+    assert isinstance(doc, list) and doc and doc[0][0] == 'source', f'{sys.argv[2]}: "source" is not the first member'
 d = plain(doc)
 jsonschema.Draft202012Validator(schema).validate(d)
-if sys.argv[3] == 'regions':
-    sub = dict(schema)
-    sub = {'$schema': schema['$schema'], '$defs': schema['$defs'], '$ref': '#/$defs/regions_report'}
+own = {'regions': 'regions_report', 'find': 'find_report', 'triage': 'triage_report',
+       'snapshot': 'snapshot_report', 'snapshot_index': 'snapshot_index', 'diff': 'diff_report',
+       'diffmap': 'diff_map', 'watch': 'watch_header'}.get(sys.argv[3])
+if own:
+    sub = {'$schema': schema['$schema'], '$defs': schema['$defs'], '$ref': f'#/$defs/{own}'}
     jsonschema.Draft202012Validator(sub).validate(d)
 
-src = d['source']
 for kv in sys.argv[4:]:
     k, v = kv.split('=', 1)
+    src = d['source'] if not two else d[k.split('.')[0]]
+    k = k.split('.', 1)[1] if two else k
     if v == 'null':
         want = None
     elif v.isdigit():
@@ -53,4 +76,4 @@ for kv in sys.argv[4:]:
     else:
         want = v
     assert src.get(k, 'absent') == want, f'{sys.argv[2]}: source.{k} is {src.get(k, "absent")!r}, not {want!r}'
-print(f'{sys.argv[2]}: valid, source {src["kind"]}')
+print(f'{sys.argv[2]}: valid, ' + (f'sources {d["a"]["kind"]}, {d["b"]["kind"]}' if two else f'source {d["source"]["kind"]}'))

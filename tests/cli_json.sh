@@ -32,6 +32,25 @@ raw="kind=raw path=$T/in.raw pid=null name=null page_size=pagesize glibc=null fi
 "$MEMLENS" image "$T/in.raw" -o "$T/i.png" --map "$T/a.json" && $CHECK "$T/a.json" report $raw || fail "image raw"
 "$MEMLENS" image "$P" --region heap -o "$T/i.png" --map "$T/a.json" && $CHECK "$T/a.json" report $live ||
 	fail "image live"
+"$MEMLENS" find "$P" --strings --text specimen --hex 'de ad' --regex 'quick [a-z]+' --json >"$T/a.json" &&
+	$CHECK "$T/a.json" find $live || fail "find live"
+"$MEMLENS" find "$T/in.raw" --strings --min 3 --json >"$T/a.json" && $CHECK "$T/a.json" find $raw || fail "find raw"
+"$MEMLENS" find --system --text specimen --json >"$T/a.json" && $CHECK "$T/a.json" find kind=system pid=null ||
+	fail "find --system"
+"$MEMLENS" triage "$P" --json >"$T/a.json" && $CHECK "$T/a.json" triage $live || fail "triage live"
+"$MEMLENS" triage --system --json >"$T/a.json" && $CHECK "$T/a.json" triage kind=system pid=null || fail "triage --system"
+# diff: the sources A and B first, then its own schema; a raw file against
+# the live specimen, and a file against itself with a picture's --map.
+"$MEMLENS" diff "$T/in.raw" "$P" --region 0-0x10000 --json >"$T/a.json" &&
+	$CHECK "$T/a.json" diff a.kind=raw a.path="$T/in.raw" a.file_size=size:"$T/in.raw" b.kind=live b.pid=$P \
+		b.name=comm:$P b.page_size=pagesize || fail "diff raw live"
+"$MEMLENS" diff "$T/in.raw" "$T/in.raw" -o "$T/d.png" --map "$T/a.json" >/dev/null &&
+	$CHECK "$T/a.json" diffmap a.kind=raw b.path="$T/in.raw" b.pid=null || fail "diff --map"
+# watch: a header line with the source, then a line a frame.
+"$MEMLENS" watch "$P" --region heap --frames 3 --every 50ms --json >"$T/a.json" &&
+	$CHECK "$T/a.json" watch $live || fail "watch live"
+"$MEMLENS" watch "$T/in.raw" --frames 2 --every 10ms --json >"$T/a.json" &&
+	$CHECK "$T/a.json" watch $raw || fail "watch raw"
 # A LiME file and a gdb core of the specimen (its pid and name are in the notes).
 "$PY" - "$T/d.lime" <<'PY'
 import os, struct, sys
@@ -46,6 +65,16 @@ gcore -o "$T/core" "$P" >/dev/null 2>&1 || fail "gcore failed"
 		file_size=size:"$T/core.$P" || fail "regions core"
 "$MEMLENS" heap "$T/core.$P" --json >"$T/a.json" && $CHECK "$T/a.json" report kind=core pid=$P glibc=glibc ||
 	fail "heap core"
+"$MEMLENS" snapshot "$P" -o "$T/m.core" --json >"$T/a.json" && $CHECK "$T/a.json" snapshot $live ||
+	fail "snapshot"
+"$MEMLENS" regions "$T/m.core" --json >"$T/a.json" &&
+	$CHECK "$T/a.json" regions kind=core path="$T/m.core" pid=$P name=specimen nt_file_page_size=4096 \
+		file_size=size:"$T/m.core" || fail "regions of memlens's core"
+# --system in a pid namespace of its own: bash (pid 1) and a sleep to copy
+unshare --pid --fork --mount-proc bash -c 'sleep 60 & "$0" snapshot --system -o "$1" --json; r=$?; kill $!; exit $r' \
+	"$MEMLENS" "$T/sys" >"$T/a.json" &&
+	$CHECK "$T/a.json" snapshot_index kind=system path=null pid=null &&
+	$CHECK "$T/sys/index.json" snapshot_index kind=system || fail "snapshot --system"
 
 # Untrusted names: \xff as four characters, the byte 0xff, DEL, a backslash,
 # a newline and U+202E.  Each JSON path decodes back to its exact bytes, so

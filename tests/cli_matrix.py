@@ -29,9 +29,11 @@ VALUE = {
     '--threads': '1', '--layout': 'hilbert', '--rate': '8000', '--encoding': 'u8',
     '--channels': '1', '--preset': 'memgaze', '--seconds': '1', '--color': 'never',
     '--glibc': '2.36', '--by': 'rss', '--compress': 'zstd', '--quality': '80', '--curve': 'gilbert',
+    '--filter': 'anon', '--granule': '16', '--every': '10ms', '--frames': '2', '--for': '30ms',
 }
 FLAGS = ['--freeze', '--strict', '--quiet', '--json', '--alpha', '--bottom-up', '--csv',
-         '--pages', '--no-scan', '--physical', '--chunks', '--system', '--progressive']
+         '--pages', '--no-scan', '--physical', '--chunks', '--system', '--progressive', '--no-freeze',
+         '--soft-dirty']
 ALL = sorted(set(VALUE) | set(FLAGS))
 
 
@@ -82,7 +84,35 @@ TABLE = {
         **src_opts([]), '--region': ('file', [], {0}), '--output': ('file', [], {0}),
         '--html': ('file', [], {0}), '--map': ('file', [], {0}), '--system': (None, [], {0}),
         '--by': (None, ['--system'], {0}), '--curve': ('file', [], {0})}),
+    'snapshot': dict(base=['-o', out('c.core')], opts={
+        '--strict': ('live', [], {0}), '--quiet': ('live', [], {0}), '--output': ('live', [], {0}),
+        '--json': ('live', [], {0}), '--filter': ('live', [], {0}), '--no-freeze': ('live', [], {0}),
+        # in a pid namespace where memlens is alone: taken, and nothing to copy (exit 1)
+        '--system': (None, [], {1})}),
+    # diff takes two SOURCEs: 'file2' is the raw file twice, 'filelive' the raw file and the specimen
+    'diff': dict(base=[], refuse_src=[RAW, RAW], opts={
+        '--as': ('file2', [], {0}), '--base': ('file2', [], {0}), '--strict': ('file2', [], {0}),
+        '--quiet': ('file2', [], {0}), '--freeze': ('filelive', LIVE_SEL, {0}),
+        '--region': ('file2', [], {0}), '--output': ('file2', [], {0}), '--json': ('file2', [], {0}),
+        '--map': ('file2', ['-o', out('d.png')], {0}), '--granule': ('file2', [], {0}),
+        '--color': ('file2', [], {0}),
+        **{o: ('file2', ['-o', out('d.png')], {0}) for o in (
+            '--bpp', '--width', '--order', '--scale', '--fit', '--dpi', '--level', '--threads', '--layout')},
+        '--palette': ('file2', ['-o', out('d.png'), '--bpp', '8'], {0})}),
+    # watch: a frame or two of the raw file or the specimen (--soft-dirty fails, exit 1, on a kernel without it)
+    'watch': dict(base=[], opts={
+        **{o: ('file', ['--frames', '1'], {0}) for o in ('--as', '--base', '--strict', '--quiet', '--region',
+                                                         '--json', '--every')},
+        '--freeze': ('live', LIVE_SEL + ['--frames', '1'], {0}),
+        '--output': ('live', LIVE_SEL + ['--frames', '1'], {0}),
+        '--frames': ('file', ['--every', '10ms'], {0}), '--for': ('file', ['--every', '10ms'], {0}),
+        '--soft-dirty': ('live', LIVE_SEL + ['--frames', '1', '--json'], {0, 1}),
+        **{o: ('file', ['-o', out('w.png'), '--frames', '1'], {0}) for o in (
+            '--bpp', '--width', '--order', '--scale', '--fit', '--dpi', '--level', '--threads', '--layout')},
+        '--palette': ('file', ['-o', out('w.png'), '--frames', '1', '--bpp', '8'], {0})}),
 }
+# Runs that need a command in front of memlens.
+WRAP = {('snapshot', '--system'): ['unshare', '--pid', '--fork', '--mount-proc']}
 # heap on a raw file finds no glibc heap: that run may fail, but not as a usage error
 for o in ('--as', '--base', '--strict', '--quiet'):
     TABLE['heap']['opts'][o] = ('file', [], {1})
@@ -115,13 +145,28 @@ REFUSED_COMBOS = [
     ('image', [RAW, '-o', out('x.tif'), '--quality', '80'], '--quality'),
     ('image', [RAW, '-o', out('x.png'), '--progressive'], '--progressive'),
     ('image', [RAW, '-o', out('x.jpg'), '--bpp', '32', '--alpha'], '--alpha'),
+    ('snapshot', ['--system', '-o', out('d'), '--base', '1000'], '--base'),
+    ('snapshot', ['self', '-o', out('x.core'), '--as', 'core'], '--as'),
+    ('snapshot', ['self', '-o', '/dev/null'], '-o'),
+    ('snapshot', ['self', '-o', out('x.core'), '--filter', 'most'], '--filter'),
+    ('diff', [RAW, RAW, '--bpp', '8'], '--bpp'),
+    ('diff', [RAW, RAW, '--map', out('x.json')], '--map'),
+    ('diff', [RAW, RAW, '--json', '--color', 'never'], '--color'),
+    ('diff', [RAW, RAW, '--freeze'], '--freeze'),
+    ('diff', [PID, PID, '--freeze'], '--freeze'),
+    ('diff', [RAW, RAW, '-o', out('x.png'), '--bpp', '8', '--palette', 'entropy'], '--palette'),
+    ('watch', [RAW, '--bpp', '8', '--frames', '1'], '--bpp'),
+    ('watch', [RAW, '--soft-dirty', '--frames', '1'], '--soft-dirty'),
+    ('watch', [RAW, '-o', out('x.png')], '--output'),
+    ('watch', [RAW, '--frames', '2', '--for', '1s'], '--for'),
+    ('watch', [RAW, '--frames', '1', '-o', out('x.png'), '--bpp', '8', '--palette', 'entropy'], '--palette'),
 ]
 
 failures = []
 
 
-def run(args):
-    p = subprocess.run([MEMLENS] + args, capture_output=True, text=True, timeout=120,
+def run(args, wrap=()):
+    p = subprocess.run(list(wrap) + [MEMLENS] + args, capture_output=True, text=True, timeout=120,
                        stdin=subprocess.DEVNULL)
     return p.returncode, p.stderr
 
@@ -134,7 +179,8 @@ def with_opt(opt):
 def value_for(cmd, opt):
     if opt == '--output':
         return {'image': out('v.png'), 'sound': out('v.wav'), 'pagemap': out('v.png'),
-                'heap': out('v.png'), 'hilbert': out('v.png')}.get(cmd, out('v.png'))
+                'heap': out('v.png'), 'hilbert': out('v.png'), 'diff': out('v.png'),
+                'watch': out('v.png')}.get(cmd, out('v.png'))
     if opt == '--map':
         return out('v.json')
     if opt == '--html':
@@ -144,7 +190,7 @@ def value_for(cmd, opt):
 
 def cmdline(cmd, opt, source, extra):
     t = TABLE[cmd]
-    src = {'live': [PID], 'file': [RAW], None: []}[source]
+    src = {'live': [PID], 'file': [RAW], None: [], 'file2': [RAW, RAW], 'filelive': [RAW, PID]}[source]
     base = list(t['base'])
     if opt == '--output':
         base = []      # the -o under test replaces the base's
@@ -167,7 +213,7 @@ for cmd, t in TABLE.items():
         args = cmdline(cmd, opt, source, extra)
         if source is None:     # a mode that reads no SOURCE
             args = [cmd] + extra + list(t['base']) + with_opt(opt)
-        rc, err = run(args)
+        rc, err = run(args, WRAP.get((cmd, opt), ()))
         if rc not in codes:
             failures.append(f'accepted: memlens {" ".join(args)}: exit {rc}, wanted {codes}: {err.strip()}')
 
@@ -177,7 +223,7 @@ for cmd, t in TABLE.items():
         if opt in t['opts']:
             continue
         v = value_for(cmd, opt)
-        args = [RAW] + list(t['base']) + ['-o' if opt == '--output' else opt] + ([v] if v else [])
+        args = t.get('refuse_src', [RAW]) + list(t['base']) + ['-o' if opt == '--output' else opt] + ([v] if v else [])
         refused(cmd, args, opt, 'not taken')
 
 # 3. combinations that cannot apply

@@ -129,6 +129,7 @@ expect_error 1 "$T/strict.png" "$MEMLENS" image "$T/cut.lime" -o "$T/strict.png"
 # A target that exits while sound reads it: --strict leaves no WAV.  memlens
 # is stopped once its temporary file exists, the target killed, memlens let go.
 big_target() {
+	rm -f "$T/big.addr"	# not the previous target's address
 	"$PY" -c '
 import ctypes, mmap, os, time
 m = mmap.mmap(-1, 1 << 30)

@@ -30,9 +30,9 @@ static int run(int argc, char **argv) { (void)argc; (void)argv; return 0; }
 
 const struct ml_command ml_commands[] = {
 	{ "picture", run, "", "Usage: picture\n", pic_opts,
-	  ML_CMD_SOURCE | ML_CMD_FREEZE | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_MAP, "a .png" },
-	{ "list", run, "", "Usage: list\n", list_opts, ML_CMD_SOURCE | ML_CMD_JSON, NULL },
-	{ NULL, NULL, NULL, NULL, NULL, 0, NULL },
+	  ML_CMD_SOURCE | ML_CMD_FREEZE | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_MAP, "a .png", NULL },
+	{ "list", run, "", "Usage: list\n", list_opts, ML_CMD_SOURCE | ML_CMD_JSON, NULL, "x" },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
 };
 
 /* Parses a command line for cmd; returns 0, or -1 as ml_cli_next/done report. */

@@ -326,6 +326,64 @@ static void test_canvas_reduced(void **st)
 	free(state);
 }
 
+/*
+ * Hole runs handed over in one call (a dump's uncaptured EiB) draw as the
+ * same pixels one by one would, at every reduction; a run far past the
+ * canvas's end returns at once.
+ */
+static void test_canvas_hole_runs(void **st)
+{
+	(void)st;
+	for (unsigned k = 0; k < 3; k++) {
+		const unsigned o = 3;
+		const uint64_t per = 1ull << (2 * k), n = 60 * per + per / 2 + 1;
+		struct ml_hcanvas c;
+		uint8_t fill[1] = { 200 }, holec[1] = { 100 };
+		assert_int_equal(ml_hcanvas_init(&c, o, k, 1, fill, holec), 0);
+		uint8_t *px = malloc(n), *state = calloc(n, 1);
+		/* runs of holes of lengths 1, 2, 3, ... between runs of data */
+		for (uint64_t i = 0, run = 0, len = 1; i < n; i++) {
+			px[i] = (uint8_t)(i % 11 * 9);
+			state[i] = run % 2 ? ML_PX_HOLE : ML_PX_DATA;
+			if (--len == 0) {
+				run++;
+				len = run * (run % 3 ? 1 : per * 3) + 1;
+			}
+		}
+		for (uint64_t i = 0; i < n;) {
+			uint64_t e = i;
+			while (e < n && state[e] == state[i])
+				e++;
+			if (state[i] == ML_PX_HOLE)
+				ml_hcanvas_put_holes(&c, e - i);
+			else
+				ml_hcanvas_put(&c, px + i, state + i, (size_t)(e - i));
+			i = e;
+		}
+		ml_hcanvas_flush(&c);
+		for (uint64_t cell = 0; cell < 64; cell++) {
+			unsigned want, sum = 0, cnt = 0;
+			bool hole = false;
+			for (uint64_t i = cell * per; i < (cell + 1) * per && i < n; i++) {
+				if (state[i] == ML_PX_DATA)
+					sum += px[i], cnt++;
+				hole |= state[i] == ML_PX_HOLE;
+			}
+			want = cnt ? (sum + cnt / 2) / cnt : hole ? holec[0] : fill[0];
+			uint32_t x, y;
+			ml_hilbert_d2xy(o, cell, &x, &y);
+			if (c.px[y * c.side + x] != want)
+				fail_msg("k %u cell %llu: %u, want %u", k, (unsigned long long)cell,
+					 c.px[y * c.side + x], want);
+		}
+		ml_hcanvas_put_holes(&c, UINT64_MAX - c.next);
+		assert_true(c.next == UINT64_MAX);
+		ml_hcanvas_free(&c);
+		free(px);
+		free(state);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_entropy),
 		cmocka_unit_test(test_canvas),
 		cmocka_unit_test(test_canvas_reduced),
+		cmocka_unit_test(test_canvas_hole_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,6 +127,35 @@ static void test_apart(void **st)
 }
 
 /*
+ * diff's legend colours (unchanged, added, removed) are what
+ * ml_display_colour gives, opaque, and keep ML_COLOUR_APART from the hole
+ * colour, the unused colour and one another.
+ */
+static void test_legend(void **st)
+{
+	(void)st;
+	const uint8_t want[][3] = {
+		{ ML_HOLE_R, ML_HOLE_G, ML_HOLE_B }, { ML_UNUSED_R, ML_UNUSED_G, ML_UNUSED_B },
+		{ ML_SAME_R, ML_SAME_G, ML_SAME_B }, { ML_ADDED_R, ML_ADDED_G, ML_ADDED_B },
+		{ ML_REMOVED_R, ML_REMOVED_G, ML_REMOVED_B },
+	};
+	const enum ml_px px[] = { ML_PX_HOLE, ML_PX_UNUSED, ML_PX_SAME, ML_PX_ADDED, ML_PX_REMOVED };
+	for (size_t i = 0; i < 5; i++) {
+		uint8_t got[4];
+		ml_display_colour(px[i], 4, got);
+		assert_memory_equal(got, want[i], 3);
+		if (i >= 2)
+			assert_int_equal(got[3], 255);
+		for (size_t k = 0; k < i; k++)
+			if (dist(want[i], want[k]) < ML_COLOUR_APART)
+				fail_msg("legend colour %zu is near colour %zu", i, k);
+	}
+	assert_true(ml_px_coloured(ML_PX_DATA) && ml_px_coloured(ML_PX_SAME) && ml_px_coloured(ML_PX_ADDED) &&
+		    ml_px_coloured(ML_PX_REMOVED));
+	assert_false(ml_px_coloured(ML_PX_HOLE) || ml_px_coloured(ML_PX_UNUSED));
+}
+
+/*
  * The entropy ramp's stops as doc/image.md lists them (0 black, 0.4 dark
  * red, 0.9 yellow, 1 white), linear between: blue never appears below
  * the white end, and brightness rises all the way.
@@ -251,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_palettes),
 		cmocka_unit_test(test_channels),
 		cmocka_unit_test(test_apart),
+		cmocka_unit_test(test_legend),
 		cmocka_unit_test(test_entropy_ramp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
