@@ -342,11 +342,32 @@ static void on_rule(void *ctx, const char *rule)
 	j->rules[j->nrules++] = ml_strdup(rule);
 }
 
-/* Streams the selection once through the finder; holes and gaps break matches. */
+/* n zero bytes at addr, fed a block at a time. */
+static int feed_zeros(struct ml_finder *f, uint64_t addr, uint64_t n)
+{
+	static const uint8_t zero[64 << 10];
+	int ret = 0;
+	for (uint64_t k; !ret && n; addr += k, n -= k) {
+		k = ML_MIN(n, sizeof zero);
+		ret = ml_finder_feed(f, addr, zero, (size_t)k);
+	}
+	return ret;
+}
+
+/*
+ * Streams the selection once through the finder; holes and gaps break matches.
+ * Strings and text never match inside zeros (a string is printable, a text
+ * has a non-zero byte), so without hex or regex patterns a run of
+ * untouched pages (a live process's zeros, known without reading: an ASan
+ * process maps 14 TiB of them) is fed only at its two ends, the most a match
+ * crossing into it can reach; the middle is a break.
+ */
 static int search(struct job *j, struct ml_finder *f, const struct ml_selection *sel,
 		  uint64_t *holes, uint64_t *searched)
 {
 	struct ml_stream *st = ml_stream_new(j->s, sel, ML_FIND_BLOCK);
+	if (!j->nhexes && !j->nregexes)
+		ml_stream_skip_zeros(st);
 	struct ml_chunk c;
 	int ret = 0;
 	while (!ret && ml_stream_next(st, &c)) {
@@ -355,7 +376,17 @@ static int search(struct job *j, struct ml_finder *f, const struct ml_selection 
 			continue;
 		}
 		*searched += c.len;
-		ret = ml_finder_feed(f, c.addr, c.data, c.len);
+		if (!c.zero) {
+			ret = ml_finder_feed(f, c.addr, c.data, c.len);
+		} else if (c.len <= 2 * ML_FIND_SPAN) {
+			ret = feed_zeros(f, c.addr, c.len);
+		} else {
+			ret = feed_zeros(f, c.addr, ML_FIND_SPAN);
+			if (!ret)
+				ret = ml_finder_break(f);
+			if (!ret)
+				ret = feed_zeros(f, c.addr + c.len - ML_FIND_SPAN, ML_FIND_SPAN);
+		}
 	}
 	if (!ret)
 		ret = ml_finder_break(f);
