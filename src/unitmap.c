@@ -216,7 +216,8 @@ struct ml_upng *ml_upng_begin(FILE *f, const char *name, uint32_t width, uint32_
 	char where[96];
 	snprintf(where, sizeof where, "x=%u y=0 width=%u height=%u", u->mw, width, rows);
 	const char **t = ml_calloc(2 * ntext + 2, sizeof *t);
-	memcpy(t, text, 2 * ntext * sizeof *t);
+	if (ntext)	/* text may be NULL then */
+		memcpy(t, text, 2 * ntext * sizeof *t);
 	t[2 * ntext] = "Map";
 	t[2 * ntext + 1] = where;
 	struct ml_img_info i = { .width = u->pw, .height = rows + u->cap_h, .layout = ML_IMG_PALETTE,
