@@ -3,7 +3,10 @@
 # run, on a realistic dump (shared libraries, zero pages, a core of the
 # specimen, random bytes) of about SIZE MiB (default 1024):
 #   cat (the floor for BMP), ImageMagick convert (size limits lifted by a
-#   policy file), ffmpeg rawvideo -> png/bmp, Pillow.
+#   policy file), ffmpeg rawvideo -> png/bmp, Pillow; on a 192 MiB cached
+#   slice: BMP at each depth against cat, PNG at the default width (1024)
+#   and at 4096 against ffmpeg, TIFF against vips and ImageMagick, JPEG
+#   against cjpeg.
 # Prints wall time, peak RSS, output size and ratios.  Also the 8 GiB
 # sparse-file RSS check, the Hilbert layout of a 16 MiB file, and what the
 # hole pass costs an 8 bpp PNG of a live process (128 MiB).
@@ -13,8 +16,8 @@ build=${1:-build}
 mib=${2:-1024}
 memlens=$(cd "$build" && pwd)/memlens
 W=4096
-for t in ffmpeg convert hyperfine; do
-	command -v $t >/dev/null || apt-get install -y -qq ffmpeg imagemagick hyperfine >/dev/null
+for t in ffmpeg convert hyperfine vips cjpeg; do
+	command -v $t >/dev/null || apt-get install -y -qq ffmpeg imagemagick hyperfine libvips-tools libjpeg-turbo-progs >/dev/null
 done
 dir=$(mktemp -d /var/tmp/memlens-bench.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
@@ -81,7 +84,30 @@ run "memlens-png-8k-1thread" "$dir/o.png" "$memlens" image "$dir/d8k" --width 81
 run "ffmpeg-png-8k" "$dir/o.png" ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -s 8192x8192 -i "$dir/d8k" -frames:v 1 "$dir/o.png"
 run "memlens-bmp-8k" "$dir/o.bmp" "$memlens" image "$dir/d8k" --width 8192 -o "$dir/o.bmp"
 run "ffmpeg-bmp-8k" "$dir/o.bmp" ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -s 8192x8192 -i "$dir/d8k" -frames:v 1 "$dir/o.bmp"
-rm -f "$dir/d8k"
+
+# The same 192 MiB (cached) at every BMP depth against cat, the floor.
+cat "$dir/d8k" >/dev/null
+run "cat-192MiB" "$dir/o.raw" sh -c "cat '$dir/d8k' >'$dir/o.raw'"
+run "memlens-bmp-8bpp" "$dir/o.bmp" "$memlens" image "$dir/d8k" --bpp 8 --width 16384 -o "$dir/o.bmp"
+run "memlens-bmp-24bpp-rgb" "$dir/o.bmp" "$memlens" image "$dir/d8k" --bpp 24 --width 8192 -o "$dir/o.bmp"
+run "memlens-bmp-24bpp-bgr" "$dir/o.bmp" "$memlens" image "$dir/d8k" --bpp 24 --order bgr --width 8192 -o "$dir/o.bmp"
+run "memlens-bmp-32bpp" "$dir/o.bmp" "$memlens" image "$dir/d8k" --bpp 32 --width 4096 -o "$dir/o.bmp"
+# PNG at the default width (1024: 65536 rows) and at 4096, against ffmpeg at each.
+run "memlens-png-w1024" "$dir/o.png" "$memlens" image "$dir/d8k" -o "$dir/o.png"
+run "ffmpeg-png-w1024" "$dir/o.png" ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -s 1024x65536 -i "$dir/d8k" -frames:v 1 "$dir/o.png"
+run "memlens-png-w4096" "$dir/o.png" "$memlens" image "$dir/d8k" --width 4096 -o "$dir/o.png"
+run "ffmpeg-png-w4096" "$dir/o.png" ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -s 4096x16384 -i "$dir/d8k" -frames:v 1 "$dir/o.png"
+# TIFF (deflate) against vips and ImageMagick writing the same pixels.
+run "memlens-tiff" "$dir/o.tif" "$memlens" image "$dir/d8k" --width 8192 -o "$dir/o.tif"
+run "vips-tiff" "$dir/o.tif" vips rawload "$dir/d8k" "$dir/o.tif[compression=deflate]" 8192 8192 3
+run "imagemagick-tiff" "$dir/o.tif" env MAGICK_CONFIGURE_PATH="$dir/im" convert -size 8192x8192 -depth 8 "rgb:$dir/d8k" -compress zip "$dir/o.tif"
+# JPEG at quality 90 against cjpeg on the same pixels (a PPM of them).
+{ printf 'P6\n8192 8192\n255\n'; cat "$dir/d8k"; } >"$dir/d8k.ppm"
+run "memlens-jpeg" "$dir/o.jpg" "$memlens" image "$dir/d8k" --width 8192 -o "$dir/o.jpg"
+run "cjpeg" "$dir/o.jpg" cjpeg -quality 90 -outfile "$dir/o.jpg" "$dir/d8k.ppm"
+# cjpeg subsamples chroma (4:2:0) by default; memlens keeps it whole (4:4:4).
+run "cjpeg-444" "$dir/o.jpg" cjpeg -quality 90 -sample 1x1 -outfile "$dir/o.jpg" "$dir/d8k.ppm"
+rm -f "$dir/d8k" "$dir/d8k.ppm"
 
 # Flat memory whatever the size: an 8 GiB sparse raw file to BMP-free PNG.
 truncate -s 8G "$dir/sparse"
@@ -118,7 +144,7 @@ run "memlens-file-8bpp-thumb" "$dir/o.png" "$memlens" image "$dir/d128" --bpp 8 
 kill $holder
 rm -f "$dir/d128"
 
-python3 - "$results" <<'PY'
+/usr/bin/python3 - "$results" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
 ok = {r[0]: (float(r[1]), int(r[2]), int(r[3])) for r in rows if r[1] != 'FAILED'}
@@ -143,6 +169,24 @@ ratio('imagemagick-png', 'memlens-png-2threads', 'ImageMagick PNG time / memlens
 ratio('memlens-live-8bpp-png', 'memlens-file-8bpp-png', 'live 8 bpp PNG (hole pass: two reads) / the same bytes from a file')
 ratio('ffmpeg-gray-png', 'memlens-live-8bpp-png', 'ffmpeg gray PNG of the file / memlens live 8 bpp PNG')
 ratio('memlens-live-8bpp-thumb', 'memlens-file-8bpp-thumb', 'live 8 bpp thumbnail (two reads) / from a file')
+print()
+for d in ('8bpp', '24bpp-rgb', '24bpp-bgr', '32bpp'):
+    ratio('memlens-bmp-' + d, 'cat-192MiB', f'memlens BMP {d} time / cat, 192 MiB cached')
+def size_ratio(a, b, what):
+    if a in ok and b in ok and ok[b][2] > 0:
+        print(f"{what}: {ok[a][2]/ok[b][2]:.3f}")
+for w in ('1024', '4096'):
+    ratio('memlens-png-w' + w, 'ffmpeg-png-w' + w, f'memlens PNG time / ffmpeg, {w} wide')
+    size_ratio('memlens-png-w' + w, 'ffmpeg-png-w' + w, f'memlens PNG size / ffmpeg, {w} wide')
+ratio('memlens-png-w1024', 'memlens-png-w4096', 'memlens PNG 1024 wide / 4096 wide (time)')
+ratio('memlens-tiff', 'vips-tiff', 'memlens TIFF time / vips')
+size_ratio('memlens-tiff', 'vips-tiff', 'memlens TIFF size / vips')
+ratio('memlens-tiff', 'imagemagick-tiff', 'memlens TIFF time / ImageMagick')
+size_ratio('memlens-tiff', 'imagemagick-tiff', 'memlens TIFF size / ImageMagick')
+ratio('memlens-jpeg', 'cjpeg', 'memlens JPEG time / cjpeg (4:2:0)')
+size_ratio('memlens-jpeg', 'cjpeg', 'memlens JPEG size / cjpeg (4:2:0)')
+ratio('memlens-jpeg', 'cjpeg-444', 'memlens JPEG time / cjpeg -sample 1x1')
+size_ratio('memlens-jpeg', 'cjpeg-444', 'memlens JPEG size / cjpeg -sample 1x1')
 if 'memlens-live-8bpp-png' in ok and 'memlens-file-8bpp-png' in ok:
     print(f"live 8 bpp PNG size / file's: {ok['memlens-live-8bpp-png'][2]/ok['memlens-file-8bpp-png'][2]:.3f} (1: the same gray picture)")
 if 'memlens-png-8k-2threads' in ok and 'ffmpeg-png-8k' in ok:

@@ -275,10 +275,11 @@ int ml_apng_frame(struct ml_apng *a, uint32_t y, uint32_t h, const uint8_t *rows
 		ml_png_abort(p);
 	else if (p)
 		r = ml_png_end(p);
+	const char *png_why = r ? ml_png_error() : NULL;	/* the PNG writer's reason, if it failed */
 	if (fclose(pipe) || a->broken)
 		r = -1;
 	if (r) {
-		*why = a->why ? a->why : "the frame could not be compressed or written";
+		*why = a->why ? a->why : png_why ? png_why : "the frame could not be written";
 		return -1;
 	}
 	a->done++;

@@ -4,21 +4,24 @@
  * libpng writes the chunks before the image (IHDR, PLTE, tEXt, pHYs) and,
  * through png_write_chunk(), the IDAT and IEND chunks; the image data
  * itself is compressed here, pigz-style: filtered rows are gathered into
- * strips, each strip is deflated on a worker thread as an independent raw
- * deflate stream primed with the previous 32 KiB as its dictionary, every
- * strip but the last ends on a sync flush (a byte boundary), and the
- * strips, concatenated in order between a zlib header and the Adler-32 of
- * all the data (adler32_combine of the strips'), form one valid zlib
- * stream.  png_write_end() is not used: it insists on having written the
- * IDATs itself.  At most 2 × threads strips exist at once, so memory stays
- * flat whatever the image height.
+ * strips, each strip is deflated on a worker thread (pool.c) as an
+ * independent raw deflate stream primed with the previous 32 KiB as its
+ * dictionary, every strip but the last ends on a sync flush (a byte
+ * boundary), and the strips, concatenated in order between a zlib header
+ * and the Adler-32 of all the data (adler32_combine of the strips'), form
+ * one valid zlib stream.  The compressor is deflate.c's (ISA-L at the
+ * default level).  png_write_end() is not used: it insists on having
+ * written the IDATs itself.  At most 2 × threads + 2 strips exist at once,
+ * so memory stays flat whatever the image height.
  */
 #include "config.h"
 #include "pngwrite.h"
-#include "util.h"
+#include "deflate.h"
+#include "image.h"
+#include "pool.h"
+#include "util.h"	/* allocation that never returns NULL, ML_MIN */
 
 #include <png.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -29,10 +32,7 @@
 #define STRIP_BYTES ((size_t)1 << 20)	/* filtered input per strip, about */
 #define WINDOW 32768
 
-enum { S_FREE, S_FILLING, S_QUEUED, S_BUSY, S_DONE };
-
 struct strip {
-	int state;
 	bool last;
 	/*
 	 * Unfiltered rows: ctx_rows rows before the strip (the row above its
@@ -45,9 +45,10 @@ struct strip {
 	uint8_t *in;		/* filtered rows, filled by the worker */
 	size_t in_len, in_cap;
 	uint8_t *out;
-	size_t out_len;
-	uLong adler;
-	int zerr;
+	size_t out_len, out_cap;
+	uint32_t adler;
+	const char *err;	/* the compressor's reason, NULL when it worked */
+	struct ml_deflater *z;
 };
 
 struct ml_png {
@@ -66,13 +67,13 @@ struct ml_png {
 	bool header_out;
 
 	unsigned nthreads;
-	pthread_t *threads;
-	pthread_mutex_t mu;
-	pthread_cond_t work, finished;
-	bool stop;
-	struct strip *ring;
-	unsigned nring;
-	uint64_t fill, next_write;	/* strip sequence numbers */
+	struct ml_pool *pool;
+	struct strip *strips;	/* nstrips slots */
+	unsigned nstrips;
+	struct strip **free;	/* slots not in use */
+	unsigned nfree;
+	struct strip *cur;	/* being filled */
+	struct strip *prev;	/* the last one submitted: the next one's context */
 };
 
 unsigned ml_png_channels(enum ml_png_color c)
@@ -86,14 +87,20 @@ unsigned ml_png_channels(enum ml_png_color c)
 
 static void on_error(png_structp png, png_const_charp msg)
 {
-	ml_err("PNG: %s", msg);
+	ml_img_reason("libpng: %s", msg);
 	png_longjmp(png, 1);
 }
 
+/* libpng's warnings on writing are about metadata we never set: not worth a line. */
 static void on_warning(png_structp png, png_const_charp msg)
 {
 	(void)png;
-	ml_warn("PNG: %s", msg);
+	(void)msg;
+}
+
+const char *ml_png_error(void)
+{
+	return ml_img_last_reason();
 }
 
 static void filter_rows(const uint8_t *rows, const uint8_t *above, uint32_t n, size_t rowlen,
@@ -121,85 +128,41 @@ static bool noise(const uint8_t *p, size_t n)
 }
 
 /*
- * Filters and deflates one strip.  The dictionary is the last 32 KiB of
- * the previous strip's filtered data, rebuilt here from its unfiltered
- * rows: filtering is deterministic, so it matches what that strip
- * compressed.
+ * Filters and deflates one strip (on a worker).  The dictionary is the
+ * last 32 KiB of the previous strip's filtered data, rebuilt here from its
+ * unfiltered rows: filtering is deterministic, so it matches what that
+ * strip compressed.
  */
-static void compress_strip(struct strip *s, size_t rowlen, size_t bpp, int level)
+static void compress_strip(void *job, void *ctx)
 {
-	z_stream z = { 0 };
-	size_t flen = rowlen + 1;
-	uint8_t *zero = NULL;
+	struct strip *s = job;
+	const struct ml_png *p = ctx;
+	size_t rowlen = p->rowlen, bpp = p->channels, flen = rowlen + 1;
 	const uint8_t *own = s->raw + (size_t)s->ctx_rows * rowlen;
-	if (s->ctx_rows == 0)
-		zero = ml_calloc(rowlen, 1);
+	uint8_t *zero = s->ctx_rows ? NULL : ml_calloc(rowlen, 1);
+	/* The context's filtered rows, then the strip's, in one buffer: the dictionary precedes the data. */
+	uint32_t k = s->ctx_rows > 1 ? s->ctx_rows - 1 : 0;
+	size_t dl = (size_t)k * flen;
 	s->in_len = (size_t)s->nrows * flen;
-	if (s->in_len > s->in_cap) {
-		s->in_cap = s->in_len;
+	if (dl + s->in_len > s->in_cap) {
+		s->in_cap = dl + s->in_len;
 		s->in = ml_reallocarray(s->in, s->in_cap, 1);
 	}
-	filter_rows(own, s->ctx_rows ? own - rowlen : zero, s->nrows, rowlen, bpp, s->in);
-	if (level > 0 && noise(s->in, s->in_len))
-		level = 0;
-	s->zerr = deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
-	if (s->zerr != Z_OK)
-		goto out;
-	if (s->ctx_rows > 1) {
-		/* Rows 1..ctx_rows-1 of the context are the previous strip's last. */
-		uint32_t k = s->ctx_rows - 1;
-		uint8_t *dict = ml_malloc((size_t)k * flen);
-		filter_rows(s->raw + rowlen, s->raw, k, rowlen, bpp, dict);
-		size_t dl = ML_MIN((size_t)k * flen, (size_t)WINDOW);
-		deflateSetDictionary(&z, dict + (size_t)k * flen - dl, (uInt)dl);
-		free(dict);
-	}
-	size_t cap = deflateBound(&z, (uLong)s->in_len) + 16;
-	s->out = ml_reallocarray(s->out, cap, 1);
-	z.next_in = s->in;
-	z.avail_in = (uInt)s->in_len;
-	z.next_out = s->out;
-	z.avail_out = (uInt)cap;
-	s->zerr = deflate(&z, s->last ? Z_FINISH : Z_SYNC_FLUSH);
-	if (s->zerr == Z_STREAM_END || (s->zerr == Z_OK && !s->last && z.avail_in == 0))
-		s->zerr = Z_OK;
-	else if (s->zerr == Z_OK)
-		s->zerr = Z_BUF_ERROR;
-	s->out_len = cap - z.avail_out;
-	s->adler = adler32(1L, s->in, (uInt)s->in_len);
-	deflateEnd(&z);
-out:
+	/* Rows 1..ctx_rows-1 of the context are the previous strip's last. */
+	if (k)
+		filter_rows(s->raw + rowlen, s->raw, k, rowlen, bpp, s->in);
+	filter_rows(own, s->ctx_rows ? own - rowlen : zero, s->nrows, rowlen, bpp, s->in + dl);
 	free(zero);
-}
-
-static void *worker(void *arg)
-{
-	struct ml_png *p = arg;
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		struct strip *s = NULL;
-		for (uint64_t k = p->next_write; k < p->fill; k++) {
-			struct strip *c = &p->ring[k % p->nring];
-			if (c->state == S_QUEUED) {
-				s = c;
-				break;
-			}
-		}
-		if (!s) {
-			if (p->stop)
-				break;
-			pthread_cond_wait(&p->work, &p->mu);
-			continue;
-		}
-		s->state = S_BUSY;
-		pthread_mutex_unlock(&p->mu);
-		compress_strip(s, p->rowlen, p->channels, p->level);
-		pthread_mutex_lock(&p->mu);
-		s->state = S_DONE;
-		pthread_cond_broadcast(&p->finished);
+	bool stored = p->level > 0 && noise(s->in + dl, s->in_len);
+	size_t cap = ml_deflate_bound(s->in_len);
+	if (cap > s->out_cap) {
+		s->out_cap = cap;
+		s->out = ml_reallocarray(s->out, cap, 1);
 	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
+	s->err = NULL;
+	if (ml_deflate_raw(s->z, stored, s->in, dl, s->in + dl, s->in_len, s->last, s->out, &s->out_len, &s->err))
+		return;
+	s->adler = ml_adler32(1, s->in + dl, s->in_len);
 }
 
 static int write_chunk(struct ml_png *p, const char *type, const uint8_t *data, size_t len)
@@ -213,8 +176,8 @@ static int write_chunk(struct ml_png *p, const char *type, const uint8_t *data, 
 /* Writes a finished strip as IDAT chunks (zlib header first, Adler-32 last). */
 static int emit(struct ml_png *p, struct strip *s)
 {
-	if (s->zerr != Z_OK) {
-		ml_err("PNG: compression failed (zlib error %d)", s->zerr);
+	if (s->err) {
+		ml_img_reason("%s", s->err);
 		return -1;
 	}
 	if (!p->header_out) {
@@ -242,76 +205,55 @@ static int emit(struct ml_png *p, struct strip *s)
 	return 0;
 }
 
-/* Writes the strips before sequence number upto, in order, waiting for each. */
-static int drain(struct ml_png *p, uint64_t upto)
+/* Writes the oldest strip handed over, once compressed, and frees its slot. */
+static int drain_one(struct ml_png *p)
 {
-	while (p->next_write < upto) {
-		struct strip *s = &p->ring[p->next_write % p->nring];
-		if (p->nthreads > 1) {
-			pthread_mutex_lock(&p->mu);
-			while (s->state != S_DONE)
-				pthread_cond_wait(&p->finished, &p->mu);
-			pthread_mutex_unlock(&p->mu);
-		}
-		if (emit(p, s))
-			return -1;
-		/* Workers scan [next_write, fill): change both under the lock. */
-		if (p->nthreads > 1)
-			pthread_mutex_lock(&p->mu);
-		s->state = S_FREE;
-		p->next_write++;
-		if (p->nthreads > 1)
-			pthread_mutex_unlock(&p->mu);
-	}
-	return 0;
+	struct strip *s = ml_pool_take(p->pool);
+	if (!s)
+		return 0;
+	int r = emit(p, s);
+	p->free[p->nfree++] = s;
+	return r;
 }
 
-/* Hands the strip being filled to the workers (or compresses it here). */
+/* Hands the strip being filled to the workers; keeps at most 2 × threads in flight. */
 static int submit(struct ml_png *p, bool last)
 {
-	struct strip *s = &p->ring[p->fill % p->nring];
+	struct strip *s = p->cur;
 	s->last = last;
-	if (p->nthreads <= 1) {
-		compress_strip(s, p->rowlen, p->channels, p->level);
-		s->state = S_DONE;
-		p->fill++;
-		return drain(p, p->fill);
-	}
-	pthread_mutex_lock(&p->mu);
-	s->state = S_QUEUED;
-	p->fill++;
-	pthread_cond_signal(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	/* Keep at most nring strips alive: write the oldest before reusing it. */
-	if (p->fill - p->next_write >= p->nring)
-		return drain(p, p->next_write + 1);
+	p->cur = NULL;
+	p->prev = s;
+	ml_pool_submit(p->pool, s);
+	while (ml_pool_pending(p->pool) > 2 * p->nthreads || (last && ml_pool_pending(p->pool)))
+		if (drain_one(p))
+			return -1;
 	return 0;
 }
 
 /*
  * The strip rows are gathered into.  A new one starts with the rows before
- * it, copied from the end of the previous strip (still in the ring: it is
- * not reused before this copy).
+ * it, copied from the end of the previous strip (still alive: slots are
+ * freed oldest first, and there are always two more than may be in flight).
  */
 static struct strip *filling(struct ml_png *p)
 {
-	struct strip *s = &p->ring[p->fill % p->nring];
-	if (s->state != S_FREE)
-		return s;
+	if (p->cur)
+		return p->cur;
+	struct strip *s = p->free[--p->nfree];
 	size_t need = (size_t)(p->ctx_max + p->strip_rows) * p->rowlen;
 	if (need > s->raw_cap) {
 		s->raw = ml_reallocarray(s->raw, need, 1);
 		s->raw_cap = need;
 	}
-	s->state = S_FILLING;
 	s->nrows = 0;
 	s->ctx_rows = (uint32_t)ML_MIN((uint64_t)p->ctx_max, p->rows_in);
 	if (s->ctx_rows) {
-		const struct strip *prev = &p->ring[(p->fill + p->nring - 1) % p->nring];
+		const struct strip *prev = p->prev;
 		uint32_t have = prev->ctx_rows + prev->nrows;
 		memcpy(s->raw, prev->raw + (size_t)(have - s->ctx_rows) * p->rowlen,
 		       (size_t)s->ctx_rows * p->rowlen);
 	}
+	p->cur = s;
 	return s;
 }
 
@@ -388,7 +330,8 @@ static void costs(const uint8_t *row, const uint8_t *up, size_t n, size_t bpp, s
 static void filter_rows(const uint8_t *rows, const uint8_t *above, uint32_t n, size_t rowlen,
 			size_t bpp, uint8_t *out)
 {
-	size_t step = rowlen > 4096 ? 7 : 1;
+	/* The same sample rate at every width: a row's cost is per byte, never per row. */
+	const size_t step = 7;
 	for (uint32_t r = 0; r < n; r++) {
 		const uint8_t *row = rows + (size_t)r * rowlen;
 		const uint8_t *up = r ? row - rowlen : above;
@@ -420,7 +363,7 @@ struct ml_png *ml_png_begin(FILE *f, const struct ml_png_opts *o)
 		[ML_PNG_RGBA] = PNG_COLOR_TYPE_RGBA, [ML_PNG_PALETTE] = PNG_COLOR_TYPE_PALETTE,
 	};
 	if (o->width == 0 || o->height == 0 || o->width > 0x7fffffff || o->height > 0x7fffffff) {
-		ml_err("PNG: %u x %u is not a valid image size", o->width, o->height);
+		ml_img_reason("%u x %u is not a valid PNG size", o->width, o->height);
 		return NULL;
 	}
 	struct ml_png *p = ml_calloc(1, sizeof *p);
@@ -428,17 +371,14 @@ struct ml_png *ml_png_begin(FILE *f, const struct ml_png_opts *o)
 	p->height = o->height;
 	p->channels = ml_png_channels(o->color);
 	p->rowlen = (size_t)o->width * p->channels;
-	/*
-	 * Default 2: on bench/image.sh's 192 MiB dump, 4.6x ffmpeg's speed at
-	 * 1.05x its size (doc/image.md has the run).
-	 */
-	p->level = o->level < 0 ? 2 : ML_MIN(o->level, 9);
+	/* deflate.c's default: doc/image.md has the measurements behind it. */
+	p->level = o->level < 0 ? ML_DEFLATE_DEFAULT : ML_MIN(o->level, ML_DEFLATE_MAX);
 	p->adler = adler32(0L, NULL, 0);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	p->nthreads = o->threads ? o->threads : (unsigned)(cores > 0 ? cores : 1);
 	p->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, on_error, on_warning);
 	if (!p->png || !(p->info = png_create_info_struct(p->png))) {
-		ml_err("PNG: out of memory");
+		ml_img_reason("libpng: out of memory");
 		ml_png_abort(p);
 		return NULL;
 	}
@@ -479,20 +419,21 @@ struct ml_png *ml_png_begin(FILE *f, const struct ml_png_opts *o)
 	/* Context: the row above, plus the rows holding the last 32 KiB. */
 	p->ctx_max = (uint32_t)(WINDOW / (p->rowlen + 1) + 2);
 	p->strip_rows = (uint32_t)ML_MAX((size_t)1, STRIP_BYTES / (p->rowlen + 1));
-	p->nring = 2 * p->nthreads;
-	p->ring = ml_calloc(p->nring, sizeof *p->ring);
-	if (p->nthreads > 1) {
-		pthread_mutex_init(&p->mu, NULL);
-		pthread_cond_init(&p->work, NULL);
-		pthread_cond_init(&p->finished, NULL);
-		p->threads = ml_calloc(p->nthreads, sizeof *p->threads);
-		for (unsigned i = 0; i < p->nthreads; i++)
-			if (pthread_create(&p->threads[i], NULL, worker, p)) {
-				ml_err("PNG: cannot start compression threads");
-				p->nthreads = i;
-				ml_png_abort(p);
-				return NULL;
-			}
+	p->nstrips = 2 * p->nthreads + 2;
+	p->strips = ml_calloc(p->nstrips, sizeof *p->strips);
+	p->free = ml_calloc(p->nstrips, sizeof *p->free);
+	for (unsigned i = 0; i < p->nstrips; i++) {
+		p->free[p->nfree++] = &p->strips[p->nstrips - 1 - i];
+		if (!(p->strips[i].z = ml_deflater_new(p->level))) {
+			ml_img_reason("out of memory for the compressor");
+			ml_png_abort(p);
+			return NULL;
+		}
+	}
+	if (!(p->pool = ml_pool_new(p->nthreads, compress_strip, p))) {
+		ml_img_reason("cannot start compression threads");
+		ml_png_abort(p);
+		return NULL;
 	}
 	return p;
 }
@@ -501,13 +442,17 @@ int ml_png_rows(struct ml_png *p, const uint8_t *rows, uint32_t nrows)
 {
 	if (p->failed)
 		return -1;
-	for (uint32_t i = 0; i < nrows && p->done < p->height; i++) {
+	nrows = (uint32_t)ML_MIN(nrows, p->height - p->done);
+	while (nrows) {
+		/* As many rows as the strip takes, in one copy. */
 		struct strip *s = filling(p);
-		memcpy(s->raw + (size_t)(s->ctx_rows + s->nrows) * p->rowlen,
-		       rows + (size_t)i * p->rowlen, p->rowlen);
-		s->nrows++;
-		p->rows_in++;
-		p->done++;
+		uint32_t k = ML_MIN(nrows, p->strip_rows - s->nrows);
+		memcpy(s->raw + (size_t)(s->ctx_rows + s->nrows) * p->rowlen, rows, (size_t)k * p->rowlen);
+		rows += (size_t)k * p->rowlen;
+		nrows -= k;
+		s->nrows += k;
+		p->rows_in += k;
+		p->done += k;
 		if (s->nrows >= p->strip_rows || p->done == p->height) {
 			if (submit(p, p->done == p->height)) {
 				p->failed = true;
@@ -518,36 +463,21 @@ int ml_png_rows(struct ml_png *p, const uint8_t *rows, uint32_t nrows)
 	return 0;
 }
 
-static void stop_threads(struct ml_png *p)
-{
-	if (!p->threads)
-		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = true;
-	pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	for (unsigned i = 0; i < p->nthreads; i++)
-		pthread_join(p->threads[i], NULL);
-	free(p->threads);
-	p->threads = NULL;
-	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->work);
-	pthread_cond_destroy(&p->finished);
-}
-
 int ml_png_end(struct ml_png *p)
 {
 	if (p->failed || p->done != p->height) {
 		if (!p->failed)
-			ml_err("PNG: %u of %u rows written", p->done, p->height);
+			ml_img_reason("the picture ended after %u of its %u rows", p->done, p->height);
 		ml_png_abort(p);
 		return -1;
 	}
-	int r = drain(p, p->fill);
+	int r = 0;
+	while (!r && ml_pool_pending(p->pool))
+		r = drain_one(p);
 	if (!r)
 		r = write_chunk(p, "IEND", NULL, 0);
 	if (!r && fflush(png_get_io_ptr(p->png)) != 0) {
-		ml_err("PNG: write failed");
+		ml_img_reason("write failed");
 		r = -1;
 	}
 	ml_png_abort(p);
@@ -558,14 +488,71 @@ void ml_png_abort(struct ml_png *p)
 {
 	if (!p)
 		return;
-	stop_threads(p);
+	ml_pool_free(p->pool);
 	if (p->png)
 		png_destroy_write_struct(&p->png, &p->info);
-	for (unsigned i = 0; p->ring && i < p->nring; i++) {
-		free(p->ring[i].raw);
-		free(p->ring[i].in);
-		free(p->ring[i].out);
+	for (unsigned i = 0; p->strips && i < p->nstrips; i++) {
+		free(p->strips[i].raw);
+		free(p->strips[i].in);
+		free(p->strips[i].out);
+		ml_deflater_free(p->strips[i].z);
 	}
-	free(p->ring);
+	free(p->strips);
+	free(p->free);
 	free(p);
 }
+
+/* ---- the image interface (image.h) ---- */
+
+static void *png_begin(const struct ml_img_sink *s, const struct ml_img_info *i, const char **why)
+{
+	static const enum ml_png_color colors[] = {
+		[ML_IMG_GRAY] = ML_PNG_GRAY, [ML_IMG_PALETTE] = ML_PNG_PALETTE,
+		[ML_IMG_RGB] = ML_PNG_RGB, [ML_IMG_RGBA] = ML_PNG_RGBA,
+	};
+	struct ml_png_opts o = {
+		.width = i->width, .height = i->height, .color = colors[i->layout],
+		.palette = i->palette, .npalette = i->npalette, .level = i->level, .dpi = i->dpi,
+		.text = i->text, .ntext = i->ntext, .threads = i->threads,
+	};
+	struct ml_png *p = ml_png_begin(s->f, &o);
+	if (!p)
+		*why = ml_png_error();
+	return p;
+}
+
+static int png_rows(void *w, const uint8_t *rows, size_t stride, uint32_t n, const char **why)
+{
+	struct ml_png *p = w;
+	int r = 0;
+	if (stride == p->rowlen)
+		r = ml_png_rows(p, rows, n);
+	else
+		for (uint32_t y = 0; y < n && !r; y++)
+			r = ml_png_rows(p, rows + (size_t)y * stride, 1);
+	if (r)
+		*why = ml_png_error();
+	return r;
+}
+
+static int png_end(void *w, const char **why)
+{
+	int r = ml_png_end(w);
+	if (r)
+		*why = ml_png_error();
+	return r;
+}
+
+static void png_abort(void *w)
+{
+	ml_png_abort(w);
+}
+
+const struct ml_img_ops ml_png_ops = {
+	.layouts = 1u << ML_IMG_GRAY | 1u << ML_IMG_PALETTE | 1u << ML_IMG_RGB | 1u << ML_IMG_RGBA,
+	.alpha = true,
+	.begin = png_begin,
+	.rows = png_rows,
+	.end = png_end,
+	.abort = png_abort,
+};

@@ -258,7 +258,7 @@ static int png_section(struct job *j, uint64_t start)
 {
 	j->used_flip = false;
 	j->pos = start;
-	return ml_upng_section(j->png, section_lead(j, start));
+	return ml_upng_section(j->png, start, section_lead(j, start));
 }
 
 static int png_end_section(struct job *j, uint64_t walked, uint64_t end)
@@ -526,10 +526,20 @@ static int emit_png(struct job *j, struct ml_out *out)
 		 "followed by a white row", j->width);
 	const char *text[] = { "Software", PACKAGE_STRING, "Legend", lg.text, "Layout", layout };
 	uint8_t pal[PX__COUNT][3];
-	for (int i = 0; i < PX__COUNT; i++)
+	struct ml_caption_item items[PX__COUNT];
+	for (int i = 0; i < PX__COUNT; i++) {
 		memcpy(pal[i], px[i].rgb, 3);
-	j->png = ml_upng_begin(out->f, (uint32_t)j->width, (uint32_t)rows, (const uint8_t (*)[3])pal, PX__COUNT,
-			       PX_OUTSIDE, PX_SEPARATOR, text, 3);
+		items[i] = (struct ml_caption_item){ { px[i].rgb[0], px[i].rgb[1], px[i].rgb[2] }, px[i].name };
+	}
+	char title[256], scale[256], hs[32];
+	snprintf(title, sizeof title, "memlens heap: %.160s%s%.40s%s", j->s->name, j->s->comm ? " [" : "",
+		 j->s->comm ? j->s->comm : "", j->s->comm ? "]" : "");
+	snprintf(scale, sizeof scale,
+		 "One pixel = one 16-byte granule; rows of %" PRIu64 " granules (%s). Each heap, then each mmapped chunk, from a new row; the labels on the left are each row's first address.",
+		 j->width, ml_human_size(j->width * GRAN, hs, sizeof hs));
+	struct ml_caption cap = { { title, scale, NULL, NULL }, items, PX__COUNT };
+	j->png = ml_upng_begin(out->f, j->out, (uint32_t)j->width, (uint32_t)rows, GRAN, (const uint8_t (*)[3])pal,
+			       PX__COUNT, PX_OUTSIDE, PX_SEPARATOR, &cap, text, 3);
 	ml_legend_free(&lg);
 	if (!j->png)
 		return -1;

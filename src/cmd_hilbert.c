@@ -32,11 +32,15 @@
 const char cmd_hilbert_help[] =
 	"Usage: memlens hilbert SOURCE -o MAP.png [--html MAP.html] [--map MAP.json]\n"
 	"       memlens hilbert --system -o ALL.png [--html ALL.html] [--by vsz|rss]\n"
-	"Draw an address space on a Hilbert curve (index 0 top-left, y down, the\n"
-	"curve ending bottom-left): a 1024 x 1024 map with its legend below.\n\n"
+	"Draw an address space on a space-filling curve (cell 0 top-left, y down):\n"
+	"a map about 1024 pixels on its longer side, its legend below.  The curve\n"
+	"is the generalized Hilbert curve (gilbert) on the near-square rectangle\n"
+	"the cells need (less than a column unused), ending bottom-left; --curve\n"
+	"hilbert draws the classic curve on the smallest power-of-two square\n"
+	"instead (binvis's orientation: ending bottom-left).\n\n"
 	"SOURCE: mappings in address order, coloured by kind; each unmapped gap\n"
 	"between two mappings is one white separator cell.  A cell is a page, or\n"
-	"the smallest power-of-two number of pages that keeps the curve within\n"
+	"the smallest power-of-two number of pages that keeps the map within\n"
 	"1024 x 1024 cells (the legend says which); a mapping always has at least\n"
 	"one cell.  Live process: bright = resident pages (pagemap), dim = not\n"
 	"resident, in between for a partly resident cell.  Core or LiME: bright =\n"
@@ -51,14 +55,17 @@ const char cmd_hilbert_help[] =
 	"                        command and size)\n"
 	"  --map FILE.json       which cells each stretch covers, and the legend\n"
 	"  --system              all processes instead of one SOURCE\n"
-	"  --by vsz|rss          --system: size by virtual size (default) or resident\n\n";
+	"  --by vsz|rss          --system: size by virtual size (default) or resident\n"
+	"  --curve gilbert|hilbert\n"
+	"                        the curve (default gilbert; see above)\n\n";
 
-enum { OPT_SYSTEM = ML_OPT_FIRST_CMD, OPT_BY };
+enum { OPT_SYSTEM = ML_OPT_FIRST_CMD, OPT_BY, OPT_CURVE };
 
 /* hilbert's own options; -o, --html, --map and the source options are cli.c's. */
 const struct option cmd_hilbert_opts[] = {
 	{ "system", no_argument, NULL, OPT_SYSTEM },
 	{ "by", required_argument, NULL, OPT_BY },
+	{ "curve", required_argument, NULL, OPT_CURVE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -96,6 +103,7 @@ static const uint8_t kind_rgb[ML_KIND__COUNT][3] = {
 struct job {
 	const char *out, *html, *map;
 	bool system, by_rss;
+	bool classic;		/* --curve hilbert */
 };
 
 static void shade(const uint8_t bright[3], double frac, uint8_t out[3])
@@ -140,7 +148,7 @@ static int read_resident(struct ml_pagemap *pm, bool scan, uint64_t a, uint64_t 
 	return r;
 }
 
-static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_selection *sel)
+static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_selection *sel, bool classic)
 {
 	unsigned ps = s->page_size ? s->page_size : 4096;
 	/* The unit: pages, doubled until mappings plus separators fit. */
@@ -164,10 +172,7 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 		return -1;
 	}
 	uint64_t unit = (uint64_t)ps << shift;
-	unsigned order = ml_hilbert_order_for(total);
-	if (order < 1)
-		order = 1;
-	ml_hmap_init(m, order, bg_rgb);
+	ml_hmap_init(m, !classic, total, bg_rgb);
 
 	struct ml_pagemap *pm = NULL;
 	bool scan = false;
@@ -193,7 +198,7 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 	/* shift reaches 32 for a 16 EiB range: the page count needs 64 bits */
 	snprintf(m->scale, 160, "One cell = %s (%llu page%s of %u bytes); %llu cells on a %ux%u curve.",
 		 ml_human_size(unit, u, sizeof u), (unsigned long long)((uint64_t)1 << shift), shift ? "s" : "",
-		 ps, (unsigned long long)total, 1u << order, 1u << order);
+		 ps, (unsigned long long)total, m->cols, m->rows);
 	m->note = ml_strdup(s->kind == ML_SRC_LIVE
 		? "Mappings in address order; each unmapped gap is one white cell; navy is unused. Bright = resident, dim = not resident (pagemap)."
 		: "Mappings in address order; each unmapped gap is one white cell; navy is unused. Bright = captured in the dump, dim = not captured.");
@@ -350,7 +355,7 @@ static void proc_colour(size_t i, uint8_t rgb[3])
 
 #define MAX_PROCS (1u << 22)
 
-static int build_system(struct ml_hmap *m, bool by_rss)
+static int build_system(struct ml_hmap *m, bool by_rss, bool classic)
 {
 	DIR *d = opendir("/proc");
 	if (!d) {
@@ -414,7 +419,7 @@ static int build_system(struct ml_hmap *m, bool by_rss)
 		total += (long double)p[i].size;
 	uint64_t spare = cells - n, c = 0;
 	long double cum = 0;
-	ml_hmap_init(m, order, bg_rgb);
+	ml_hmap_init(m, !classic, cells, bg_rgb);
 	char h[32];
 	for (size_t i = 0; i < n; i++) {
 		cum += (long double)p[i].size;
@@ -445,7 +450,7 @@ static int build_system(struct ml_hmap *m, bool by_rss)
 				    : "memlens hilbert --system: virtual size of every process");
 	m->scale = ml_malloc(200);
 	snprintf(m->scale, 200, "%zu processes, %s in all, on a %ux%u curve; one cell is about %s (every process has at least one).",
-		 n, ml_human_size((uint64_t)total, h, sizeof h), 1u << order, 1u << order,
+		 n, ml_human_size((uint64_t)total, h, sizeof h), m->cols, m->rows,
 		 ml_human_size((uint64_t)(total / (long double)cells), (char[32]){ 0 }, 32));
 	m->note = ml_strdup("Processes in pid order, each a contiguous stretch in its own colour; the legend lists the largest.");
 	struct proc **by = ml_malloc(n * sizeof *by);
@@ -484,8 +489,10 @@ static int write_outputs(const struct job *j, const struct ml_hmap *m, const str
 		ml_err("out of memory");
 		return -1;
 	}
-	int r = ml_hmap_png(m, mf);
+	const char *why = NULL;
+	int r = ml_hmap_png(m, mf, &why);
 	if (fclose(mf) || r) {
+		ml_err("%s: %s", j->out, why ? why : strerror(ENOMEM));
 		free(png);
 		return -1;
 	}
@@ -533,6 +540,13 @@ int cmd_hilbert(int argc, char **argv)
 			j.by_rss = !strcmp(optarg, "rss");
 			by_set = true;
 			break;
+		case OPT_CURVE:
+			if (strcmp(optarg, "hilbert") && strcmp(optarg, "gilbert")) {
+				ml_usage_error("--curve %s: expected gilbert or hilbert", optarg);
+				goto done;
+			}
+			j.classic = !strcmp(optarg, "hilbert");
+			break;
 		}
 	}
 	if (c < 0)
@@ -554,7 +568,7 @@ int cmd_hilbert(int argc, char **argv)
 	}
 	ret = ML_EXIT_FAIL;
 	if (j.system) {
-		if (build_system(&m, j.by_rss))
+		if (build_system(&m, j.by_rss, j.classic))
 			goto done;
 	} else {
 		if ((ret = ml_cli_open(&cli, &s, &sel)))
@@ -564,7 +578,7 @@ int cmd_hilbert(int argc, char **argv)
 			ml_err("%s: no mapping to draw", s->name);
 			goto done;
 		}
-		if (build_source(&m, s, &sel))
+		if (build_source(&m, s, &sel, j.classic))
 			goto done;
 	}
 	if (ml_out_open(&png, j.out, s) || (j.html && ml_out_open(&html, j.html, s)) ||

@@ -403,12 +403,13 @@ static bool map_mode(const struct job *j)
 	return !j->json && !j->csv && !j->png;
 }
 
-static void piece_start(struct job *j, const struct ml_piece *p)
+static int piece_start(struct job *j, const struct ml_piece *p)
 {
 	if (map_mode(j)) {
 		region_header(j, p);
 		ml_tmap_section(&j->tm, p->start / j->ps * j->ps);
 	}
+	return j->png ? ml_upng_section(j->png, p->start / j->ps * j->ps, 0) : 0;
 }
 
 /* A region's pages are all counted: its map ends, its row is printed. */
@@ -458,7 +459,10 @@ static int live_pages(struct job *j, const struct ml_selection *sel, struct ml_p
 			ml_pm_counts_add(tot, &c);
 			c = (struct ml_pm_counts){ 0 };
 			cur = g.piece;
-			piece_start(j, &sel->p[cur]);
+			if (piece_start(j, &sel->p[cur])) {
+				ret = -1;
+				break;
+			}
 		}
 		if (ml_pm_walk_kpage_failed(wk) && j->kp) {
 			/* Columns from here on are null; earlier regions keep theirs. */
@@ -492,9 +496,9 @@ static int dump_regions(struct job *j, const struct ml_selection *sel, struct ml
 	for (size_t i = 0; i < sel->n; i++) {
 		const struct ml_piece *p = &sel->p[i];
 		struct ml_pm_counts c = { 0 };
-		piece_start(j, p);
 		uint64_t first = p->start / j->ps, last = (p->end + j->ps - 1) / j->ps;
-		if ((j->live ? fact_pages(j, first, last, &c) : dump_pages(j, &j->s->r[p->region], first, last, &c)) ||
+		if (piece_start(j, p) ||
+		    (j->live ? fact_pages(j, first, last, &c) : dump_pages(j, &j->s->r[p->region], first, last, &c)) ||
 		    piece_end(j, p, &c, regions))
 			return -1;
 		ml_pm_counts_add(tot, &c);
@@ -561,10 +565,14 @@ static int png_begin(struct job *j, const struct ml_selection *sel, struct ml_ou
 	}
 	uint8_t pal[PX__COUNT][3];
 	struct ml_legend lg = { 0 };
+	struct ml_caption_item items[PX__COUNT];
+	size_t n = 0;
 	for (int i = 0; i < ML_ST__COUNT; i++) {
 		memcpy(pal[i], states[i].rgb, 3);
-		if (legend_has(j, i))
+		if (legend_has(j, i)) {
 			ml_legend_add(&lg, states[i].name, pal[i]);
+			items[n++] = (struct ml_caption_item){ { pal[i][0], pal[i][1], pal[i][2] }, states[i].name };
+		}
 	}
 	pal[PX_UNUSED][0] = ML_UNUSED_R;
 	pal[PX_UNUSED][1] = ML_UNUSED_G;
@@ -572,10 +580,19 @@ static int png_begin(struct job *j, const struct ml_selection *sel, struct ml_ou
 	memset(pal[PX_SEPARATOR], 255, 3);
 	ml_legend_add(&lg, "unused", pal[PX_UNUSED]);
 	ml_legend_add(&lg, "separator", pal[PX_SEPARATOR]);
+	items[n++] = (struct ml_caption_item){ { ML_UNUSED_R, ML_UNUSED_G, ML_UNUSED_B }, "unused (the rest of a region's last row)" };
+	items[n++] = (struct ml_caption_item){ { 255, 255, 255 }, "separator (between regions)" };
+	char title[256], scale[256], hs[32];
+	snprintf(title, sizeof title, "memlens pagemap: %.160s%s%.40s%s (%s)", j->s->name, j->s->comm ? " [" : "",
+		 j->s->comm ? j->s->comm : "", j->s->comm ? "]" : "", ml_src_name(j->s->kind));
+	snprintf(scale, sizeof scale,
+		 "One pixel = one page of %u bytes; rows of %" PRIu64 " pages (%s). Regions in address order, each from a new row; the labels on the left are each row's first address.",
+		 j->ps, j->width, ml_human_size(j->width * j->ps, hs, sizeof hs));
+	struct ml_caption cap = { { title, scale, NULL, NULL }, items, n };
 	const char *text[] = { "Software", PACKAGE_STRING, "Legend", lg.text, "Layout",
 			       "one pixel per page, regions in address order, each from a new row and followed by a separator row" };
-	j->png = ml_upng_begin(out->f, (uint32_t)j->width, (uint32_t)rows, (const uint8_t (*)[3])pal, PX__COUNT,
-			       PX_UNUSED, PX_SEPARATOR, text, 3);
+	j->png = ml_upng_begin(out->f, j->out, (uint32_t)j->width, (uint32_t)rows, j->ps, (const uint8_t (*)[3])pal,
+			       PX__COUNT, PX_UNUSED, PX_SEPARATOR, &cap, text, 3);
 	ml_legend_free(&lg);
 	return j->png ? 0 : -1;
 }

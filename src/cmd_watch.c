@@ -449,9 +449,14 @@ static int emit_frame(struct job *j, uint64_t k, const struct ml_space *s)
 	po.text = text;
 	po.ntext = (unsigned)ntext;
 	struct ml_png *png = ml_png_begin(o.f, &po);
-	if (!png || ml_png_rows(png, frame, (uint32_t)j->pic.out_h) || ml_png_end(png)) {
-		if (png)
-			ml_png_abort(png);
+	if (!png || ml_png_rows(png, frame, (uint32_t)j->pic.out_h)) {
+		ml_err("%s: %s", path, ml_png_error());
+		ml_png_abort(png);
+		ml_out_abort(&o);
+		return -1;
+	}
+	if (ml_png_end(png)) {	/* frees png */
+		ml_err("%s: %s", path, ml_png_error());
 		ml_out_abort(&o);
 		return -1;
 	}

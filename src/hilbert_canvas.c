@@ -65,7 +65,7 @@ int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned c
 	c->order = order;
 	c->shift = 2 * k;
 	c->ch = ch;
-	c->side = (uint32_t)side;
+	c->side = c->w = c->h = (uint32_t)side;
 	memcpy(c->hole_px, hole, ch);
 	c->px = ml_malloc((size_t)bytes);
 	/* One row pixel by pixel, the others copied from it. */
@@ -76,6 +76,76 @@ int ml_hcanvas_init(struct ml_hcanvas *c, unsigned order, unsigned k, unsigned c
 		memcpy(c->px + y * row, c->px, row);
 	pthread_once(&tiles_built, build_tiles);
 	return 0;
+}
+
+uint64_t ml_hcanvas_gilbert_bytes(uint32_t fw, uint32_t fh, uint32_t n, unsigned ch)
+{
+	uint64_t w = (fw + (uint64_t)n - 1) / n, h = (fh + (uint64_t)n - 1) / n;
+	return w * h * (ch + (n > 1 ? 4 * (ch + 1) + 1 : 0));
+}
+
+int ml_hcanvas_init_gilbert(struct ml_hcanvas *c, uint32_t fw, uint32_t fh, uint32_t n, unsigned ch,
+			    const uint8_t *fill, const uint8_t *hole)
+{
+	memset(c, 0, sizeof *c);
+	if (!n || n > ML_HCANVAS_MAX_N || ml_hcanvas_gilbert_bytes(fw, fh, n, ch) > ML_HCANVAS_CAP)
+		return -1;
+	c->gilbert = true;
+	c->fw = fw, c->fh = fh, c->n = n, c->ch = ch;
+	c->w = (uint32_t)((fw + (uint64_t)n - 1) / n);
+	c->h = (uint32_t)((fh + (uint64_t)n - 1) / n);
+	memcpy(c->hole_px, hole, ch);
+	size_t cells = (size_t)c->w * c->h;
+	c->px = ml_malloc(cells * ch);
+	for (size_t i = 0; i < cells; i++)
+		memcpy(c->px + i * ch, fill, ch);
+	if (n > 1) {
+		c->acc = ml_calloc(cells * (ch + 1), sizeof *c->acc);
+		c->seen_hole = ml_calloc(cells, 1);
+	}
+	ml_gilbert_start(&c->walk, fw, fh);
+	return 0;
+}
+
+/* The generalized curve: each pixel to its cell, or into its block's sums. */
+static void put_gilbert(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *state, size_t n)
+{
+	unsigned ch = c->ch;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x, y;
+		if (!ml_gilbert_next(&c->walk, &x, &y))
+			return;
+		if (state[i] == ML_PX_UNUSED)
+			continue;
+		if (!c->acc) {
+			memcpy(c->px + ((size_t)y * c->w + x) * ch, px + i * ch, ch);
+			continue;
+		}
+		size_t o = (size_t)(y / c->n) * c->w + x / c->n;
+		if (state[i] == ML_PX_HOLE) {
+			c->seen_hole[o] = 1;
+			continue;
+		}
+		uint32_t *a = c->acc + o * (ch + 1);
+		for (unsigned k = 0; k < ch; k++)
+			a[k] += px[i * ch + k];
+		a[ch]++;
+	}
+}
+
+/* Reduced: each output pixel the average of its block's data, else a hole if it met one. */
+static void flush_gilbert(struct ml_hcanvas *c)
+{
+	unsigned ch = c->ch;
+	for (size_t o = 0; o < (size_t)c->w * c->h; o++) {
+		const uint32_t *a = c->acc + o * (ch + 1);
+		uint8_t *d = c->px + o * ch;
+		if (a[ch])
+			for (unsigned k = 0; k < ch; k++)
+				d[k] = (uint8_t)((a[k] + a[ch] / 2) / a[ch]);
+		else if (c->seen_hole[o])
+			memcpy(d, c->hole_px, ch);
+	}
 }
 
 static void put_one(struct ml_hcanvas *c, uint64_t d, const uint8_t *px)
@@ -131,6 +201,10 @@ static void end_cell(struct ml_hcanvas *c, uint64_t cell)
 
 void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *state, size_t n)
 {
+	if (c->gilbert) {
+		put_gilbert(c, px, state, n);
+		return;
+	}
 	uint64_t cells = (uint64_t)c->side * c->side;
 	if (c->shift) {
 		uint64_t mask = ((uint64_t)1 << c->shift) - 1;
@@ -166,6 +240,21 @@ void ml_hcanvas_put(struct ml_hcanvas *c, const uint8_t *px, const uint8_t *stat
 
 void ml_hcanvas_put_holes(struct ml_hcanvas *c, uint64_t n)
 {
+	if (c->gilbert) {
+		/*
+		 * The generalized curve has no aligned blocks to skip by: each
+		 * cell is walked (at most the rectangle's), a shrunk one marked.
+		 */
+		uint32_t x, y;
+		for (; n && ml_gilbert_next(&c->walk, &x, &y); n--, c->next++) {
+			if (c->acc)
+				c->seen_hole[(size_t)(y / c->n) * c->w + x / c->n] = 1;
+			else
+				memcpy(c->px + ((size_t)y * c->w + x) * c->ch, c->hole_px, c->ch);
+		}
+		c->next += ML_MIN(n, UINT64_MAX - c->next);
+		return;
+	}
 	uint64_t cells = (uint64_t)c->side * c->side;
 	if (!c->shift) {
 		for (; n && c->next < cells; n--, c->next++)
@@ -187,6 +276,11 @@ void ml_hcanvas_put_holes(struct ml_hcanvas *c, uint64_t n)
 
 void ml_hcanvas_flush(struct ml_hcanvas *c)
 {
+	if (c->gilbert) {
+		if (c->acc)
+			flush_gilbert(c);
+		return;
+	}
 	uint64_t cells = (uint64_t)c->side * c->side;
 	if (c->shift && (c->next & (((uint64_t)1 << c->shift) - 1)) && (c->next >> c->shift) < cells)
 		end_cell(c, c->next >> c->shift);
@@ -195,5 +289,9 @@ void ml_hcanvas_flush(struct ml_hcanvas *c)
 void ml_hcanvas_free(struct ml_hcanvas *c)
 {
 	free(c->px);
+	free(c->acc);
+	free(c->seen_hole);
 	c->px = NULL;
+	c->acc = NULL;
+	c->seen_hole = NULL;
 }

@@ -15,7 +15,8 @@
 #include "pixel.h"
 #include "unitmap.h"
 #include "util.h"
-#include "pngwrite.h"
+#include "caption.h"
+#include "image.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -193,44 +194,70 @@ static int draw(const struct ml_physmap_opts *o, const struct scan *s, unsigned 
 		w = (uint32_t)ML_MIN(o->width ? o->width : 1024, s->cells);
 		h = (uint32_t)((s->cells + w - 1) / w);
 	}
-	uint8_t pal[ML_PH__COUNT + 1][3];
+	/* The classes, unused, then the caption's ink levels. */
+	enum { UNUSED = ML_PH__COUNT, SHADE0 };
+	uint8_t pal[SHADE0 + ML_CAPTION_SHADES][3];
 	struct ml_legend lg = { 0 };
+	struct ml_caption_item items[ML_PH__COUNT + 1];
 	for (unsigned c = 0; c < ML_PH__COUNT; c++) {
 		memcpy(pal[c], phys_class[c].rgb, 3);
 		ml_legend_add(&lg, phys_class[c].name, pal[c]);
+		items[c] = (struct ml_caption_item){ { pal[c][0], pal[c][1], pal[c][2] }, phys_class[c].name };
 	}
-	pal[ML_PH__COUNT][0] = ML_UNUSED_R;
-	pal[ML_PH__COUNT][1] = ML_UNUSED_G;
-	pal[ML_PH__COUNT][2] = ML_UNUSED_B;
-	ml_legend_add(&lg, "unused", pal[ML_PH__COUNT]);
-	char scale[96];
+	pal[UNUSED][0] = ML_UNUSED_R;
+	pal[UNUSED][1] = ML_UNUSED_G;
+	pal[UNUSED][2] = ML_UNUSED_B;
+	ml_legend_add(&lg, "unused", pal[UNUSED]);
+	items[UNUSED] = (struct ml_caption_item){ { ML_UNUSED_R, ML_UNUSED_G, ML_UNUSED_B }, "unused (no frame)" };
+	ml_caption_shades(pal, SHADE0);
+	char scale[96], note[256], where[96], hs[32];
 	snprintf(scale, sizeof scale, "one cell = %llu page(s) of %u bytes", 1ull << s->shift, ps);
+	snprintf(note, sizeof note, "%s: every frame of System RAM in frame order, %s; one cell = %llu page(s) of %u bytes (%s).",
+		 o->hilbert ? "Hilbert curve from the top-left" : "rows", o->hilbert ? "index 0 top-left, y down" : "top to bottom",
+		 1ull << s->shift, ps, ml_human_size(((uint64_t)1 << s->shift) * ps, hs, sizeof hs));
+	struct ml_caption cap = { { "memlens pagemap --physical: the class of every page frame", note, NULL, NULL },
+				  items, ML_PH__COUNT + 1 };
+	uint32_t pw = ML_MAX(w, 560u), ch = ml_caption_height(&cap, pw);
+	snprintf(where, sizeof where, "x=0 y=0 width=%u height=%u", w, h);
 	const char *text[] = { "Software", PACKAGE_STRING, "Layout", o->hilbert ? "hilbert" : "linear",
-			       "Scale", scale, "Legend", lg.text };
-	struct ml_png_opts po = { .width = w, .height = h, .color = ML_PNG_PALETTE,
-				  .palette = (const uint8_t (*)[3])pal, .npalette = ML_PH__COUNT + 1,
-				  .level = -1, .text = text, .ntext = 4 };
+			       "Scale", scale, "Legend", lg.text, "Map", where };
+	struct ml_img_info ii = { .width = pw, .height = h + ch, .layout = ML_IMG_PALETTE,
+				  .palette = (const uint8_t (*)[3])pal, .npalette = SHADE0 + ML_CAPTION_SHADES,
+				  .level = -1, .text = text, .ntext = ML_ARRAY_SIZE(text) / 2 };
 	struct ml_out out;
 	int ret = -1;
 	if (ml_out_open(&out, o->out, NULL)) {
 		ml_legend_free(&lg);
 		return -1;
 	}
-	struct ml_png *png = ml_png_begin(out.f, &po);
-	uint8_t *row = ml_malloc(w);
-	int bad = !png;
+	struct ml_img_sink sink = { out.f, out.fd, out.seekable };
+	const char *why = NULL;
+	struct ml_img *img = ml_img_begin(ml_img_format_named("PNG"), &sink, &ii, &why);
+	uint8_t *row = ml_malloc(pw);
+	int bad = !img;
+	memset(row, SHADE0, pw);
 	for (uint32_t y = 0; !bad && y < h; y++) {
 		for (uint32_t x = 0; x < w; x++) {
 			uint64_t d = o->hilbert ? ml_hilbert_xy2d(order, x, y) : (uint64_t)y * w + x;
-			row[x] = d < s->cells ? s->cell[d] : ML_PH__COUNT;
+			row[x] = d < s->cells ? s->cell[d] : UNUSED;
 		}
-		bad = ml_png_rows(png, row, 1);
+		bad = ml_img_rows(img, row, pw, 1, &why);
+	}
+	if (!bad) {
+		uint8_t *rgb = ml_malloc((size_t)pw * ch * 3), *idx = ml_malloc((size_t)pw * ch);
+		ml_caption_draw(&cap, rgb, pw, ch);
+		ml_caption_index(rgb, (size_t)pw * ch, (const uint8_t (*)[3])pal, SHADE0, SHADE0, idx);
+		bad = ml_img_rows(img, idx, pw, ch, &why);
+		free(rgb);
+		free(idx);
 	}
 	free(row);
 	if (bad) {
-		ml_png_abort(png);	/* its threads and buffers too */
+		ml_err("%s: %s", o->out, why);
+		ml_img_abort(img);	/* its threads and buffers too */
 		ml_out_abort(&out);
-	} else if (ml_png_end(png)) {
+	} else if (ml_img_end(img, &why)) {
+		ml_err("%s: %s", o->out, why);
 		ml_out_abort(&out);
 	} else {
 		ret = ml_out_commit(&out) ? -1 : 0;

@@ -16,7 +16,6 @@
 #include "bmp.h"
 #include "pngwrite.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -254,11 +253,7 @@ int ml_pic_plan(struct ml_pic *p, uint64_t bytes)
 	if (p->o.hilbert)
 		return plan_hilbert(p);
 	if (p->o.square) {
-		uint64_t w = (uint64_t)sqrtl((long double)p->npix);
-		while (w * w < p->npix)
-			w++;
-		while (w > 1 && (w - 1) * (w - 1) >= p->npix)
-			w--;
+		uint64_t w = ML_MAX(ml_square_side(p->npix), 1);
 		p->width = w;
 		if (w > MAX_WIDTH) {
 			ml_err("a square of %llu pixels a side is too wide; give --width", (unsigned long long)w);
@@ -324,6 +319,8 @@ static int open_writer(struct ml_pic *p, FILE *f, const char *const *text, unsig
 		.threads = p->o.threads,
 	};
 	p->png = ml_png_begin(f, &o);
+	if (!p->png)
+		ml_err("%s: %s", p->out, ml_png_error());
 	return p->png ? 0 : -1;
 }
 
@@ -396,8 +393,13 @@ static int write_out_row(struct ml_pic *p, const uint8_t *row)
 		}
 		return 0;
 	}
-	if (p->png)
-		return ml_png_rows(p->png, row, 1);
+	if (p->png) {
+		if (ml_png_rows(p->png, row, 1)) {
+			ml_err("%s: %s", p->out, ml_png_error());
+			return -1;
+		}
+		return 0;
+	}
 	const char *why;
 	if (ml_bmp_row(p->bmp, row, &why)) {
 		ml_err("%s: %s", p->out, why);
@@ -601,6 +603,8 @@ int ml_pic_finish(struct ml_pic *p)
 	}
 	const char *why = NULL;
 	int r = p->png ? ml_png_end(p->png) : ml_bmp_end(p->bmp, &why);
+	if (r && p->png)
+		why = ml_png_error();
 	p->png = NULL;
 	p->bmp = NULL;
 	if (r && why)

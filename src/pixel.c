@@ -196,39 +196,265 @@ uint8_t ml_bmp_checker(uint64_t x, uint64_t y)
 	return ((x + y) & 1) ? 0xff : 0x00;
 }
 
+void ml_layout_colour(enum ml_px what, enum ml_img_layout l, uint8_t out[4])
+{
+	uint8_t c[4];
+	ml_display_colour(what, 4, c);
+	memset(out, 0, 4);
+	switch (l) {
+	case ML_IMG_RGB: memcpy(out, c, 3); break;
+	case ML_IMG_RGBA: memcpy(out, c, 4); break;
+	case ML_IMG_BGR:
+	case ML_IMG_BGRX:
+		/* BMP's fourth byte is not drawn: 0, as Dump2Picture's files have it */
+		out[0] = c[2], out[1] = c[1], out[2] = c[0];
+		break;
+	case ML_IMG_RGB555: {
+		/* X1R5G5B5: the top five bits of each channel */
+		unsigned v = (unsigned)(c[0] >> 3) << 10 | (unsigned)(c[1] >> 3) << 5 | (c[2] >> 3);
+		out[0] = (uint8_t)v;
+		out[1] = (uint8_t)(v >> 8);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+enum ml_img_layout ml_pixel_layout(const struct ml_pixfmt *f, unsigned ch, const struct ml_img_format *fmt)
+{
+	/* What each depth would rather be, best first; the first the format takes wins. */
+	enum ml_img_layout want[4];
+	unsigned n = 0;
+	switch (f->bpp) {
+	case 8:
+		if (ml_img_takes(fmt, ML_IMG_PALETTE) && !ml_img_takes(fmt, ML_IMG_RGB))
+			want[n++] = ML_IMG_PALETTE;	/* BMP: the index is the pixel */
+		want[n++] = ch == 1 ? ML_IMG_GRAY : ch == 3 ? ML_IMG_RGB : ML_IMG_RGBA;
+		break;
+	case 16:
+		want[n++] = ML_IMG_RGB555;
+		want[n++] = ML_IMG_RGB;
+		break;
+	case 24:
+		want[n++] = f->bgr ? ML_IMG_BGR : ML_IMG_RGB;
+		want[n++] = f->bgr ? ML_IMG_RGB : ML_IMG_BGR;
+		break;
+	default:
+		if (ch == 4) {
+			want[n++] = ML_IMG_RGBA;
+			want[n++] = ML_IMG_BGRX;	/* BMP: the 4th byte kept */
+		} else if (f->bgr) {
+			want[n++] = ML_IMG_BGRX, want[n++] = ML_IMG_BGR, want[n++] = ML_IMG_RGB;
+		} else {
+			want[n++] = ML_IMG_RGB, want[n++] = ML_IMG_BGRX, want[n++] = ML_IMG_BGR;
+		}
+	}
+	for (unsigned k = 0; k < n; k++)
+		if (ml_img_takes(fmt, want[k]))
+			return want[k];
+	return want[0];	/* image.c converts */
+}
+
+/*
+ * The kernels: copies are memcpy, byte moves are shuffles (below).
+ * bench/image.sh measures them against cat.
+ */
+static void copy1(const uint8_t *s, size_t n, uint8_t *d, const uint8_t (*pal)[3])
+{
+	(void)pal;
+	memcpy(d, s, n);
+}
+
+static void copy2(const uint8_t *s, size_t n, uint8_t *d, const uint8_t (*pal)[3])
+{
+	(void)pal;
+	memcpy(d, s, 2 * n);
+}
+
+static void copy3(const uint8_t *s, size_t n, uint8_t *d, const uint8_t (*pal)[3])
+{
+	(void)pal;
+	memcpy(d, s, 3 * n);
+}
+
+static void copy4(const uint8_t *s, size_t n, uint8_t *d, const uint8_t (*pal)[3])
+{
+	(void)pal;
+	memcpy(d, s, 4 * n);
+}
+
+/*
+ * x86-64 has SSSE3's byte shuffle on nearly every machine still running:
+ * used when the CPU says so (checked once), the plain loops otherwise.
+ * A shuffle works inside 16 bytes, so 3-byte pixels go 5 at a time (15
+ * bytes of each 16 loaded), each store's last byte overwritten by the
+ * next; the last pixels go one by one so no store passes the end.
+ */
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_SHUFFLE 1
+
+__attribute__((target("ssse3"))) static size_t shuffle_run(const uint8_t *s, size_t n, uint8_t *d, unsigned sb,
+							   unsigned db, __m128i mask)
+{
+	/* Pixels per step: 5 of 3 bytes, 4 of 4; a store writes 16 bytes, a load reads 16. */
+	size_t per = sb == 3 ? 5 : 4, i = 0;
+	for (; i + per + 2 <= n; i += per, s += per * sb, d += per * db) {
+		__m128i v = _mm_loadu_si128((const __m128i *)s);
+		_mm_storeu_si128((__m128i *)d, _mm_shuffle_epi8(v, mask));
+	}
+	return i;
+}
+
+static bool have_ssse3(void)
+{
+	return __builtin_cpu_supports("ssse3");	/* libgcc read cpuid at start-up */
+}
+#endif
+
+/* R,G,B <-> B,G,R. */
+static void swap3(const uint8_t *s, size_t n, uint8_t *d, const uint8_t (*pal)[3])
+{
+	(void)pal;
+	size_t i = 0;
+#ifdef HAVE_SHUFFLE
+	if (have_ssse3()) {
+		__m128i m = _mm_setr_epi8(2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9, 14, 13, 12, 15);
+		i = shuffle_run(s, n, d, 3, 3, m);
+		s += 3 * i, d += 3 * i;
+	}
+#endif
+	for (; i < n; i++, s += 3, d += 3) {
+		uint8_t r = s[0];
+		d[0] = s[2], d[1] = s[1], d[2] = r;
+	}
+}
+
+/* R,G,B,X <-> B,G,R,X: bytes 0 and 2 of each 4 exchanged. */
+static void swap4(const uint8_t *s, size_t n, uint8_t *d, const uint8_t (*pal)[3])
+{
+	(void)pal;
+	size_t i = 0;
+#ifdef HAVE_SHUFFLE
+	if (have_ssse3()) {
+		__m128i m = _mm_setr_epi8(2, 1, 0, 3, 6, 5, 4, 7, 10, 9, 8, 11, 14, 13, 12, 15);
+		i = shuffle_run(s, n, d, 4, 4, m);
+		s += 4 * i, d += 4 * i;
+	}
+#endif
+	for (; i < n; i++, s += 4, d += 4) {
+		uint8_t r = s[0];
+		d[0] = s[2], d[1] = s[1], d[2] = r, d[3] = s[3];
+	}
+}
+
+/* 4 bytes to 3: the 4th dropped, the order kept. */
+static void drop4(const uint8_t *s, size_t n, uint8_t *d, const uint8_t (*pal)[3])
+{
+	(void)pal;
+	size_t i = 0;
+#ifdef HAVE_SHUFFLE
+	if (have_ssse3()) {
+		__m128i m = _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+		i = shuffle_run(s, n, d, 4, 3, m);
+		s += 4 * i, d += 3 * i;
+	}
+#endif
+	for (; i < n; i++, s += 4, d += 3)
+		d[0] = s[0], d[1] = s[1], d[2] = s[2];
+}
+
+/* 4 bytes to 3, the 4th dropped and the order reversed. */
+static void dropswap4(const uint8_t *s, size_t n, uint8_t *d, const uint8_t (*pal)[3])
+{
+	(void)pal;
+	size_t i = 0;
+#ifdef HAVE_SHUFFLE
+	if (have_ssse3()) {
+		__m128i m = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+		i = shuffle_run(s, n, d, 4, 3, m);
+		s += 4 * i, d += 3 * i;
+	}
+#endif
+	for (; i < n; i++, s += 4, d += 3)
+		d[0] = s[2], d[1] = s[1], d[2] = s[0];
+}
+
+static void pal3(const uint8_t *s, size_t n, uint8_t *d, const uint8_t (*pal)[3])
+{
+	for (size_t i = 0; i < n; i++, d += 3)
+		memcpy(d, pal[s[i]], 3);
+}
+
+static void pal4(const uint8_t *s, size_t n, uint8_t *d, const uint8_t (*pal)[3])
+{
+	for (size_t i = 0; i < n; i++, d += 4) {
+		memcpy(d, pal[s[i]], 3);
+		d[3] = 255;
+	}
+}
+
+static void x555(const uint8_t *s, size_t n, uint8_t *d, const uint8_t (*pal)[3])
+{
+	(void)pal;
+	for (size_t i = 0; i < n; i++, s += 2, d += 3) {
+		unsigned v = s[0] | s[1] << 8;
+		d[0] = five_to_eight(v >> 10 & 31);
+		d[1] = five_to_eight(v >> 5 & 31);
+		d[2] = five_to_eight(v & 31);
+	}
+}
+
+ml_pixconv ml_pixconv_for(const struct ml_pixfmt *f, enum ml_img_layout l, bool *same)
+{
+	*same = false;
+	switch (f->bpp) {
+	case 8:
+		if (l == ML_IMG_GRAY || l == ML_IMG_PALETTE)
+			return *same = true, copy1;
+		return l == ML_IMG_RGB ? pal3 : l == ML_IMG_RGBA ? pal4 : NULL;
+	case 16:
+		if (l == ML_IMG_RGB555)
+			return *same = true, copy2;
+		return l == ML_IMG_RGB ? x555 : NULL;
+	case 24:
+		if (l != ML_IMG_RGB && l != ML_IMG_BGR)
+			return NULL;
+		if ((l == ML_IMG_BGR) == f->bgr)
+			return *same = true, copy3;
+		return swap3;
+	default:
+		if (l == ML_IMG_RGBA || l == ML_IMG_BGRX) {
+			if ((l == ML_IMG_BGRX) == f->bgr)
+				return *same = true, copy4;
+			return swap4;
+		}
+		if (l == ML_IMG_RGB || l == ML_IMG_BGR)
+			return (l == ML_IMG_BGR) == f->bgr ? drop4 : dropswap4;
+		return NULL;
+	}
+}
+
+/* The BMP bytes of n pixels, data or not: the fast path's rules, a pixel at a time. */
 void ml_pixels_to_bmp(const struct ml_pixfmt *f, const uint8_t *raw, const uint8_t *state,
 		      size_t n, uint64_t x0, uint64_t y, uint8_t *out)
 {
+	static const enum ml_img_layout bmp[] = { [1] = ML_IMG_PALETTE, [2] = ML_IMG_RGB555,
+						  [3] = ML_IMG_BGR, [4] = ML_IMG_BGRX };
 	unsigned B = f->bpp / 8;
-	if (B == 1) {
-		for (size_t i = 0; i < n; i++)
-			out[i] = state[i] != ML_PX_DATA ? ml_bmp_checker(x0 + i, y) : raw[i];
-		return;
-	}
-	/* BMP stores B,G,R: raw bytes as they are when they are b,g,r already. */
-	bool swap = (B >= 3) && !f->bgr;
+	enum ml_img_layout l = bmp[B];
+	bool same;
+	ml_pixconv conv = ml_pixconv_for(f, l, &same);
 	for (size_t i = 0; i < n; i++, raw += B, out += B) {
-		if (state[i] != ML_PX_DATA) {
+		if (state[i] == ML_PX_DATA) {
+			conv(raw, 1, out, NULL);
+		} else if (B == 1) {
+			out[0] = ml_bmp_checker(x0 + i, y);
+		} else {
 			uint8_t c[4];
-			ml_display_colour((enum ml_px)state[i], 4, c);
-			if (B == 2) {
-				/* X1R5G5B5: the top five bits of each channel */
-				unsigned v = (unsigned)(c[0] >> 3) << 10 | (unsigned)(c[1] >> 3) << 5 | (c[2] >> 3);
-				out[0] = (uint8_t)v;
-				out[1] = (uint8_t)(v >> 8);
-			} else {
-				out[0] = c[2];
-				out[1] = c[1];
-				out[2] = c[0];
-				if (B == 4)
-					out[3] = 0;
-			}
-			continue;
-		}
-		memcpy(out, raw, B);
-		if (swap) {
-			out[0] = raw[2];
-			out[2] = raw[0];
+			ml_layout_colour((enum ml_px)state[i], l, c);
+			memcpy(out, c, B);
 		}
 	}
 }

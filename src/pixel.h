@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image.h"
+
 /*
  * ML_PAL_ENTROPY colours an entropy value 0..255 (hilbert_entropy.h), not a
  * byte: black for none, then dark red, orange, yellow (random data, about
@@ -121,5 +123,31 @@ void ml_pixels_to_bmp(const struct ml_pixfmt *f, const uint8_t *raw, const uint8
 		      size_t n, uint64_t x0, uint64_t y, uint8_t *out);
 /* The 8 bpp BMP checkerboard value at (x, y). */
 uint8_t ml_bmp_checker(uint64_t x, uint64_t y);
+
+/*
+ * Full-size rows, the fast way: whole pixels of data go from the bytes to
+ * a writer's layout (image.h) in one pass, with no per-pixel state.
+ *
+ * ml_pixel_layout: the layout full-size rows of f take in the image format
+ * fmt with ch display channels (ml_display_channels): what fmt takes as it
+ * is and needs the least work — BMP gets its own depths (palette indices,
+ * X1R5G5B5, B,G,R, B,G,R,X), PNG and the others gray, RGB or RGBA, and
+ * bytes already in a layout the format takes stay as they are.
+ */
+enum ml_img_layout ml_pixel_layout(const struct ml_pixfmt *f, unsigned ch, const struct ml_img_format *fmt);
+/* Converts n whole pixels of raw bytes (all data) into out. */
+typedef void (*ml_pixconv)(const uint8_t *raw, size_t n, uint8_t *out, const uint8_t (*pal)[3]);
+/*
+ * The conversion from f's bytes to layout l; *same is set when it is a
+ * copy (the layout is the bytes).
+ */
+ml_pixconv ml_pixconv_for(const struct ml_pixfmt *f, enum ml_img_layout l, bool *same);
+/*
+ * A hole or unused pixel in layout l (ml_img_layout_bytes(l) bytes): the
+ * hole colour (transparent with alpha), the unused colour (opaque).  Gray
+ * and palette layouts have no spare value: 0 (an 8 bpp BMP draws the
+ * checkerboard instead, ml_bmp_checker).
+ */
+void ml_layout_colour(enum ml_px what, enum ml_img_layout l, uint8_t out[4]);
 
 #endif

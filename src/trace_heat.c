@@ -7,7 +7,7 @@
  */
 #include "config.h"
 #include "trace_heat.h"
-#include "hilbert_font.h"
+#include "text.h"
 #include "util.h"
 
 #include <math.h>
@@ -89,7 +89,7 @@ static void colour(double f, uint8_t out[3])
 static void text(struct ml_heat *m, int x, int y, const char *s)
 {
 	static const uint8_t white[3] = { 230, 230, 230 };
-	ml_font_draw(m->rgb, m->w, m->h, x, y, 1, s, 200, white);
+	ml_text_draw(m->rgb, m->w, m->h, x, y, 10, s, 200, white);	/* 10 px: a 6-pixel advance, as the layout assumes */
 }
 
 static void fill(struct ml_heat *m, uint32_t x0, uint32_t y0, uint32_t w, uint32_t h, const uint8_t c[3])

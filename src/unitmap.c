@@ -7,7 +7,8 @@
 #include "config.h"
 #include "unitmap.h"
 #include "ansi.h"
-#include "pngwrite.h"
+#include "image.h"
+#include "text.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -124,12 +125,34 @@ void ml_tmap_end(struct ml_tmap *m)
 
 /* ---- PNG ---- */
 
+#define LABEL_PX 12		/* address labels */
+#define LABEL_EVERY 64		/* rows between labels inside a long section, at least */
+#define TICK 6			/* the mark pointing from a label to its row */
+#define MIN_WIDTH 560		/* the picture is at least this wide, for the caption */
+#define SHADES ML_CAPTION_SHADES	/* ink levels of anti-aliased text, background included */
+
 struct ml_upng {
-	struct ml_png *png;
-	uint64_t width, fill;
-	uint32_t rows, height;
+	struct ml_img *img;
+	const char *name;
+	uint64_t width, fill, unit;
+	uint32_t rows, height;	/* map rows written, announced */
 	uint8_t pad, sep;
-	uint8_t *row;
+	uint8_t *row;		/* the whole picture row: margin, map, right padding */
+	uint32_t mw, pw;	/* margin and picture width in pixels */
+	uint8_t shade0;		/* palette index of the background; the ink levels follow */
+	uint64_t row_addr;	/* address of the first unit of the row being filled */
+	/* the label being drawn down the margin */
+	uint8_t *label;		/* mw × line palette indices */
+	int line;
+	uint32_t label_row;	/* the map row it started at */
+	bool labelling;
+	uint32_t last_label;	/* the map row of the last label (UINT32_MAX: none) */
+	bool new_section;
+	/* the caption, drawn at the end */
+	uint8_t *cap;		/* pw × cap_h palette indices */
+	uint32_t cap_h;
+	uint8_t (*pal)[3];
+	unsigned npal;
 };
 
 uint64_t ml_upng_rows(uint64_t width, uint64_t lead, uint64_t n)
@@ -137,40 +160,130 @@ uint64_t ml_upng_rows(uint64_t width, uint64_t lead, uint64_t n)
 	return (lead + n + width - 1) / width + 1;
 }
 
-struct ml_upng *ml_upng_begin(FILE *f, uint32_t width, uint32_t height, const uint8_t (*pal)[3], unsigned npal,
-			      uint8_t pad, uint8_t sep, const char *const *text, unsigned ntext)
+static void quantize(const struct ml_upng *u, const uint8_t *rgb, size_t n, uint8_t *out)
 {
-	struct ml_png_opts po = { .width = width, .height = height, .color = ML_PNG_PALETTE, .palette = pal,
-				  .npalette = npal, .level = -1, .text = text, .ntext = ntext };
-	struct ml_png *png = ml_png_begin(f, &po);
-	if (!png)
-		return NULL;
+	ml_caption_index(rgb, n, (const uint8_t (*)[3])u->pal, u->npal, u->shade0, out);
+}
+
+/* Draws the label of the row about to be written into u->label. */
+static void start_label(struct ml_upng *u)
+{
+	uint8_t *rgb = ml_malloc((size_t)u->mw * u->line * 3);
+	for (size_t i = 0; i < (size_t)u->mw * u->line; i++)
+		memcpy(rgb + i * 3, ml_caption_bg, 3);
+	char text[24];
+	snprintf(text, sizeof text, "%016" PRIx64, u->row_addr);
+	ml_text_draw(rgb, u->mw, (uint32_t)u->line, 4, 0, LABEL_PX, text, 16, ml_caption_ink);
+	quantize(u, rgb, (size_t)u->mw * u->line, u->label);
+	free(rgb);
+	u->labelling = true;
+	u->label_row = u->rows;
+	u->last_label = u->rows;
+}
+
+struct ml_upng *ml_upng_begin(FILE *f, const char *name, uint32_t width, uint32_t rows, uint64_t unit,
+			      const uint8_t (*pal)[3], unsigned npal, uint8_t pad, uint8_t sep,
+			      const struct ml_caption *cap, const char *const *text, unsigned ntext)
+{
+	struct ml_text_metrics lm;
+	ml_text_metrics(LABEL_PX, &lm);
 	struct ml_upng *u = ml_calloc(1, sizeof *u);
-	u->png = png;
+	u->name = name;
 	u->width = width;
-	u->height = height;
+	u->unit = unit;
+	u->height = rows;
 	u->pad = pad;
 	u->sep = sep;
-	u->row = ml_malloc(width);
+	u->line = lm.line;
+	u->mw = 4 + 16 * (uint32_t)lm.advance + 4 + TICK;
+	u->pw = ML_MAX(u->mw + width, (uint32_t)MIN_WIDTH);
+	u->last_label = UINT32_MAX;
+	/* The caller's colours, the background, then the ink levels. */
+	u->npal = ML_MIN(npal, 200u);
+	u->shade0 = (uint8_t)u->npal;
+	u->pal = ml_calloc(u->npal + SHADES, 3);
+	memcpy(u->pal, pal, (size_t)u->npal * 3);
+	ml_caption_shades(u->pal, u->shade0);
+	u->cap_h = ml_caption_height(cap, u->pw);
+	uint8_t *rgb = ml_malloc((size_t)u->pw * u->cap_h * 3);
+	ml_caption_draw(cap, rgb, u->pw, u->cap_h);
+	u->cap = ml_malloc((size_t)u->pw * u->cap_h);
+	quantize(u, rgb, (size_t)u->pw * u->cap_h, u->cap);
+	free(rgb);
+	u->label = ml_malloc((size_t)u->mw * u->line);
+	u->row = ml_malloc(u->pw);
+
+	char where[96];
+	snprintf(where, sizeof where, "x=%u y=0 width=%u height=%u", u->mw, width, rows);
+	const char **t = ml_calloc(2 * ntext + 2, sizeof *t);
+	if (ntext)	/* text may be NULL then */
+		memcpy(t, text, 2 * ntext * sizeof *t);
+	t[2 * ntext] = "Map";
+	t[2 * ntext + 1] = where;
+	struct ml_img_info i = { .width = u->pw, .height = rows + u->cap_h, .layout = ML_IMG_PALETTE,
+				 .palette = (const uint8_t (*)[3])u->pal, .npalette = u->npal + SHADES, .level = -1,
+				 .text = t, .ntext = ntext + 1 };
+	struct ml_img_sink sink = { f, -1, false };
+	const char *why;
+	u->img = ml_img_begin(ml_img_format_named("PNG"), &sink, &i, &why);
+	free(t);
+	if (!u->img) {
+		ml_err("%s: %s", name, why);
+		ml_upng_abort(u);
+		return NULL;
+	}
 	return u;
 }
 
+static int write_row(struct ml_upng *u, const uint8_t *row)
+{
+	const char *why;
+	if (ml_img_rows(u->img, row, u->pw, 1, &why)) {
+		ml_err("%s: %s", u->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The map row in u->row is complete: its margin, then out. */
 static int put_row(struct ml_upng *u)
 {
 	if (u->rows >= u->height) {
 		ml_err("internal error: the picture has more rows than the %" PRIu32 " announced", u->height);
 		return -1;
 	}
+	/*
+	 * A label at a section's first row, and down long sections; never
+	 * over one still being drawn, nor where the map ends before it does.
+	 */
+	bool done = u->labelling && u->rows - u->label_row >= (uint32_t)u->line;
+	if (done)
+		u->labelling = false;
+	if (!u->labelling && u->height - u->rows >= (uint32_t)u->line &&
+	    (u->new_section || u->last_label == UINT32_MAX ||
+	     u->rows - u->last_label >= ML_MAX((uint32_t)LABEL_EVERY, 2u * (uint32_t)u->line)))
+		start_label(u);
+	u->new_section = false;
+	if (u->labelling) {
+		memcpy(u->row, u->label + (size_t)(u->rows - u->label_row) * u->mw, u->mw);
+		if (u->rows == u->label_row)
+			memset(u->row + u->mw - TICK, u->shade0 + SHADES - 1, TICK);
+	} else {
+		memset(u->row, u->shade0, u->mw);
+	}
+	memset(u->row + u->mw + u->width, u->shade0, u->pw - u->mw - u->width);
 	u->rows++;
 	u->fill = 0;
-	return ml_png_rows(u->png, u->row, 1);
+	u->row_addr += u->width * u->unit;
+	return write_row(u, u->row);
 }
 
 int ml_upng_put(struct ml_upng *u, uint8_t v, uint64_t n)
 {
+	uint8_t *map = u->row + u->mw;
 	while (n) {
 		uint64_t take = ML_MIN(n, u->width - u->fill);
-		memset(u->row + u->fill, v, (size_t)take);
+		memset(map + u->fill, v, (size_t)take);
 		u->fill += take;
 		n -= take;
 		if (u->fill == u->width && put_row(u))
@@ -179,24 +292,26 @@ int ml_upng_put(struct ml_upng *u, uint8_t v, uint64_t n)
 	return 0;
 }
 
-int ml_upng_section(struct ml_upng *u, uint64_t lead)
+int ml_upng_section(struct ml_upng *u, uint64_t addr, uint64_t lead)
 {
 	if (u->fill) {
-		memset(u->row + u->fill, u->pad, (size_t)(u->width - u->fill));
+		memset(u->row + u->mw + u->fill, u->pad, (size_t)(u->width - u->fill));
 		if (put_row(u))
 			return -1;
 	}
+	u->row_addr = addr - lead * u->unit;
+	u->new_section = true;
 	return ml_upng_put(u, u->pad, lead);
 }
 
 int ml_upng_end_section(struct ml_upng *u)
 {
 	if (u->fill) {
-		memset(u->row + u->fill, u->pad, (size_t)(u->width - u->fill));
+		memset(u->row + u->mw + u->fill, u->pad, (size_t)(u->width - u->fill));
 		if (put_row(u))
 			return -1;
 	}
-	memset(u->row, u->sep, (size_t)u->width);
+	memset(u->row + u->mw, u->sep, (size_t)u->width);
 	return put_row(u);
 }
 
@@ -208,8 +323,18 @@ int ml_upng_end(struct ml_upng *u)
 		ml_upng_abort(u);
 		return -1;
 	}
-	int r = ml_png_end(u->png);	/* frees the writer, whatever it returns */
-	u->png = NULL;
+	int r = 0;
+	for (uint32_t y = 0; y < u->cap_h && !r; y++)
+		r = write_row(u, u->cap + (size_t)y * u->pw);
+	const char *why;
+	struct ml_img *img = u->img;
+	u->img = NULL;
+	if (r) {
+		ml_img_abort(img);
+	} else if (ml_img_end(img, &why)) {
+		ml_err("%s: %s", u->name, why);
+		r = -1;
+	}
 	ml_upng_abort(u);
 	return r;
 }
@@ -218,8 +343,11 @@ void ml_upng_abort(struct ml_upng *u)
 {
 	if (!u)
 		return;
-	ml_png_abort(u->png);
+	ml_img_abort(u->img);
 	free(u->row);
+	free(u->label);
+	free(u->cap);
+	free(u->pal);
 	free(u);
 }
 

@@ -10,7 +10,8 @@
  *  - ml_upng, a palette PNG streamed row by row: each section (a region,
  *    a heap) starts on a new row, after `lead` units of the unused colour,
  *    and ends padded with the unused colour and followed by a separator
- *    row.
+ *    row; address labels on the left and a caption below make it read
+ *    without the PNG's text.
  * Both own their buffers, sized from the width they are given.
  * ml_legend builds the "name=#rrggbb, ..." text a PNG carries in tEXt.
  */
@@ -21,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "caption.h"
 
 /* ---- terminal ---- */
 
@@ -55,24 +58,35 @@ void ml_tmap_free(struct ml_tmap *m);
 
 /* ---- PNG ---- */
 
+/*
+ * The picture: on the left a margin of address labels (the hex address of
+ * the row's first unit, at each section's first row and then every few
+ * rows, each with a tick at its row), the map (width units a row, one
+ * pixel each), and below them a caption (caption.h) naming every colour.
+ * The PNG's text chunks say the same for programs: "Legend" (name=#rrggbb,
+ * ...), and "Map", where the map lies: "x=X y=Y width=W height=H".
+ */
 struct ml_upng;
 /* Rows of a section: lead units of padding, n units, the separator row. */
 uint64_t ml_upng_rows(uint64_t width, uint64_t lead, uint64_t n);
 /*
- * Starts a palette PNG of width × height pixels.  pal: npal colours, the
- * caller's values; pad and sep: the indices of the unused colour and of
- * the separator row.  text: ntext key/value pairs for tEXt.  NULL after a
+ * Starts a palette PNG whose map is width × rows units of unit bytes each.
+ * pal: npal colours (at most 200), the caller's values; pad and sep: the
+ * indices of the unused colour and of the separator row.  cap: the words
+ * of the caption (its items' colours are drawn as given).  text: ntext
+ * key/value pairs for tEXt.  name: the file, for messages.  NULL after a
  * diagnostic.
  */
-struct ml_upng *ml_upng_begin(FILE *f, uint32_t width, uint32_t height, const uint8_t (*pal)[3], unsigned npal,
-			      uint8_t pad, uint8_t sep, const char *const *text, unsigned ntext);
-/* Starts a section: a new row, lead units of padding first. */
-int ml_upng_section(struct ml_upng *u, uint64_t lead);
+struct ml_upng *ml_upng_begin(FILE *f, const char *name, uint32_t width, uint32_t rows, uint64_t unit,
+			      const uint8_t (*pal)[3], unsigned npal, uint8_t pad, uint8_t sep,
+			      const struct ml_caption *cap, const char *const *text, unsigned ntext);
+/* Starts a section at addr: a new row, lead units of padding first (the row's first unit is addr - lead units). */
+int ml_upng_section(struct ml_upng *u, uint64_t addr, uint64_t lead);
 /* n units of palette index v.  -1 after a diagnostic. */
 int ml_upng_put(struct ml_upng *u, uint8_t v, uint64_t n);
 /* Ends a section: the last row padded, then a separator row. */
 int ml_upng_end_section(struct ml_upng *u);
-/* Finishes the image (every announced row given) and frees u; -1 after a diagnostic. */
+/* Finishes the image (every announced row given, then the caption) and frees u; -1 after a diagnostic. */
 int ml_upng_end(struct ml_upng *u);
 /* Frees u after an error (NULL is fine). */
 void ml_upng_abort(struct ml_upng *u);

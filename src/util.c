@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,6 +102,16 @@ void ml_warn(const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void ml_note(const char *fmt, ...)
+{
+	va_list ap;
+	if (ml_quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg(NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -433,4 +444,15 @@ void ml_base64(FILE *f, const uint8_t *p, size_t n)
 		fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
 		fputc(i + 2 < n ? t[v & 63] : '=', f);
 	}
+}
+
+uint64_t ml_square_side(uint64_t n)
+{
+	/* sqrtl's guess, put right in 128 bits: w * w passes 2^64 when n is near it. */
+	uint64_t w = (uint64_t)sqrtl((long double)n);
+	while ((unsigned __int128)w * w < n)
+		w++;
+	while (w && (unsigned __int128)(w - 1) * (w - 1) >= n)
+		w--;
+	return w;
 }

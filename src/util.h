@@ -30,6 +30,11 @@ void ml_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void ml_diag_capture(char *buf, size_t len);
 void ml_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A line that tells what memlens chose for the user (a picture's width,
+ * say): not a warning, so --strict does not fail on it; --quiet hides it.
+ */
+void ml_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * Flushes a text report on stdout: 0, or -1 after a diagnostic.  A reader
@@ -111,5 +116,7 @@ bool ml_isatty(int fd);
 #define ML_MAX(a, b) ((a) > (b) ? (a) : (b))
 /* a / b rounded up, for b > 0, without the overflow of (a + b - 1) / b near 2^64. */
 #define ML_DIV_UP(a, b) ((a) / (b) + ((a) % (b) != 0))
+/* The side of the smallest square that holds n things (0 for 0): up to 2^32, without overflow near 2^64. */
+uint64_t ml_square_side(uint64_t n);
 
 #endif

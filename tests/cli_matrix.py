@@ -28,14 +28,14 @@ VALUE = {
     '--holes': 'skip', '--scale': '2', '--fit': '100x100', '--dpi': '72', '--level': '1',
     '--threads': '1', '--layout': 'hilbert', '--rate': '8000', '--encoding': 'u8',
     '--channels': '1', '--preset': 'memgaze', '--seconds': '1', '--color': 'never',
-    '--glibc': '2.36', '--by': 'rss', '--filter': 'anon',
-    '--granule': '16', '--every': '10ms', '--frames': '2', '--for': '30ms',
+    '--glibc': '2.36', '--by': 'rss', '--compress': 'zstd', '--quality': '80', '--curve': 'gilbert',
+    '--filter': 'anon', '--granule': '16', '--every': '10ms', '--frames': '2', '--for': '30ms',
     '--to': '127.0.0.1:1', '--listen': '192.0.2.1:4000', '--top': '5', '--weight': 'calls',
 }
 VALUE['--fit'] = '300x300'     # large enough for trace-report's heatmap too
 FLAGS = ['--freeze', '--strict', '--quiet', '--json', '--alpha', '--bottom-up', '--csv',
-         '--pages', '--no-scan', '--physical', '--chunks', '--system', '--no-freeze', '--soft-dirty',
-         '--no-follow', '--tree', '--folded']
+         '--pages', '--no-scan', '--physical', '--chunks', '--system', '--progressive', '--no-freeze',
+         '--soft-dirty', '--no-follow', '--tree', '--folded']
 ALL = sorted(set(VALUE) | set(FLAGS))
 
 
@@ -65,7 +65,10 @@ TABLE = {
         '--alpha': ('file', ['--bpp', '32'], {0}), '--holes': ('file', [], {0}),
         '--bottom-up': ('file', ['-o', out('i.bmp')], {0}), '--scale': ('file', [], {0}),
         '--fit': ('file', [], {0}), '--dpi': ('file', [], {0}), '--level': ('file', [], {0}),
-        '--threads': ('file', [], {0}), '--layout': ('file', [], {0})}),
+        '--threads': ('file', [], {0}), '--layout': ('file', [], {0}),
+        '--compress': ('file', ['-o', out('i.tif')], {0}), '--quality': ('file', ['-o', out('i.jpg')], {0}),
+        '--progressive': ('file', ['-o', out('i.jpg')], {0}),
+        '--curve': ('file', ['--layout', 'hilbert'], {0})}),
     'sound': dict(base=['-o', out('s.wav')], live_sel=LIVE_SEL, opts={
         **src_opts(LIVE_SEL), '--region': ('file', [], {0}), '--output': ('file', [], {0}),
         '--rate': ('file', [], {0}), '--encoding': ('file', [], {0}), '--channels': ('file', [], {0}),
@@ -82,7 +85,7 @@ TABLE = {
     'hilbert': dict(base=['-o', out('h.png')], opts={
         **src_opts([]), '--region': ('file', [], {0}), '--output': ('file', [], {0}),
         '--html': ('file', [], {0}), '--map': ('file', [], {0}), '--system': (None, [], {0}),
-        '--by': (None, ['--system'], {0})}),
+        '--by': (None, ['--system'], {0}), '--curve': ('file', [], {0})}),
     'snapshot': dict(base=['-o', out('c.core')], opts={
         '--strict': ('live', [], {0}), '--quiet': ('live', [], {0}), '--output': ('live', [], {0}),
         '--json': ('live', [], {0}), '--filter': ('live', [], {0}), '--no-freeze': ('live', [], {0}),
@@ -155,6 +158,10 @@ REFUSED_COMBOS = [
     ('image', [RAW, '-o', out('x.bmp'), '--level', '3'], '--level'),
     ('image', [RAW, '-o', out('x.png'), '--bottom-up'], '--bottom-up'),
     ('image', [RAW, '-o', out('x.png'), '--bpp', '8', '--order', 'bgr'], '--order'),
+    ('image', [RAW, '-o', out('x.png'), '--compress', 'zstd'], '--compress'),
+    ('image', [RAW, '-o', out('x.tif'), '--quality', '80'], '--quality'),
+    ('image', [RAW, '-o', out('x.png'), '--progressive'], '--progressive'),
+    ('image', [RAW, '-o', out('x.jpg'), '--bpp', '32', '--alpha'], '--alpha'),
     ('snapshot', ['--system', '-o', out('d'), '--base', '1000'], '--base'),
     ('snapshot', ['self', '-o', out('x.core'), '--as', 'core'], '--as'),
     ('snapshot', ['self', '-o', '/dev/null'], '-o'),

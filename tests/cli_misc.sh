@@ -166,9 +166,10 @@ grep -Eq "exited( \(or exec.d\))? while being read" "$T/mid.err" || fail "no wor
 [ -s "$T/mid/o.wav" ] || fail "without --strict nothing was written"
 
 # The progress line, replayed as a terminal: every update ends by erasing
-# the rest of the line, and nothing of it stays on the screen afterwards.
+# the rest of the line, and nothing of it stays on the screen afterwards
+# (--width: without it the size note would be a line of its own).
 truncate -s 3G "$T/sparse"
-"$PY" "$TERM_PY" run "$MEMLENS" image "$T/sparse" -o "$T/thumb.png" --scale 64 >"$T/prog.out"
+"$PY" "$TERM_PY" run "$MEMLENS" image "$T/sparse" -o "$T/thumb.png" --scale 64 --width 32768 >"$T/prog.out"
 [ "$(head -n 1 "$T/prog.out")" = 0 ] || fail "image with progress: $(head -c 300 "$T/prog.out")"
 tail -n +2 "$T/prog.out" >"$T/prog.bytes"
 grep -q 'memlens: image: .*%' "$T/prog.bytes" || fail "no progress line shown on a terminal"

@@ -58,8 +58,10 @@ def check_png(recs, doc, path):
     for item in im.info["Legend"].split(", "):
         name, col = item.rsplit("=#", 1)
         legend[name] = tuple(int(col[i:i + 2], 16) for i in (0, 2, 4))
-    rgb = im.convert("RGB")
-    w, h = rgb.size
+    # the map's place in the picture (its "Map" text); address labels and a caption around it
+    box = dict(kv.split("=") for kv in im.info["Map"].split())
+    x0, y0, w, h = (int(box[k]) for k in ("x", "y", "width", "height"))
+    rgb = im.convert("RGB").crop((x0, y0, x0 + w, y0 + h))
     if w != 256:
         fail("picture is %d wide, expected 256" % w)
     px = rgb.load()

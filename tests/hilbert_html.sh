@@ -16,17 +16,16 @@ kill -STOP "$SPEC_PID"
 "$MEMLENS" hilbert "$SPEC_PID" -o "$T/m.png" --map "$T/m.json" --html "$T/m.html" || fail "hilbert --html"
 # The cells to hover: the middle of the specimen's pattern area, and the
 # first gap; their positions from the oracle's own curve.
-read -r order pc gc <<<"$($PY - "$T/m.json" "$(spec_addr pattern 2)" <<'PY'
+read -r pc gc <<<"$($PY - "$T/m.json" "$(spec_addr pattern 2)" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
 a = int(sys.argv[2], 16)
 r = next(r for r in m['runs'] if r['kind'] != 'gap' and int(r['start'], 16) == a)
 g = next(r for r in m['runs'] if r['kind'] == 'gap')
-print(m['order'], (r['first_cell'] + r['last_cell']) // 2, g['first_cell'])
+print((r['first_cell'] + r['last_cell']) // 2, g['first_cell'])
 PY
 )"
-side=$((1 << order))
-out=$(timeout 120 $PY "$CDP" "$T/m.html" $($PY "$O" point $order $pc) $side $($PY "$O" point $order $gc) $side) ||
+out=$(timeout 120 $PY "$CDP" "$T/m.html" $($PY "$O" cell "$T/m.json" $pc) $($PY "$O" cell "$T/m.json" $gc)) ||
 	fail "chromium did not run the page"
 start=$(spec_addr pattern 2)
 end=$(spec_addr pattern 3)
@@ -46,15 +45,32 @@ assert gap['tip'].startswith('unmapped gap 0x'), gap
 assert o['images'] == 1 and not o['pwned'], o
 PY
 
+# --curve hilbert: the classic curve's page finds the same mapping.
+"$MEMLENS" hilbert "$SPEC_PID" --curve hilbert -o "$T/k.png" --map "$T/k.json" --html "$T/k.html" || fail "--curve hilbert --html"
+kc=$($PY - "$T/k.json" "$(spec_addr pattern 2)" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+a = int(sys.argv[2], 16)
+r = next(r for r in m['runs'] if r['kind'] != 'gap' and int(r['start'], 16) == a)
+assert m['curve'] == 'hilbert' and m['cols'] == 1 << m['order'], m['curve']
+print((r['first_cell'] + r['last_cell']) // 2)
+PY
+)
+out=$(timeout 120 $PY "$CDP" "$T/k.html" $($PY "$O" cell "$T/k.json" $kc)) || fail "chromium, --curve hilbert"
+$PY -c '
+import json, sys
+o = json.loads(sys.argv[1])
+assert o["hovers"][0]["tip"].startswith("0x%s-0x%s rw-p anon" % (sys.argv[2], sys.argv[3])), o' "$out" "$start" "$end" ||
+	fail "--curve hilbert tooltip"
+
 # --system: the hover names this test's sleep by pid and command.
 start_sleeper
 "$MEMLENS" hilbert --system -o "$T/s.png" --map "$T/s.json" --html "$T/s.html" 2>/dev/null || fail "--system --html"
-read -r order c <<<"$($PY -c '
+c=$($PY -c '
 import json, sys
 m = json.load(open(sys.argv[1]))
-r = next(r for r in m["runs"] if r["pid"] == int(sys.argv[2]))
-print(m["order"], r["first_cell"])' "$T/s.json" "$SLEEP_PID")"
-out=$(timeout 120 $PY "$CDP" "$T/s.html" $($PY "$O" point $order $c) $((1 << order))) || fail "chromium --system"
+print(next(r for r in m["runs"] if r["pid"] == int(sys.argv[2]))["first_cell"])' "$T/s.json" "$SLEEP_PID")
+out=$(timeout 120 $PY "$CDP" "$T/s.html" $($PY "$O" cell "$T/s.json" $c)) || fail "chromium --system"
 kill "$SLEEP_PID"
 $PY -c '
 import json, sys
@@ -83,12 +99,11 @@ signal.pause()' "$T/$name" >"$T/mapper" &
 MAP_PID=$!
 read -r _ <"$T/mapper"
 "$MEMLENS" hilbert "$MAP_PID" -o "$T/p.png" --map "$T/p.json" --html "$T/p.html" || fail "hostile path"
-read -r order c <<<"$($PY -c '
+c=$($PY -c '
 import json, sys
 m = json.load(open(sys.argv[1]))
-r = next(r for r in m["runs"] if (r.get("path") or "").endswith(sys.argv[2]))
-print(m["order"], r["first_cell"])' "$T/p.json" "$name")"
-out=$(timeout 120 $PY "$CDP" "$T/p.html" $($PY "$O" point $order $c) $((1 << order))) || fail "chromium, hostile path"
+print(next(r for r in m["runs"] if (r.get("path") or "").endswith(sys.argv[2]))["first_cell"])' "$T/p.json" "$name")
+out=$(timeout 120 $PY "$CDP" "$T/p.html" $($PY "$O" cell "$T/p.json" $c)) || fail "chromium, hostile path"
 kill "$MAP_PID"
 $PY -c '
 import json, sys

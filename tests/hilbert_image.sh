@@ -86,8 +86,39 @@ grep -q -- "--fit" "$T/stderr" || fail "the cap error does not suggest --fit"
 "$MEMLENS" image "$T/sparse" --layout hilbert --bpp 8 --fit 128x128 -o "$T/small.png" || fail "--fit past the cap"
 $PY -c 'import sys; from PIL import Image; assert Image.open(sys.argv[1]).size == (128, 128)' "$T/small.png" || fail "--fit size"
 
+# --curve gilbert: pixel i of bytes that count their own index (24 bpp:
+# i as three bytes) sits where the published recursion, run in the oracle,
+# puts cell i: 6 pixels (2x3, a shape that has no path between its end
+# corners), 1000 (32x32, 24 cells unused), 3334 (58x58); 8 bpp gray;
+# --fit boxes wider and square (each output pixel the average of its
+# block of the full-size curve).
+$PY -c 'import sys; sys.stdout.buffer.write(b"".join(i.to_bytes(3, "big") for i in range(3334)))' >"$T/idx"
+for n in 6 1000 3334; do
+	head -c $((n * 3)) "$T/idx" >"$T/idx$n"
+	"$MEMLENS" image "$T/idx$n" --layout hilbert --curve gilbert -o "$T/g$n.png" || fail "gilbert $n"
+	$PY "$O" gimage "$T/idx$n" "$T/g$n.png" 24 || fail "gilbert $n: cells"
+done
+head -c 100000 /dev/urandom >"$T/r100k"
+"$MEMLENS" image "$T/r100k" --layout hilbert --curve gilbert --bpp 8 -o "$T/g8.png" || fail "gilbert 8 bpp"
+$PY "$O" gimage "$T/r100k" "$T/g8.png" 8 || fail "gilbert 8 bpp: cells"
+"$MEMLENS" image "$T/r100k" --layout hilbert --curve gilbert --fit 50x30 -o "$T/gf.png" || fail "gilbert --fit 50x30"
+$PY "$O" gimage "$T/r100k" "$T/gf.png" 24 --fit 50 30 || fail "gilbert --fit 50x30: cells"
+"$MEMLENS" image "$T/r100k" --layout hilbert --curve gilbert --bpp 8 --fit 40x40 -o "$T/gf8.tif" || fail "gilbert --fit 40x40"
+$PY "$O" gimage "$T/r100k" "$T/gf8.tif" 8 --fit 40 40 || fail "gilbert --fit 40x40: cells"
+# The classic curve's picture of 1000 pixels is 32x32 too; of 3334, 64x64 with most of it navy.
+"$MEMLENS" image "$T/idx3334" --layout hilbert -o "$T/h3334.png" || fail "hilbert 3334"
+$PY -c 'import sys; from PIL import Image; assert Image.open(sys.argv[1]).size == (64, 64)' "$T/h3334.png" || fail "hilbert 3334 size"
+
+# Every format draws the same curve (the writer interface): BMP and TIFF decode to the PNG's pixels.
+"$MEMLENS" image "$T/r" --layout hilbert -o "$T/h.png" || fail "hilbert PNG"
+for ext in bmp tif; do
+	"$MEMLENS" image "$T/r" --layout hilbert -o "$T/h.$ext" || fail "hilbert .$ext"
+	$PY "$TESTS_SRCDIR/image_oracle.py" same "$T/h.png" "$T/h.$ext" || fail "hilbert .$ext differs from the PNG"
+done
+
 # Usage errors.
-expect_error 2 "$T/x.bmp" "$MEMLENS" image "$T/r" --layout hilbert -o "$T/x.bmp"
 expect_error 2 "$T/x.png" "$MEMLENS" image "$T/r" --layout hilbert --width 10 -o "$T/x.png"
 expect_error 2 "$T/x.png" "$MEMLENS" image "$T/r" --layout spiral -o "$T/x.png"
+expect_error 2 "$T/x.png" "$MEMLENS" image "$T/r" --curve gilbert -o "$T/x.png"
+expect_error 2 "$T/x.png" "$MEMLENS" image "$T/r" --layout hilbert --curve peano -o "$T/x.png"
 echo ok

@@ -15,6 +15,18 @@ start_specimen --files "$T"
 kill -STOP "$SPEC_PID"
 "$MEMLENS" hilbert "$SPEC_PID" -o "$T/m.png" --map "$T/m.json" --html "$T/m.html" || fail "hilbert PID"
 $PY "$O" map "$SPEC_PID" "$T/m.json" "$T/m.png" "$SPEC_OUT" || fail "hilbert PID: the map"
+# The classic curve on request: the same checks on its power-of-two square.
+"$MEMLENS" hilbert "$SPEC_PID" --curve hilbert -o "$T/k.png" --map "$T/k.json" || fail "hilbert --curve hilbert"
+$PY "$O" map "$SPEC_PID" "$T/k.json" "$T/k.png" "$SPEC_OUT" || fail "hilbert --curve hilbert: the map"
+$PY - "$T/m.json" "$T/k.json" <<'PY' || fail "curves"
+import json, sys
+g, k = (json.load(open(f)) for f in sys.argv[1:])
+used = g['runs'][-1]['last_cell'] + 1
+assert g['curve'] == 'gilbert' and k['curve'] == 'hilbert', (g['curve'], k['curve'])
+# gilbert: less than a column unused; the classic square: what is left of 4^order
+assert g['cols'] * g['rows'] - used < g['rows'], (g['cols'], g['rows'], used)
+assert k['cols'] == k['rows'] == 1 << k['order'] and k['cols'] ** 2 >= used, (k['order'], used)
+PY
 grep -q "<script type=\"application/json\" id=\"data\">" "$T/m.html" || fail "no data in the page"
 
 # A core of the same process (gdb's gcore): shades follow the core's own
@@ -76,6 +88,7 @@ kill "$SLEEP_PID"
 expect_error 2 "$T/x.png" "$MEMLENS" hilbert -o "$T/x.png"
 expect_error 2 "$T/x.png" "$MEMLENS" hilbert --system self -o "$T/x.png"
 expect_error 2 "$T/x.png" "$MEMLENS" hilbert self --by rss -o "$T/x.png"
+expect_error 2 "$T/x.png" "$MEMLENS" hilbert self --curve peano -o "$T/x.png"
 expect_error 2 "$T/x.bmp" "$MEMLENS" hilbert self -o "$T/x.bmp"
 expect_error 2 - "$MEMLENS" hilbert self
 expect_error 1 "$T/x.png" "$MEMLENS" hilbert 999999999 -o "$T/x.png"

@@ -5,6 +5,9 @@ y down.  It never asks memlens where a cell is.
 
   hilbert_oracle.py image INPUT OUT.png BPP [--fit SIDE] [--entropy]
       every cell of `memlens image --layout hilbert` against the bytes
+  hilbert_oracle.py gimage INPUT OUT.png BPP [--fit W H]
+      every cell of `memlens image --layout hilbert --curve gilbert`: the
+      generalized curve by its published recursion (J. Cervený), here
   hilbert_oracle.py entropy-rows INPUT OUT.png WIDTH
       every pixel of `memlens image --palette entropy` (rows) against the bytes
   hilbert_oracle.py map PID MAP.json MAP.png SPECIMEN_OUT
@@ -14,6 +17,7 @@ y down.  It never asks memlens where a cell is.
   hilbert_oracle.py system MAP.json MAP.png PID COMM
       `memlens hilbert --system` holds PID (named COMM), in proportion
   hilbert_oracle.py point ORDER INDEX        print "x y"
+  hilbert_oracle.py cell MAP.json INDEX     print "x y cols": where a map's cell is
 """
 import json
 import os
@@ -63,6 +67,107 @@ def point(order, h):
         dw = 0 if w == 0 else (_trailing_ones(w) if w % 2 else _trailing_ones(w - 1)) % 2
         d = (d + dw + 1) % 2
     return p[0], p[1]
+
+
+def gilbert_cells(w, h):
+    """The generalized Hilbert curve on w x h, as the cells in curve order:
+    the published recursion (J. Cervený, gilbert2d), in memlens's
+    orientation (doc/hilbert.md): along x when wider than tall, else
+    along y, from the top-left cell."""
+    out = []
+    sys.setrecursionlimit(10000)
+
+    def sgn(v):
+        return (v > 0) - (v < 0)
+
+    def gen(x, y, ax, ay, bx, by):
+        w_ = abs(ax + ay)
+        h_ = abs(bx + by)
+        dax, day, dbx, dby = sgn(ax), sgn(ay), sgn(bx), sgn(by)
+        if h_ == 1:
+            for _ in range(w_):
+                out.append((x, y))
+                x, y = x + dax, y + day
+            return
+        if w_ == 1:
+            for _ in range(h_):
+                out.append((x, y))
+                x, y = x + dbx, y + dby
+            return
+        ax2, ay2, bx2, by2 = ax // 2, ay // 2, bx // 2, by // 2
+        w2, h2 = abs(ax2 + ay2), abs(bx2 + by2)
+        if 2 * w_ > 3 * h_:
+            if w2 % 2 and w_ > 2:
+                ax2, ay2 = ax2 + dax, ay2 + day
+            gen(x, y, ax2, ay2, bx, by)
+            gen(x + ax2, y + ay2, ax - ax2, ay - ay2, bx, by)
+        else:
+            if h2 % 2 and h_ > 2:
+                bx2, by2 = bx2 + dbx, by2 + dby
+            gen(x, y, bx2, by2, ax2, ay2)
+            gen(x + bx2, y + by2, ax, ay, bx - bx2, by - by2)
+            gen(x + (ax - dax) + (bx2 - dbx), y + (ay - day) + (by2 - dby), -bx2, -by2, -(ax - ax2), -(ay - ay2))
+
+    if w > h:
+        gen(0, 0, w, 0, 0, h)
+    else:
+        gen(0, 0, 0, h, w, 0)
+    return out
+
+
+def gilbert_shape(n):
+    """doc/image.md: h the side of the smallest square holding n, w the columns of that height needed."""
+    h = math.isqrt(n)
+    if h * h < n:
+        h += 1
+    return -(-n // h), h
+
+
+def check_gimage(args):
+    inp, out, bpp = args[0], args[1], int(args[2])
+    data = open(inp, 'rb').read()
+    B = bpp // 8
+    npix = (len(data) + B - 1) // B
+    if '--fit' in args:
+        bw, bh = int(args[args.index('--fit') + 1]), int(args[args.index('--fit') + 2])
+        W = math.ceil(math.sqrt(npix * bw / bh))
+        H = -(-npix // W)
+        N = max(-(-W // bw), -(-H // bh), 1)
+    else:
+        (W, H), N = gilbert_shape(npix), 1
+    cells = gilbert_cells(W, H)
+    assert len(cells) == W * H and len(set(cells)) == W * H, 'the oracle curve is not a tour'
+    ow, oh = -(-W // N), -(-H // N)
+    im = Image.open(out)
+    assert im.size == (ow, oh), (im.size, (ow, oh), (W, H, N))
+    if bpp == 8:
+        want_mode = 'L' if npix == W * H else 'RGB'
+        assert im.mode == want_mode, (im.mode, want_mode)
+    px = im.load()
+
+    def raw(i):
+        r = data[i * B:i * B + B].ljust(B, b'\0')
+        return (r[0],) * 3 if B == 1 else tuple(r[:3])
+
+    bad = Misses()
+    sums = {}
+    for i, (x, y) in enumerate(cells):
+        if i >= npix:
+            continue
+        acc = sums.setdefault((x // N, y // N), [0, 0, 0, 0])
+        v = raw(i)
+        for k in range(3):
+            acc[k] += v[k]
+        acc[3] += 1
+    for oy in range(oh):
+        for ox in range(ow):
+            got = px[ox, oy]
+            got = (got,) * 3 if not isinstance(got, tuple) else got[:3]
+            acc = sums.get((ox, oy))
+            want = UNUSED if not acc else tuple((acc[k] + acc[3] // 2) // acc[3] for k in range(3))
+            if got != want:
+                bad.add(f'({ox},{oy}): {got}, expected {want}')
+    return bad.verdict('cells', f'ok: {npix} pixels on a {W}x{H} gilbert curve, shrunk {N}x')
 
 
 def order_for(n):
@@ -218,9 +323,31 @@ def check_entropy_rows(args):
     return bad.verdict('pixels', f'ok: {len(data)} entropy pixels in rows of {width}')
 
 
+_curves = {}
+
+
+def map_xy(m, c):
+    """Where cell c of map m is, by the curve the map names, drawn by this
+    oracle's own code; a gilbert map's shape must be the documented one
+    for the cells it has."""
+    if m.get('curve', 'hilbert') == 'hilbert':
+        assert m['cols'] == m['rows'] == 1 << m['order'], m
+        return point(m['order'], c)
+    key = (m['cols'], m['rows'])
+    if key not in _curves:
+        used = m['runs'][-1]['last_cell'] + 1 if m['runs'] else 1
+        assert m['cols'] * m['rows'] >= used and m['cols'] <= m['rows'], key
+        _curves[key] = gilbert_cells(*key)
+    return _curves[key][c]
+
+
+def map_cells(m):
+    return m['cols'] * m['rows']
+
+
 def cell_pixel(px, m, c):
     """The colour at the centre of curve cell c."""
-    x, y = point(m['order'], c)
+    x, y = map_xy(m, c)
     k = m['cell_pixels']
     return px[x * k + k // 2, y * k + k // 2][:3]
 
@@ -356,7 +483,10 @@ def check_map(args):
             elif not is_shade(p, full):
                 print(f'{kind} {a:x}-{b:x}: cell {c} is {p}, no shade of {full}', file=sys.stderr)
                 bad += 1
-    for c in range(used, 1 << (2 * m['order'])):
+    if m.get('curve') == 'gilbert':
+        # the near-square rectangle for the cells used (doc/hilbert.md)
+        assert (m['cols'], m['rows']) == gilbert_shape(used), (m['cols'], m['rows'], used)
+    for c in range(used, map_cells(m)):
         if cell_pixel(px, m, c) != UNUSED:
             print(f'unused cell {c} is {cell_pixel(px, m, c)}, not {UNUSED}', file=sys.stderr)
             bad += 1
@@ -438,7 +568,7 @@ def check_system(args):
     m = json.load(open(mfile))
     px = Image.open(pfile).convert('RGB').load()
     runs = m['runs']
-    cells = 1 << (2 * m['order'])
+    cells = map_cells(m)
     c = 0
     for r in runs:
         assert r['first_cell'] == c, (r, c)
@@ -474,6 +604,8 @@ def check_system(args):
 def main():
     if sys.argv[1] == 'image':
         return check_image(sys.argv[2:])
+    if sys.argv[1] == 'gimage':
+        return check_gimage(sys.argv[2:])
     if sys.argv[1] == 'entropy-rows':
         return check_entropy_rows(sys.argv[2:])
     if sys.argv[1] == 'map':
@@ -482,6 +614,10 @@ def main():
         return check_core(sys.argv[2:])
     if sys.argv[1] == 'system':
         return check_system(sys.argv[2:])
+    if sys.argv[1] == 'cell':
+        m = json.load(open(sys.argv[2]))
+        print(*map_xy(m, int(sys.argv[3])), m['cols'])
+        return 0
     if sys.argv[1] == 'point':
         print(*point(int(sys.argv[2]), int(sys.argv[3])))
         return 0

@@ -24,7 +24,7 @@ expect_error 2 "$O" "$MEMLENS" image "$T/in" -o "$O" --threads 0
 expect_error 2 "$O" "$MEMLENS" image "$T/in" -o "$O" --dpi 0
 expect_error 2 "$O" "$MEMLENS" image "$T/in" -o "$O" --bottom-up
 expect_error 2 - "$MEMLENS" image "$T/in"
-expect_error 2 "$T/out.jpg" "$MEMLENS" image "$T/in" -o "$T/out.jpg"
+expect_error 2 "$T/out.gif" "$MEMLENS" image "$T/in" -o "$T/out.gif"
 grep -q "unknown picture format" "$T/stderr" || fail "unknown extension: $(cat "$T/stderr")"
 expect_error 2 "$T/out" "$MEMLENS" image "$T/in" -o "$T/out"
 expect_error 1 - "$MEMLENS" image "$T/in" -o "$T/no/such/dir/x.png"

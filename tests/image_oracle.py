@@ -6,6 +6,10 @@ from the input bytes alone.
   image_oracle.py check INPUT OUT BPP ORDER WIDTH [--palette P] [--alpha]
   image_oracle.py thumb INPUT OUT BPP WIDTH SCALE
   image_oracle.py same A B            (two pictures decode to the same pixels)
+  image_oracle.py psnr A B MIN_DB     (B is within MIN_DB of A: PSNR over R, G, B)
+
+Lossless formats (PNG, TIFF, lossless WebP) are checked alike; a BMP's
+8 bpp holes and unused canvas are its checkerboard.
 """
 import math
 import sys
@@ -47,12 +51,12 @@ def palette(name):
 def geometry(nbytes, bpp, width):
     B = bpp // 8
     npix = -(-nbytes // B)
-    if width == 'square':
+    if width == 'square':                  # W x W, rows past the last byte unused
         w = math.isqrt(npix)
         if w * w < npix:
             w += 1
-    else:
-        w = int(width)
+        return B, npix, w, w
+    w = int(width)
     return B, npix, w, -(-npix // w)
 
 
@@ -86,14 +90,15 @@ def fail(msg):
 def check(inp, outp, bpp, order, width, pal='gray', alpha=False):
     data = open(inp, 'rb').read()
     bpp = int(bpp)
-    fmt = 'bmp' if outp.endswith('.bmp') else 'png'
+    fmt = 'bmp' if outp.endswith('.bmp') else 'png'      # png, tif, webp: the same rules
     w, h, exp = expected(data, bpp, order, width, pal, alpha, fmt)
     im = Image.open(outp)
     if im.size != (w, h):
         fail(f'{outp}: size {im.size} != {(w, h)}')
     # A file has no holes: an 8 bpp gray PNG stays gray unless the last row
     # is partial (its unused end needs a colour), and never gets alpha.
-    if fmt == 'png' and bpp == 8 and pal == 'gray':
+    # (WebP has no gray pictures: it decodes as RGB.)
+    if fmt == 'png' and bpp == 8 and pal == 'gray' and not outp.endswith('.webp'):
         want_mode = 'L' if len(exp) == len(data) else 'RGB'
         if im.mode != want_mode:
             fail(f'{outp}: mode {im.mode}, expected {want_mode}')
@@ -164,6 +169,21 @@ def same(a, b):
         fail(f'{a} and {b} differ')
 
 
+def psnr(a, b, min_db):
+    """Peak signal-to-noise ratio of B against A over R, G and B, in dB."""
+    ia, ib = Image.open(a).convert('RGB'), Image.open(b).convert('RGB')
+    if ia.size != ib.size:
+        fail(f'{a} is {ia.size}, {b} is {ib.size}')
+    se = n = 0
+    for pa, pb in zip(ia.getdata(), ib.getdata()):
+        se += (pa[0] - pb[0]) ** 2 + (pa[1] - pb[1]) ** 2 + (pa[2] - pb[2]) ** 2
+        n += 3
+    db = float('inf') if se == 0 else 10 * math.log10(255 ** 2 * n / se)
+    print(f'{b}: PSNR {db:.2f} dB against {a}')
+    if db < float(min_db):
+        fail(f'{b}: PSNR {db:.2f} dB, under {min_db} dB')
+
+
 if __name__ == '__main__':
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == 'check':
@@ -173,3 +193,5 @@ if __name__ == '__main__':
         thumb(*args)
     elif cmd == 'same':
         same(*args)
+    elif cmd == 'psnr':
+        psnr(*args)

@@ -44,15 +44,17 @@ assert h[0] < 0 < h[1] and -h[0] == h[1], h
 PY
 
 # Dump2Picture: --order bgr with rows a multiple of 4 bytes: the pixel
-# array is exactly the raw bytes (24 bpp at width 4k, 32 bpp, 16 bpp even).
-for spec in "24 1024" "32 333" "16 512"; do
+# array is exactly the raw bytes (24 bpp at width 4k, 32 bpp, 16 bpp even),
+# copied file to file; from 1 MiB of pixels the array starts at 4 KiB.
+for spec in "24 1024 10" "32 333 10" "16 512 10" "24 1024 400" "8 4096 300"; do
 	set -- $spec
-	n=$(( $2 * $1 / 8 * 10 ))
+	n=$(( $2 * $1 / 8 * $3 ))
 	head -c $n "$T/big" >"$T/d2p"
 	ord=(--order bgr)
 	[ $1 -lt 24 ] && ord=()	# 16 bpp has no byte order to choose
 	"$MEMLENS" image "$T/d2p" -o "$T/d2p.bmp" --bpp $1 "${ord[@]}" --width $2 || fail "dump2picture $spec"
 	off=$(od -An -tu4 -j10 -N4 "$T/d2p.bmp" | tr -d ' ')
+	[ $n -lt 1048576 ] || [ "$off" -eq 4096 ] || fail "a large BMP's pixels start at $off, not 4096 ($spec)"
 	cmp <(tail -c +$((off + 1)) "$T/d2p.bmp") "$T/d2p" || fail "BMP pixels are not the raw bytes ($spec)"
 done
 

@@ -302,14 +302,23 @@ STATE_NAMES = {'none': 'not present', 'anon': 'present, anonymous', 'file': 'pre
                'guard': 'guard (MADV_GUARD_INSTALL)'}
 
 
+def map_box(im):
+    """Where the map lies in the picture (its "Map" text: x= y= width= height=); labels and a caption around it."""
+    f = dict(kv.split('=') for kv in im.info['Map'].split())
+    x, y, w, h = (int(f[k]) for k in ('x', 'y', 'width', 'height'))
+    if x + w > im.size[0] or y + h > im.size[1]:
+        fail(f'the map {im.info["Map"]} is outside the {im.size} picture')
+    return x, y, w, h
+
+
 def check_png(pid, words_path, png, width, ranges):
     """One pixel per page, each range from a new row, then padding and a separator row."""
     from PIL import Image
     im = Image.open(png)
     legend = legend_of(im)
-    rgb = im.convert('RGB')
+    x0, y0, w, h = map_box(im)
+    rgb = im.convert('RGB').crop((x0, y0, x0 + w, y0 + h))
     px = rgb.load()
-    w, h = rgb.size
     if w != width:
         fail(f'picture is {w} wide, expected {width}')
     wmap = saved_words(words_path)
@@ -521,8 +530,8 @@ def check_phys(report, linear, hilbert, before, middle, after, holder):
         if set(CLASSES) - set(names) or 'unused' not in names:
             fail(f'{path}: legend {names}')
         to_class = np.array([CLASSES.index(n) if n in CLASSES else 255 for n in names] + [255] * 256, dtype=np.uint8)
-        data = np.frombuffer(im.tobytes(), dtype=np.uint8)
-        w, h = im.size
+        x0, y0, w, h = map_box(im)
+        data = np.frombuffer(im.crop((x0, y0, x0 + w, y0 + h)).tobytes(), dtype=np.uint8)
         if im.info['Scale'] != f'one cell = 1 page(s) of {PS} bytes':
             print(f'note: {im.info["Scale"]}: cells are not compared one to one')
             continue

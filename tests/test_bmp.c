@@ -126,16 +126,20 @@ static void test_gray_default(void **st)
 
 /*
  * The size fields are 32-bit.  13 pixels at 24 bpp are 39 bytes, padded
- * to 40; 107,374,181 such rows and the 54-byte header make 4,294,967,294
- * bytes, the largest such file under 2^32; one row more is refused before
- * a byte is written.
+ * to 40.  Pixel arrays of 1 MiB and more start at 4 KiB (the page), so
+ * 107,374,079 such rows make 4,294,963,160 bytes of pixels and a file of
+ * 4,294,967,256, the largest such file under 2^32; one row more is
+ * refused before a byte is written.  Below 1 MiB the pixels follow the
+ * 54-byte headers (and the 8 bpp palette) directly.
  */
 static void test_4gib(void **st)
 {
 	(void)st;
-	assert_int_equal(ml_bmp_size(13, 107374181, 24), UINT64_C(4294967294));
-	assert_int_equal(ml_bmp_size(13, 107374182, 24), UINT64_C(4294967334));
-	assert_int_equal(ml_bmp_size(65536, 65536, 8), UINT64_C(4294967296) + 54 + 1024);
+	assert_int_equal(ml_bmp_size(13, 107374079, 24), UINT64_C(4294967256));
+	assert_int_equal(ml_bmp_size(13, 107374080, 24), UINT64_C(4294967296));
+	assert_int_equal(ml_bmp_size(65536, 65536, 8), UINT64_C(4294967296) + 4096);
+	assert_int_equal(ml_bmp_size(1024, 255, 32), 54 + 1024 * 4 * 255);	/* just under 1 MiB */
+	assert_int_equal(ml_bmp_size(1024, 256, 32), 4096 + 1024 * 4 * 256);	/* 1 MiB: aligned */
 	/* fields a BMP cannot hold at all */
 	assert_int_equal(ml_bmp_size(0, 1, 24), 0);
 	assert_int_equal(ml_bmp_size(1, 0, 24), 0);
@@ -148,19 +152,22 @@ static void test_4gib(void **st)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	const char *why = NULL;
-	struct ml_bmp *b = ml_bmp_begin(f, 13, 107374182, 24, NULL, false, 0, &why);
+	struct ml_bmp *b = ml_bmp_begin(f, 13, 107374080, 24, NULL, false, 0, &why);
 	assert_null(b);
 	assert_non_null(strstr(why, "4 GiB"));
 	b = ml_bmp_begin(f, 65536, 65536, 8, NULL, false, 0, &why);
 	assert_null(b);
 	fflush(f);
 	assert_int_equal(len, 0);	/* nothing written */
-	b = ml_bmp_begin(f, 13, 107374181, 24, NULL, false, 0, &why);
-	assert_non_null(b);		/* the edge fits: its header is written */
+	b = ml_bmp_begin(f, 13, 107374079, 24, NULL, false, 0, &why);
+	assert_non_null(b);		/* the edge fits: its header and the gap to 4 KiB are written */
 	ml_bmp_abort(b);
 	fclose(f);
-	assert_int_equal(len, 54);
-	assert_int_equal(le32((const uint8_t *)buf + 2), UINT32_C(4294967294));
+	assert_int_equal(len, 4096);
+	assert_int_equal(le32((const uint8_t *)buf + 2), UINT32_C(4294967256));
+	assert_int_equal(le32((const uint8_t *)buf + 10), 4096);	/* bfOffBits */
+	for (size_t i = 54; i < 4096; i++)
+		assert_int_equal(buf[i], 0);
 	free(buf);
 }
 

@@ -218,9 +218,10 @@ static void test_upng_rows(void **st)
 	/* A section with more units than announced is refused, not written past the end. */
 	FILE *f = tmpfile();
 	static const uint8_t pal[2][3] = { { 0, 0, 0 }, { 255, 255, 255 } };
-	struct ml_upng *u = ml_upng_begin(f, 4, 2, pal, 2, 0, 1, NULL, 0);
+	struct ml_caption cap = { { "title", NULL, NULL, NULL }, NULL, 0 };
+	struct ml_upng *u = ml_upng_begin(f, "test.png", 4, 2, 4096, pal, 2, 0, 1, &cap, NULL, 0);
 	assert_non_null(u);
-	assert_int_equal(ml_upng_section(u, 1), 0);
+	assert_int_equal(ml_upng_section(u, 0x1000, 1), 0);
 	assert_int_equal(ml_upng_put(u, 1, 3), 0);
 	assert_int_equal(ml_upng_end_section(u), 0);
 	assert_int_equal(ml_upng_put(u, 1, 4), -1);

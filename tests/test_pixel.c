@@ -205,10 +205,77 @@ static void test_palettes(void **st)
 	}
 }
 
+/*
+ * The fast path's kernels, at every length from 0 to 70 pixels (the
+ * shuffles take 4 or 5 pixels a step and stop short of the end), against
+ * the byte rule written out here: what each output byte must be, and no
+ * byte written past the last pixel.
+ */
+static void test_kernels(void **st)
+{
+	(void)st;
+	static const struct {
+		unsigned bpp;
+		bool bgr;
+		enum ml_img_layout l;
+		bool same;
+		int map[4];	/* output byte k of a pixel is input byte map[k]; -1: none */
+	} cases[] = {
+		{ 24, false, ML_IMG_RGB, true, { 0, 1, 2, -1 } },
+		{ 24, false, ML_IMG_BGR, false, { 2, 1, 0, -1 } },
+		{ 24, true, ML_IMG_BGR, true, { 0, 1, 2, -1 } },
+		{ 24, true, ML_IMG_RGB, false, { 2, 1, 0, -1 } },
+		{ 32, false, ML_IMG_RGBA, true, { 0, 1, 2, 3 } },
+		{ 32, false, ML_IMG_BGRX, false, { 2, 1, 0, 3 } },
+		{ 32, true, ML_IMG_BGRX, true, { 0, 1, 2, 3 } },
+		{ 32, true, ML_IMG_RGBA, false, { 2, 1, 0, 3 } },
+		{ 32, false, ML_IMG_RGB, false, { 0, 1, 2, -1 } },
+		{ 32, true, ML_IMG_RGB, false, { 2, 1, 0, -1 } },
+		{ 32, false, ML_IMG_BGR, false, { 2, 1, 0, -1 } },
+		{ 16, false, ML_IMG_RGB555, true, { 0, 1, -1, -1 } },
+		{ 8, false, ML_IMG_GRAY, true, { 0, -1, -1, -1 } },
+		{ 8, false, ML_IMG_PALETTE, true, { 0, -1, -1, -1 } },
+	};
+	uint8_t in[70 * 4], out[70 * 4 + 16];
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (uint8_t)(i * 7 + 3);
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct ml_pixfmt f = { .bpp = cases[c].bpp, .bgr = cases[c].bgr };
+		bool same;
+		ml_pixconv conv = ml_pixconv_for(&f, cases[c].l, &same);
+		assert_non_null(conv);
+		assert_int_equal(same, cases[c].same);
+		unsigned B = f.bpp / 8, ob = ml_img_layout_bytes(cases[c].l);
+		for (size_t n = 0; n <= 70; n++) {
+			memset(out, 0xee, sizeof out);
+			conv(in, n, out, NULL);
+			for (size_t p = 0; p < n; p++)
+				for (unsigned k = 0; k < ob; k++)
+					if (out[p * ob + k] != in[p * B + cases[c].map[k]])
+						fail_msg("case %zu, %zu pixels: pixel %zu byte %u", c, n, p, k);
+			for (size_t k = n * ob; k < sizeof out; k++)
+				if (out[k] != 0xee)
+					fail_msg("case %zu, %zu pixels: byte %zu past the end written", c, n, k);
+		}
+	}
+	/* what each depth becomes in each format */
+	const struct ml_img_format *bmp = ml_img_format_for("bmp"), *png = ml_img_format_for("png"),
+				   *jpg = ml_img_format_for("jpg");
+	struct ml_pixfmt f24 = { .bpp = 24 }, f24b = { .bpp = 24, .bgr = true }, f8 = { .bpp = 8 }, f16 = { .bpp = 16 };
+	assert_int_equal(ml_pixel_layout(&f24, 3, bmp), ML_IMG_BGR);
+	assert_int_equal(ml_pixel_layout(&f24b, 3, png), ML_IMG_RGB);
+	assert_int_equal(ml_pixel_layout(&f24b, 3, jpg), ML_IMG_BGR);
+	assert_int_equal(ml_pixel_layout(&f8, 1, bmp), ML_IMG_PALETTE);
+	assert_int_equal(ml_pixel_layout(&f8, 1, png), ML_IMG_GRAY);
+	assert_int_equal(ml_pixel_layout(&f16, 3, bmp), ML_IMG_RGB555);
+	assert_int_equal(ml_pixel_layout(&f16, 3, png), ML_IMG_RGB);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_display),
+		cmocka_unit_test(test_kernels),
 		cmocka_unit_test(test_bmp),
 		cmocka_unit_test(test_palettes),
 		cmocka_unit_test(test_channels),
