@@ -283,11 +283,8 @@ static int shared_option(struct ml_cli *c, int opt, const char *arg)
 	c->given |= 1u << (opt - ML_OPT_AS);
 	switch (opt) {
 	case ML_OPT_AS:
-		if (!strcmp(arg, "raw")) c->open.as = ML_SRC_RAW;
-		else if (!strcmp(arg, "core")) c->open.as = ML_SRC_CORE;
-		else if (!strcmp(arg, "lime")) c->open.as = ML_SRC_LIME;
-		else
-			return ml_usage_error("--as %s: expected raw, core or lime", arg), -1;
+		if (!(c->open.as = ml_source_kind_named(arg)))
+			return ml_usage_error("--as %s: expected %s", arg, ml_source_kind_list()), -1;
 		break;
 	case ML_OPT_BASE:
 		if (ml_parse_addr(arg, &c->open.base))
@@ -397,9 +394,9 @@ static int check_source(struct ml_cli *c)
 	if (!c->live && c->open.freeze)
 		return ml_cli_refuse("--freeze", "it stops a live process's threads; %s is a file "
 				     "(a pid is written 1234, pid:1234 or self)", c->source);
-	if (c->base_set && c->open.as != ML_SRC_AUTO && c->open.as != ML_SRC_RAW)
-		return ml_cli_refuse("--base", "it places a raw file; --as %s reads an %s",
-				     ml_src_name(c->open.as), c->open.as == ML_SRC_CORE ? "ELF core" : "LiME dump");
+	if (c->base_set && c->open.as && !(ml_source_kind_caps(c->open.as) & ML_CAP_BASE))
+		return ml_cli_refuse("--base", "it places a raw file; --as %s reads %s",
+				     ml_source_kind_name(c->open.as), ml_source_kind_what(c->open.as));
 	return 0;
 }
 
@@ -501,9 +498,9 @@ int ml_cli_open(struct ml_cli *c, struct ml_space **s, struct ml_selection *sel)
 	*s = NULL;
 	if (ml_space_open(s, c->source, &c->open))
 		return ML_EXIT_FAIL;
-	if (c->base_set && (*s)->kind != ML_SRC_RAW) {
+	if (c->base_set && !ml_space_can(*s, ML_CAP_BASE)) {
 		ml_cli_refuse("--base", "%s is %s (sniffed by content; --as raw reads it as raw)", c->source,
-			      (*s)->kind == ML_SRC_CORE ? "an ELF core" : "a LiME dump");
+			      ml_space_what(*s));
 		ml_space_close(*s);
 		*s = NULL;
 		return ML_EXIT_USAGE;

@@ -519,7 +519,7 @@ static int run(struct job *j, const struct ml_selection *sel)
 			       : "address,captured\n");
 	}
 	/* A core with a MEMLENS note (j->live) is walked region by region too. */
-	if (j->s->kind == ML_SRC_LIVE ? live_pages(j, sel, &tot, regions) : dump_regions(j, sel, &tot, regions)) {
+	if (ml_space_can(j->s, ML_CAP_LIVE) ? live_pages(j, sel, &tot, regions) : dump_regions(j, sel, &tot, regions)) {
 		json_decref(regions);
 		return -1;
 	}
@@ -528,7 +528,7 @@ static int run(struct job *j, const struct ml_selection *sel)
 		json_object_set_new(root, "source", ml_json_source(j->s, NULL, NULL));
 		json_object_set_new(root, "page_size", json_integer(j->ps));
 		if (j->live) {
-			json_object_set_new(root, "scan", json_boolean(j->s->kind == ML_SRC_LIVE ?
+			json_object_set_new(root, "scan", json_boolean(ml_space_can(j->s, ML_CAP_LIVE) ?
 								       j->scan && ml_pagemap_has_scan(j->pm) :
 								       (j->s->pagefacts_flags & ML_MLN_SCAN) != 0));
 			json_object_set_new(root, "kpageflags", j->kp ? json_true() : json_false());
@@ -666,10 +666,10 @@ int cmd_pagemap(int argc, char **argv)
 	ret = ML_EXIT_FAIL;
 	j.ps = j.s->page_size;
 	/* A core with a MEMLENS note tells what a live process would. */
-	j.live = j.s->kind == ML_SRC_LIVE || j.s->has_pagefacts;
-	if (j.s->kind != ML_SRC_LIVE)
+	j.live = ml_space_can(j.s, ML_CAP_PAGEFACTS);
+	if (!ml_space_can(j.s, ML_CAP_LIVE))
 		j.no_kpage = "a core's MEMLENS note keeps pagemap's flags, not page frames";
-	if (j.s->kind == ML_SRC_LIVE) {
+	if (ml_space_can(j.s, ML_CAP_LIVE)) {
 		if (!(j.pm = ml_pagemap_open(j.s->pid)))
 			goto done;
 		j.kp = ml_kpage_open(&j.no_kpage);

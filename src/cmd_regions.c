@@ -92,7 +92,7 @@ static void print_table(const struct ml_space *s, const struct ml_selection *sel
 			uint64_t *cap_out)
 {
 	char h1[32], h2[32];
-	printf("# %s source ", ml_src_name(s->kind));
+	printf("# %s source ", ml_space_kind(s));
 	ml_fputs_escaped(stdout, s->name);
 	if (s->pid)
 		printf(", pid %d", s->pid);

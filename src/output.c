@@ -185,7 +185,7 @@ int ml_out_open(struct ml_out *o, const char *path, const struct ml_space *input
 	}
 	struct stat st, lst;
 	bool exists = stat(path, &st) == 0;
-	if (exists && input && input->kind != ML_SRC_LIVE && st.st_dev == input->dev &&
+	if (exists && input && !ml_space_can(input, ML_CAP_LIVE) && st.st_dev == input->dev &&
 	    st.st_ino == input->ino) {
 		ml_err("%s: refusing to overwrite the input", path);
 		return -1;

@@ -6,10 +6,11 @@
  * file keep their full size; the missing bytes are holes.
  */
 #include "config.h"
-#include "source.h"
+#include "source_impl.h"
 #include "util.h"
 #include "elfcore.h"
 #include "mlnote.h"
+#include "json.h"
 
 #include <gelf.h>
 #include <libelf.h>
@@ -410,8 +411,9 @@ static int load_segments(struct ml_space *s, Elf *e, size_t nph, struct core_not
 	return 0;
 }
 
-int ml_open_core(struct ml_space *s)
+static int open_core(struct ml_space *s, const struct ml_open_opts *o)
 {
+	(void)o;
 	struct core_notes cn = { 0 };
 	int ret = -1;
 	size_t nph;
@@ -444,6 +446,8 @@ int ml_open_core(struct ml_space *s)
 	if (add_unloaded_files(s, &cn))
 		goto out;
 	name_regions(s, &cn);
+	if (s->has_pagefacts)
+		s->caps |= ML_CAP_PAGEFACTS;
 	if (s->truncated)
 		ml_warn("%s: core is truncated: %llu bytes of captured memory are missing and read as holes",
 			s->name, (unsigned long long)s->missing);
@@ -455,3 +459,29 @@ out:
 		elf_end(e);
 	return ret;
 }
+
+/* ELF, e_type ET_CORE (offset 16 in both classes, in the file's byte order). */
+static bool sniff_core(const unsigned char *h, size_t n)
+{
+	if (n < 18 || memcmp(h, "\177ELF", 4))
+		return false;
+	unsigned type = h[5] == 2 ? (h[16] << 8 | h[17]) : (h[17] << 8 | h[16]);
+	return type == 4;
+}
+
+static void describe_core(const struct ml_space *s, json_t *o)
+{
+	json_object_set_new(o, "args", ml_json_str(s->args));
+	json_object_set_new(o, "threads", json_integer(s->nthreads));
+	json_object_set_new(o, "nt_file_page_size",
+			    s->has_nt_file ? json_integer(s->nt_file_page_size) : json_null());
+}
+
+const struct ml_source_kind ml_source_core = {
+	.name = "core",
+	.what = "an ELF core",
+	.caps = ML_CAP_THREADS | ML_CAP_PROCESS,
+	.sniff = sniff_core,
+	.open = open_core,
+	.describe = describe_core,
+};
