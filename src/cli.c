@@ -94,9 +94,10 @@ int ml_cli_refuse(const char *opt, const char *fmt, ...)
 
 static const char source_help[] =
 	"Source:\n"
-	"  SOURCE                PID, pid:PID, self, or a file (ELF core, LiME or raw,\n"
-	"                        sniffed by content)\n"
-	"  --as raw|core|lime    read the file as this kind instead of sniffing\n"
+	"  SOURCE                PID, pid:PID, self, or a file (ELF core, minidump, LiME\n"
+	"                        or raw, sniffed by content)\n"
+	"  --as KIND             read the file as this kind instead of sniffing:\n"
+	"                        core, lime, minidump or raw\n"
 	"  --base ADDR           address of a raw file's first byte (hex; default 0)\n";
 static const char live_help[] =
 	"Source:\n"

@@ -11,6 +11,7 @@
 #include "source_impl.h"
 #include "util.h"
 #include "cleanup.h"
+#include "json.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -29,6 +30,7 @@ static const struct ml_source_kind *const kinds[] = {
 	&ml_source_live,
 	&ml_source_core,
 	&ml_source_lime,
+	&ml_source_minidump,
 	&ml_source_raw,
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
@@ -308,6 +310,12 @@ size_t ml_space_holes(struct ml_space *s, uint64_t addr, size_t n, void *scratch
 static size_t space_read(void *ctx, uint64_t addr, size_t n, void *buf, bool *hole)
 {
 	return ml_space_read(ctx, addr, n, buf, hole);
+}
+
+void ml_describe_process(const struct ml_space *s, json_t *o)
+{
+	json_object_set_new(o, "args", ml_json_str(s->args));
+	json_object_set_new(o, "threads", json_integer(s->nthreads));
 }
 
 void ml_space_describe(const struct ml_space *s, json_t *o)

@@ -471,8 +471,7 @@ static bool sniff_core(const unsigned char *h, size_t n)
 
 static void describe_core(const struct ml_space *s, json_t *o)
 {
-	json_object_set_new(o, "args", ml_json_str(s->args));
-	json_object_set_new(o, "threads", json_integer(s->nthreads));
+	ml_describe_process(s, o);
 	json_object_set_new(o, "nt_file_page_size",
 			    s->has_nt_file ? json_integer(s->nt_file_page_size) : json_null());
 }
