@@ -97,7 +97,7 @@ static const char source_help[] =
 	"  SOURCE                PID, pid:PID, self, or a file (ELF core, minidump, LiME\n"
 	"                        or raw, sniffed by content)\n"
 	"  --as KIND             read the file as this kind instead of sniffing:\n"
-	"                        core, lime, minidump or raw\n"
+	"                        core, vmcore, lime, minidump or raw\n"
 	"  --base ADDR           address of a raw file's first byte (hex; default 0)\n";
 static const char live_help[] =
 	"Source:\n"

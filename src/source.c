@@ -29,6 +29,7 @@
 static const struct ml_source_kind *const kinds[] = {
 	&ml_source_live,
 	&ml_source_core,
+	&ml_source_vmcore,
 	&ml_source_lime,
 	&ml_source_minidump,
 	&ml_source_raw,
@@ -225,6 +226,7 @@ void ml_space_close(struct ml_space *s)
 	free(s->name);
 	free(s->comm);
 	free(s->args);
+	free(s->info);
 	free(s->tids);
 	free(s);
 }

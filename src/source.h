@@ -80,6 +80,7 @@ struct ml_space {
 	struct ml_live *live;	/* the read path's state (source_proc.c) */
 
 	void *priv;		/* a kind's own state (source_impl.h) */
+	char *info;		/* text the kind shows in `regions` (vmcore: VMCOREINFO); untrusted */
 };
 
 /* The source's kind, as --as names it ("live", "core" ...); "what" for messages ("an ELF core"). */

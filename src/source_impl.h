@@ -48,7 +48,7 @@ struct ml_source_kind {
 };
 
 extern const struct ml_source_kind ml_source_live, ml_source_core, ml_source_lime,
-	ml_source_minidump, ml_source_raw;
+	ml_source_minidump, ml_source_vmcore, ml_source_raw;
 
 /* describe for a file of one process: its arguments and thread count (cores, minidumps). */
 void ml_describe_process(const struct ml_space *s, json_t *o);

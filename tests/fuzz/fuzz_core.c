@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ml_space *s;
 	if (ml_space_open(&s, fuzz_file(data, size), &o))
 		return 0;
-	FUZZ_CHECK(!strcmp(ml_space_kind(s), "core") && s->file_size == size);
+	FUZZ_CHECK((!strcmp(ml_space_kind(s), "core") || !strcmp(ml_space_kind(s), "vmcore")) && s->file_size == size);
 	fuzz_check_space(s, data, size);
 	ml_space_close(s);
 	return 0;
