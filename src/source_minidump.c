@@ -197,7 +197,8 @@ static void settle_ranges(struct ml_space *s, struct md *m)
 	if (wrapped)
 		ml_warn("%s: a memory range runs past the top of the address space or of the file: left out",
 			s->name);
-	qsort(m->rg, m->nrg, sizeof *m->rg, cmp_range);
+	if (m->nrg)
+		qsort(m->rg, m->nrg, sizeof *m->rg, cmp_range);
 	k = 0;
 	uint64_t top = 0;
 	bool partial = false;
