@@ -587,7 +587,6 @@ static bool sniff_minidump(const unsigned char *h, size_t n)
 	return n >= 8 && !memcmp(h, "MDMP", 4) && h[4] == 0x93 && h[5] == 0xa7;
 }
 
-
 const struct ml_source_kind ml_source_minidump = {
 	.name = "minidump",
 	.what = "a minidump",
