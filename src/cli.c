@@ -94,9 +94,10 @@ int ml_cli_refuse(const char *opt, const char *fmt, ...)
 
 static const char source_help[] =
 	"Source:\n"
-	"  SOURCE                PID, pid:PID, self, or a file (ELF core, LiME or raw,\n"
-	"                        sniffed by content)\n"
-	"  --as raw|core|lime    read the file as this kind instead of sniffing\n"
+	"  SOURCE                PID, pid:PID, self, or a file (ELF core, minidump, LiME\n"
+	"                        or raw, sniffed by content)\n"
+	"  --as KIND             read the file as this kind instead of sniffing:\n"
+	"                        core, vmcore, lime, minidump or raw\n"
 	"  --base ADDR           address of a raw file's first byte (hex; default 0)\n";
 static const char live_help[] =
 	"Source:\n"
@@ -283,11 +284,8 @@ static int shared_option(struct ml_cli *c, int opt, const char *arg)
 	c->given |= 1u << (opt - ML_OPT_AS);
 	switch (opt) {
 	case ML_OPT_AS:
-		if (!strcmp(arg, "raw")) c->open.as = ML_SRC_RAW;
-		else if (!strcmp(arg, "core")) c->open.as = ML_SRC_CORE;
-		else if (!strcmp(arg, "lime")) c->open.as = ML_SRC_LIME;
-		else
-			return ml_usage_error("--as %s: expected raw, core or lime", arg), -1;
+		if (!(c->open.as = ml_source_kind_named(arg)))
+			return ml_usage_error("--as %s: expected %s", arg, ml_source_kind_list()), -1;
 		break;
 	case ML_OPT_BASE:
 		if (ml_parse_addr(arg, &c->open.base))
@@ -413,9 +411,9 @@ static int check_source(struct ml_cli *c)
 	if (nlive == 2 && c->open.freeze)
 		return ml_cli_refuse("--freeze", "it stops one process at a time; %s and %s are both live", src[0],
 				     src[1]);
-	if (c->base_set && c->open.as != ML_SRC_AUTO && c->open.as != ML_SRC_RAW)
-		return ml_cli_refuse("--base", "it places a raw file; --as %s reads an %s",
-				     ml_src_name(c->open.as), c->open.as == ML_SRC_CORE ? "ELF core" : "LiME dump");
+	if (c->base_set && c->open.as && !(ml_source_kind_caps(c->open.as) & ML_CAP_BASE))
+		return ml_cli_refuse("--base", "it places a raw file; --as %s reads %s",
+				     ml_source_kind_name(c->open.as), ml_source_kind_what(c->open.as));
 	return 0;
 }
 
@@ -520,13 +518,13 @@ static int open_space(struct ml_cli *c, const char *name, bool live, struct ml_s
 {
 	struct ml_open_opts o = c->open;
 	if (live)
-		o.as = ML_SRC_AUTO;
+		o.as = NULL;	/* a process: no file kind */
 	*s = NULL;
 	if (ml_space_open(s, name, &o))
 		return ML_EXIT_FAIL;
-	if (c->base_set && (*s)->kind != ML_SRC_RAW && (*s)->kind != ML_SRC_LIVE) {
+	if (c->base_set && !ml_space_can(*s, ML_CAP_BASE)) {
 		ml_cli_refuse("--base", "%s is %s (sniffed by content; --as raw reads it as raw)", name,
-			      (*s)->kind == ML_SRC_CORE ? "an ELF core" : "a LiME dump");
+			      ml_space_what(*s));
 		ml_space_close(*s);
 		*s = NULL;
 		return ML_EXIT_USAGE;

@@ -406,7 +406,7 @@ static int on_run(void *ctx, const struct ml_diff_span *sp, uint64_t addr, size_
 
 static void describe(const char *label, const struct ml_space *s)
 {
-	printf("# %s: %s ", label, ml_src_name(s->kind));
+	printf("# %s: %s ", label, ml_space_kind(s));
 	ml_fputs_source(stdout, s);
 	putchar('\n');
 }

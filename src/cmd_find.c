@@ -93,6 +93,13 @@ struct job {
 	bool system;		/* --system: each match says its process */
 	json_t *src;		/* --system --jsonl: the current process's source */
 	uint64_t n_here;	/* matches in the current source */
+	/*
+	 * Only strings and text: no match lies wholly inside a run of zeros,
+	 * so a live process's untouched memory (a sanitizer's terabytes of
+	 * shadow) is skipped unread, but for its first and last
+	 * ML_FIND_SPAN bytes, where a match crossing its edge ends or starts.
+	 */
+	bool skip_zeros;
 };
 
 static const char *const kind_names[] = { "string", "text", "hex", "regex", "yara" };
@@ -346,6 +353,7 @@ static void on_rule(void *ctx, const char *rule)
 static int search(struct job *j, struct ml_finder *f, const struct ml_selection *sel,
 		  uint64_t *holes, uint64_t *searched)
 {
+	static const uint8_t zeros[ML_FIND_SPAN];
 	struct ml_stream *st = ml_stream_new(j->s, sel, ML_FIND_BLOCK);
 	/*
 	 * Untouched or zero-page memory (a live process's reservations, a
@@ -357,9 +365,19 @@ static int search(struct job *j, struct ml_finder *f, const struct ml_selection 
 		ml_stream_skip_zeros(st);
 	struct ml_chunk c;
 	int ret = 0;
+	if (j->skip_zeros)
+		ml_stream_skip_zeros(st);
 	while (!ret && ml_stream_next(st, &c)) {
 		if (c.hole) {
 			ret = ml_finder_break(f);
+			continue;
+		}
+		if (c.zero) {
+			size_t k = (size_t)ML_MIN((uint64_t)c.len, (uint64_t)ML_FIND_SPAN);
+			*searched += c.len;
+			ret = ml_finder_feed(f, c.addr, zeros, k);
+			if (!ret && c.len > k)
+				ret = ml_finder_feed(f, c.addr + c.len - k, zeros, k);
 			continue;
 		}
 		*searched += c.len;
@@ -594,6 +612,7 @@ int cmd_find(int argc, char **argv)
 		goto out;
 	}
 	f = ml_finder_new(on_match, &j);
+	j.skip_zeros = !j.nhexes && !j.nregexes;
 	if (strings)
 		ml_finder_add_strings(f, (unsigned)min, enc_set ? ascii : true, enc_set ? utf16 : false);
 	for (size_t i = 0; i < j.ntexts; i++)

@@ -650,9 +650,9 @@ int cmd_heap(int argc, char **argv)
 	if ((ret = ml_cli_open(&j.cli, &j.s, &sel)))
 		goto done;
 	ret = ML_EXIT_FAIL;
-	if (j.s->kind == ML_SRC_LIME || j.s->kind == ML_SRC_RAW)
+	if (!ml_space_can(j.s, ML_CAP_PROCESS))
 		ml_warn("%s is a %s dump: without mappings and paths, libc is hard to find", j.s->name,
-			ml_src_name(j.s->kind));
+			ml_space_kind(j.s));
 	j.m = (struct ml_hmem){ .read = space_read, .ctx = j.s, .r = j.s->r, .nr = j.s->n };
 	if (ml_heap_analyse(&j.m, j.glibc, &j.h) || no_heap(&j))
 		goto done;

@@ -176,7 +176,7 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 
 	struct ml_pagemap *pm = NULL;
 	bool scan = false;
-	if (s->kind == ML_SRC_LIVE) {
+	if (ml_space_can(s, ML_CAP_LIVE)) {
 		pm = ml_pagemap_open(s->pid);
 		if (!pm)
 			ml_warn("residency unknown: cells drawn alternating bright and dim");
@@ -192,14 +192,14 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 		free(m->title);
 		m->title = ml_malloc(l);
 		snprintf(m->title, l, "memlens hilbert: %s%s%s%s (%s)", s->name, *comm ? " [" : "", comm,
-			 *comm ? "]" : "", ml_src_name(s->kind));
+			 *comm ? "]" : "", ml_space_kind(s));
 	}
 	m->scale = ml_malloc(160);
 	/* shift reaches 32 for a 16 EiB range: the page count needs 64 bits */
 	snprintf(m->scale, 160, "One cell = %s (%llu page%s of %u bytes); %llu cells on a %ux%u curve.",
 		 ml_human_size(unit, u, sizeof u), (unsigned long long)((uint64_t)1 << shift), shift ? "s" : "",
 		 ps, (unsigned long long)total, m->cols, m->rows);
-	m->note = ml_strdup(s->kind == ML_SRC_LIVE
+	m->note = ml_strdup(ml_space_can(s, ML_CAP_LIVE)
 		? "Mappings in address order; each unmapped gap is one white cell; navy is unused. Bright = resident, dim = not resident (pagemap)."
 		: "Mappings in address order; each unmapped gap is one white cell; navy is unused. Bright = captured in the dump, dim = not captured.");
 
@@ -233,7 +233,7 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 		} else if (pm) {
 			measured = false;
 			unmeasured++;
-		} else if (s->kind == ML_SRC_LIVE) {
+		} else if (ml_space_can(s, ML_CAP_LIVE)) {
 			measured = false;
 		} else {
 			for (uint64_t c = 0; c < n; c++) {
@@ -269,7 +269,7 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 		int o = snprintf(tip, tl, "0x%llx-0x%llx %s %s%s%s%s\n%s, ", (unsigned long long)p->start,
 				 (unsigned long long)p->end, perms, ml_kind_name(r->kind), *path ? " " : "", path,
 				 r->deleted ? " (deleted)" : "", ml_human_size(len, h, sizeof h));
-		const char *what = s->kind == ML_SRC_LIVE ? "resident" : "captured";
+		const char *what = ml_space_can(s, ML_CAP_LIVE) ? "resident" : "captured";
 		if (measured)
 			snprintf(tip + o, tl - (size_t)o, "%llu of %llu pages %s", (unsigned long long)resident,
 				 (unsigned long long)pages, what);
@@ -295,15 +295,15 @@ static int build_source(struct ml_hmap *m, struct ml_space *s, const struct ml_s
 		char label[96];
 		shade(kind_rgb[k], 0, dim);
 		snprintf(label, sizeof label, "%s (bright: %s)", ml_kind_name((enum ml_kind)k),
-			 s->kind == ML_SRC_LIVE ? "resident" : "captured");
+			 ml_space_can(s, ML_CAP_LIVE) ? "resident" : "captured");
 		ml_hmap_legend(m, kind_rgb[k], label);
 		snprintf(label, sizeof label, "%s (dim: not %s)", ml_kind_name((enum ml_kind)k),
-			 s->kind == ML_SRC_LIVE ? "resident" : "captured");
+			 ml_space_can(s, ML_CAP_LIVE) ? "resident" : "captured");
 		ml_hmap_legend(m, dim, label);
 	}
 	ml_hmap_legend(m, sep_rgb, "unmapped gap (one cell, any size)");
 	ml_hmap_legend(m, bg_rgb, "unused end of the curve");
-	if (unmeasured || (s->kind == ML_SRC_LIVE && !pm)) {
+	if (unmeasured || (ml_space_can(s, ML_CAP_LIVE) && !pm)) {
 		char label[96];
 		snprintf(label, sizeof label, "%s", pm ? "hatched: too large to read residency"
 						       : "hatched: residency not read");

@@ -1033,7 +1033,7 @@ static int open_writer(struct job *j, const struct ml_out *out, struct ml_space 
  */
 static int64_t copy_rows(struct job *j, struct ml_space *s, const struct ml_selection *sel, struct ml_out *out)
 {
-	if (!j->fast || !j->rp.same || j->ent || s->kind == ML_SRC_LIVE || s->fd < 0 || !ml_img_raw_rows(j->img))
+	if (!j->fast || !j->rp.same || j->ent || ml_space_can(s, ML_CAP_LIVE) || s->fd < 0 || !ml_img_raw_rows(j->img))
 		return 0;
 	const struct ml_piece *p = &sel->p[0];
 	const struct ml_region *r = &s->r[p->region];

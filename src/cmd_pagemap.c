@@ -523,7 +523,7 @@ static int run(struct job *j, const struct ml_selection *sel)
 			       : "address,captured\n");
 	}
 	/* A core with a MEMLENS note (j->live) is walked region by region too. */
-	if (j->s->kind == ML_SRC_LIVE ? live_pages(j, sel, &tot, regions) : dump_regions(j, sel, &tot, regions)) {
+	if (ml_space_can(j->s, ML_CAP_LIVE) ? live_pages(j, sel, &tot, regions) : dump_regions(j, sel, &tot, regions)) {
 		json_decref(regions);
 		return -1;
 	}
@@ -532,7 +532,7 @@ static int run(struct job *j, const struct ml_selection *sel)
 		json_object_set_new(root, "source", ml_json_source(j->s, NULL, NULL));
 		json_object_set_new(root, "page_size", json_integer(j->ps));
 		if (j->live) {
-			json_object_set_new(root, "scan", json_boolean(j->s->kind == ML_SRC_LIVE ?
+			json_object_set_new(root, "scan", json_boolean(ml_space_can(j->s, ML_CAP_LIVE) ?
 								       j->scan && ml_pagemap_has_scan(j->pm) :
 								       (j->s->pagefacts_flags & ML_MLN_SCAN) != 0));
 			json_object_set_new(root, "kpageflags", j->kp ? json_true() : json_false());
@@ -584,7 +584,7 @@ static int png_begin(struct job *j, const struct ml_selection *sel, struct ml_ou
 	items[n++] = (struct ml_caption_item){ { 255, 255, 255 }, "separator (between regions)" };
 	char title[256], scale[256], hs[32];
 	snprintf(title, sizeof title, "memlens pagemap: %.160s%s%.40s%s (%s)", j->s->name, j->s->comm ? " [" : "",
-		 j->s->comm ? j->s->comm : "", j->s->comm ? "]" : "", ml_src_name(j->s->kind));
+		 j->s->comm ? j->s->comm : "", j->s->comm ? "]" : "", ml_space_kind(j->s));
 	snprintf(scale, sizeof scale,
 		 "One pixel = one page of %u bytes; rows of %" PRIu64 " pages (%s). Regions in address order, each from a new row; the labels on the left are each row's first address.",
 		 j->ps, j->width, ml_human_size(j->width * j->ps, hs, sizeof hs));
@@ -683,10 +683,10 @@ int cmd_pagemap(int argc, char **argv)
 	ret = ML_EXIT_FAIL;
 	j.ps = j.s->page_size;
 	/* A core with a MEMLENS note tells what a live process would. */
-	j.live = j.s->kind == ML_SRC_LIVE || j.s->has_pagefacts;
-	if (j.s->kind != ML_SRC_LIVE)
+	j.live = ml_space_can(j.s, ML_CAP_PAGEFACTS);
+	if (!ml_space_can(j.s, ML_CAP_LIVE))
 		j.no_kpage = "a core's MEMLENS note keeps pagemap's flags, not page frames";
-	if (j.s->kind == ML_SRC_LIVE) {
+	if (ml_space_can(j.s, ML_CAP_LIVE)) {
 		if (!(j.pm = ml_pagemap_open(j.s->pid)))
 			goto done;
 		j.kp = ml_kpage_open(&j.no_kpage);

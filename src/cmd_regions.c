@@ -92,11 +92,19 @@ static void print_table(const struct ml_space *s, const struct ml_selection *sel
 			uint64_t *cap_out)
 {
 	char h1[32], h2[32];
-	printf("# %s source ", ml_src_name(s->kind));
+	printf("# %s source ", ml_space_kind(s));
 	ml_fputs_source(stdout, s);
 	if (s->truncated)
 		printf(", truncated: %s missing", ml_human_size(s->missing, h1, sizeof h1));
 	putchar('\n');
+	/* What the kind has to say of itself (a vmcore's VMCOREINFO), one comment line each. */
+	for (const char *l = s->info; l && *l;) {
+		size_t n = strcspn(l, "\n");
+		char *e = ml_escape_n(l, n);
+		printf("# %s\n", e);
+		free(e);
+		l += n + (l[n] == '\n');
+	}
 	printf("%-18s %-18s %10s %-5s %-8s %10s %10s  %s\n", "START", "END", "SIZE", "PERMS",
 	       "KIND", "CAPTURED", "OFFSET", "PATH");
 	uint64_t size = 0, cap = 0;

@@ -343,7 +343,7 @@ int ml_yara_scan(struct ml_yara *y, struct ml_space *s, const struct ml_selectio
 		.first = it_first,
 		.next = it_next,
 		/* filesize means something only for a raw file read whole. */
-		.file_size = s->kind == ML_SRC_RAW && sel->n == 1 && sel->p[0].start == s->r[0].start &&
+		.file_size = ml_space_can(s, ML_CAP_FLAT) && sel->n == 1 && sel->p[0].start == s->r[0].start &&
 			     sel->p[0].end == s->r[0].end ? it_file_size : NULL,
 	};
 	YR_SCANNER *scanner;
@@ -355,7 +355,7 @@ int ml_yara_scan(struct ml_yara *y, struct ml_space *s, const struct ml_selectio
 	}
 	yr_scanner_set_callback(scanner, scan_cb, &sc);
 	/* As `yara PID` does: modules read headers the way a loader mapped them. */
-	if (s->kind == ML_SRC_LIVE || s->kind == ML_SRC_CORE)
+	if (ml_space_can(s, ML_CAP_PROCESS))
 		yr_scanner_set_flags(scanner, SCAN_FLAGS_PROCESS_MEMORY);
 	int e = yr_scanner_scan_mem_blocks(scanner, &it);
 	if (sc.stop) {

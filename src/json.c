@@ -39,8 +39,8 @@ json_t *ml_json_hex(uint64_t v)
 json_t *ml_json_source(const struct ml_space *s, const char *whole, const char *glibc)
 {
 	json_t *o = json_object();
-	bool file = s && s->kind != ML_SRC_LIVE;
-	json_object_set_new(o, "kind", json_string(s ? ml_src_name(s->kind) : whole));
+	bool file = s && !ml_space_can(s, ML_CAP_LIVE);
+	json_object_set_new(o, "kind", json_string(s ? ml_space_kind(s) : whole));
 	json_object_set_new(o, "path", file ? ml_json_str(s->name) : json_null());
 	json_object_set_new(o, "pid", s && s->pid ? json_integer(s->pid) : json_null());
 	json_object_set_new(o, "name", ml_json_str(s ? s->comm : NULL));
@@ -52,12 +52,8 @@ json_t *ml_json_source(const struct ml_space *s, const char *whole, const char *
 		json_object_set_new(o, "truncated", json_boolean(s->truncated));
 		json_object_set_new(o, "missing", json_integer((json_int_t)s->missing));
 	}
-	if (s && s->kind == ML_SRC_CORE) {
-		json_object_set_new(o, "args", ml_json_str(s->args));
-		json_object_set_new(o, "threads", json_integer(s->nthreads));
-		json_object_set_new(o, "nt_file_page_size",
-				    s->has_nt_file ? json_integer(s->nt_file_page_size) : json_null());
-	}
+	if (s)
+		ml_space_describe(s, o);
 	return o;
 }
 

@@ -192,7 +192,7 @@ int ml_out_open_inputs(struct ml_out *o, const char *path, const struct ml_space
 	bool exists = stat(path, &st) == 0;
 	for (size_t i = 0; exists && i < n; i++) {
 		const struct ml_space *input = inputs[i];
-		if (input && input->kind != ML_SRC_LIVE && st.st_dev == input->dev && st.st_ino == input->ino) {
+		if (input && !ml_space_can(input, ML_CAP_LIVE) && st.st_dev == input->dev && st.st_ino == input->ino) {
 			ml_err("%s: refusing to overwrite the input", path);
 			return -1;
 		}

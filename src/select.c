@@ -303,7 +303,7 @@ int ml_stream_next(struct ml_stream *st, struct ml_chunk *c)
 	size_t got = st->holes_only ? ml_space_holes(st->s, st->pos, want, st->buf, &hole)
 				    : ml_space_read(st->s, st->pos, want, st->buf, &hole);
 	/* A file source answers holes without reading: extend the run to its end. */
-	if (hole && st->long_holes && got == want && st->s->kind != ML_SRC_LIVE) {
+	if (hole && st->long_holes && got == want && !ml_space_can(st->s, ML_CAP_LIVE)) {
 		while (got < SIZE_MAX && p->end - st->pos > got) {
 			bool h2;
 			size_t g = ml_space_holes(st->s, st->pos + got,

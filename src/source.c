@@ -1,14 +1,17 @@
 /*
- * source: turns a SOURCE string into an address space.  Pids go to the live
- * reader; files are sniffed by content (ELF ET_CORE, LiME magic, else raw)
- * unless --as says otherwise; a source file must be a regular file or a
- * block device.  Also the shared read path: file-backed sources serve
- * captured bytes with pread, live ones through source_proc.c.
+ * source: turns a SOURCE string into an address space.  Holds the table of
+ * source kinds (each one file, source_*.c, behind source_impl.h).  Pids go
+ * to the live kind; files are sniffed by content, each kind in the table's
+ * order, unless --as names one; a source file must be a regular file or a
+ * block device.  Also the shared read path: region lookup, then the kind's
+ * read (file kinds share ml_file_read, pread of each region's captured
+ * prefix).
  */
 #include "config.h"
-#include "source.h"
+#include "source_impl.h"
 #include "util.h"
 #include "cleanup.h"
+#include "json.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,15 +22,63 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *ml_src_name(enum ml_src s)
+/*
+ * The registry: every kind, in the order files are sniffed.  Raw comes
+ * last and takes whatever no other kind claimed.
+ */
+static const struct ml_source_kind *const kinds[] = {
+	&ml_source_live,
+	&ml_source_core,
+	&ml_source_vmcore,
+	&ml_source_lime,
+	&ml_source_minidump,
+	&ml_source_raw,
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+/* --as names the kinds of files: a pid is the only way to a live process. */
+const struct ml_source_kind *ml_source_kind_named(const char *name)
 {
-	switch (s) {
-	case ML_SRC_LIVE: return "live";
-	case ML_SRC_CORE: return "core";
-	case ML_SRC_LIME: return "lime";
-	case ML_SRC_RAW: return "raw";
-	default: return "auto";
-	}
+	for (size_t i = 0; i < NKINDS; i++)
+		if (!(kinds[i]->caps & ML_CAP_LIVE) && !strcmp(kinds[i]->name, name))
+			return kinds[i];
+	return NULL;
+}
+
+const char *ml_source_kind_list(void)
+{
+	static char list[256];
+	if (!list[0])
+		for (size_t i = 0; i < NKINDS; i++)
+			if (!(kinds[i]->caps & ML_CAP_LIVE))
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+					 !list[0] ? "" : i + 1 == NKINDS ? " or " : ", ", kinds[i]->name);
+	return list;
+}
+
+const char *ml_source_kind_name(const struct ml_source_kind *k)
+{
+	return k ? k->name : "auto";
+}
+
+const char *ml_source_kind_what(const struct ml_source_kind *k)
+{
+	return k ? k->what : "a file of any kind";
+}
+
+unsigned ml_source_kind_caps(const struct ml_source_kind *k)
+{
+	return k ? k->caps : 0;
+}
+
+const char *ml_space_kind(const struct ml_space *s)
+{
+	return ml_source_kind_name(s->kind);
+}
+
+const char *ml_space_what(const struct ml_space *s)
+{
+	return ml_source_kind_what(s->kind);
 }
 
 int ml_source_pid(const char *src, int *pid)
@@ -47,19 +98,15 @@ int ml_source_pid(const char *src, int *pid)
 	return 1;
 }
 
-static enum ml_src sniff(int fd)
+/* Sniffing by content: the first kind whose sniff claims the file's first bytes. */
+static const struct ml_source_kind *sniff(int fd)
 {
-	unsigned char h[20];
+	unsigned char h[64];
 	ssize_t n = pread(fd, h, sizeof h, 0);
-	if (n >= 18 && !memcmp(h, "\177ELF", 4)) {
-		/* e_type sits at offset 16 in both classes; honour the byte order. */
-		unsigned type = h[5] == 2 ? (h[16] << 8 | h[17]) : (h[17] << 8 | h[16]);
-		if (type == 4 /* ET_CORE */)
-			return ML_SRC_CORE;
-	}
-	if (n >= 4 && (!memcmp(h, "EMiL", 4) || !memcmp(h, "AVML", 4)))
-		return ML_SRC_LIME;
-	return ML_SRC_RAW;
+	for (size_t i = 0; n > 0 && i < NKINDS; i++)
+		if (kinds[i]->sniff && kinds[i]->sniff(h, (size_t)n))
+			return kinds[i];
+	return &ml_source_raw;
 }
 
 int ml_open_typed(const char *path, bool blk, struct stat *st)
@@ -129,12 +176,9 @@ static int open_file(struct ml_space *s, const char *path, const struct ml_open_
 		return -1;
 	}
 	s->file_size = (uint64_t)end;
-	s->kind = o->as == ML_SRC_AUTO ? sniff(s->fd) : o->as;
-	switch (s->kind) {
-	case ML_SRC_CORE: return ml_open_core(s);
-	case ML_SRC_LIME: return ml_open_lime(s);
-	default: return ml_open_raw(s, o->base);
-	}
+	s->kind = o->as ? o->as : sniff(s->fd);
+	s->caps = s->kind->caps;
+	return s->kind->open(s, o);
 }
 
 int ml_space_open(struct ml_space **out, const char *source, const struct ml_open_opts *o)
@@ -149,16 +193,15 @@ int ml_space_open(struct ml_space **out, const char *source, const struct ml_ope
 	if (isp < 0) {
 		ml_err("%s: not a valid pid", source);
 		r = -1;
-	} else if (isp > 0 || o->as == ML_SRC_LIVE) {
-		if (o->as != ML_SRC_AUTO && o->as != ML_SRC_LIVE) {
-			ml_err("%s: --as %s needs a file, not a pid", source, ml_src_name(o->as));
-			r = -1;
-		} else if (!isp) {
-			ml_err("%s: not a pid", source);
+	} else if (isp > 0) {
+		if (o->as) {
+			ml_err("%s: --as %s needs a file, not a pid", source, o->as->name);
 			r = -1;
 		} else {
-			s->kind = ML_SRC_LIVE;
-			r = ml_open_live(s, pid, o->freeze);
+			s->kind = &ml_source_live;
+			s->caps = s->kind->caps;
+			s->pid = pid;
+			r = s->kind->open(s, o);
 		}
 	} else {
 		r = open_file(s, source, o);
@@ -175,14 +218,15 @@ void ml_space_close(struct ml_space *s)
 {
 	if (!s)
 		return;
-	if (s->kind == ML_SRC_LIVE)
-		ml_live_release(s);
+	if (s->kind && s->kind->close)
+		s->kind->close(s);
 	if (s->fd >= 0)
 		close(s->fd);
 	ml_regions_free(s->r, s->n);
 	free(s->name);
 	free(s->comm);
 	free(s->args);
+	free(s->info);
 	free(s->tids);
 	free(s);
 }
@@ -199,8 +243,8 @@ static uint64_t gap_len(const struct ml_space *s, uint64_t addr)
 	return i < s->n ? s->r[i].start - addr : UINT64_MAX - addr + 1;
 }
 
-static size_t file_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
-			size_t n, void *buf, bool *hole)
+size_t ml_file_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
+		    size_t n, void *buf, bool *hole)
 {
 	uint64_t off = addr - r->start;
 	uint64_t cap_end = ml_region_cap_end(r);
@@ -251,9 +295,8 @@ static size_t read_run(struct ml_space *s, uint64_t addr, size_t n, void *buf, b
 	}
 	const struct ml_region *r = &s->r[i];
 	n = (size_t)ML_MIN((uint64_t)n, r->end - addr);
-	if (s->kind == ML_SRC_LIVE)
-		return ml_live_read(s, r, addr, n, buf, hole);
-	return file_read(s, r, addr, n, buf, hole);
+	return s->kind->read ? s->kind->read(s, r, addr, n, buf, hole)
+			     : ml_file_read(s, r, addr, n, buf, hole);
 }
 
 size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, bool *hole)
@@ -263,7 +306,7 @@ size_t ml_space_read(struct ml_space *s, uint64_t addr, size_t n, void *buf, boo
 
 size_t ml_space_holes(struct ml_space *s, uint64_t addr, size_t n, void *scratch, bool *hole)
 {
-	return read_run(s, addr, n, s->kind == ML_SRC_LIVE ? scratch : NULL, hole);
+	return read_run(s, addr, n, ml_space_can(s, ML_CAP_LIVE) ? scratch : NULL, hole);
 }
 
 static size_t space_read(void *ctx, uint64_t addr, size_t n, void *buf, bool *hole)
@@ -271,13 +314,25 @@ static size_t space_read(void *ctx, uint64_t addr, size_t n, void *buf, bool *ho
 	return ml_space_read(ctx, addr, n, buf, hole);
 }
 
+void ml_describe_process(const struct ml_space *s, json_t *o)
+{
+	json_object_set_new(o, "args", ml_json_str(s->args));
+	json_object_set_new(o, "threads", json_integer(s->nthreads));
+}
+
+void ml_space_describe(const struct ml_space *s, json_t *o)
+{
+	if (s->kind && s->kind->describe)
+		s->kind->describe(s, o);
+}
+
 size_t ml_space_zero_run(struct ml_space *s, uint64_t addr, size_t n)
 {
 	long i = ml_space_find(s, addr);
-	if (i < 0 || !n || s->kind != ML_SRC_LIVE)
+	if (i < 0 || !n || !s->kind->zero_run)
 		return 0;
 	const struct ml_region *r = &s->r[i];
-	return ml_live_zero_run(s, r, addr, (size_t)ML_MIN((uint64_t)n, r->end - addr));
+	return s->kind->zero_run(s, r, addr, (size_t)ML_MIN((uint64_t)n, r->end - addr));
 }
 
 size_t ml_read_mem(struct ml_space *s, uint64_t addr, size_t n, void *buf)

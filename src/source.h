@@ -1,6 +1,8 @@
 /*
- * source: opening a SOURCE string (a pid, pid:N, self, or a file sniffed as
- * ELF core, LiME or raw) as an address space, and reading its bytes.
+ * source: opening a SOURCE string (a pid, pid:N, self, or a file sniffed by
+ * content as one of the kinds in source.c's table) as an address space,
+ * and reading its bytes.  Commands ask what a source can do (ML_CAP_*),
+ * never which kind it is; the kinds live behind source_impl.h.
  *
  * Reads never invent data: ml_space_read() answers with the longest prefix
  * of the request that is uniformly data or uniformly hole, so callers handle
@@ -18,16 +20,25 @@
 
 #include "region.h"
 
-enum ml_src {
-	ML_SRC_AUTO,
-	ML_SRC_LIVE,
-	ML_SRC_CORE,
-	ML_SRC_LIME,
-	ML_SRC_RAW,
+/* What a source can do or tell; a kind's table says which it has. */
+enum {
+	ML_CAP_LIVE = 1 << 0,	/* a running process: reads go through /proc and may race it */
+	ML_CAP_THREADS = 1 << 1,	/* knows the process's threads */
+	ML_CAP_PHYS = 1 << 2,	/* addresses are physical, regions are RAM ranges */
+	ML_CAP_PAGEFACTS = 1 << 3,	/* pagemap's facts per page (live; a memlens snapshot's note) */
+	ML_CAP_PROCESS = 1 << 4,	/* one process's virtual memory, with its mappings */
+	ML_CAP_BASE = 1 << 5,	/* placed at --base: the file says nothing of addresses */
+	ML_CAP_FLAT = 1 << 6,	/* the address space is the file itself, byte for byte */
 };
 
+struct ml_source_kind;
+
+/* The kind of file --as NAME names, or NULL; the names --as takes, for usage lines. */
+const struct ml_source_kind *ml_source_kind_named(const char *name);
+const char *ml_source_kind_list(void);
+
 struct ml_open_opts {
-	enum ml_src as;		/* ML_SRC_AUTO sniffs */
+	const struct ml_source_kind *as;	/* NULL sniffs */
 	uint64_t base;		/* raw: address of the first byte */
 	bool freeze;		/* live: stop all threads while open */
 };
@@ -35,7 +46,8 @@ struct ml_open_opts {
 struct ml_live;
 
 struct ml_space {
-	enum ml_src kind;
+	const struct ml_source_kind *kind;
+	unsigned caps;		/* ML_CAP_*: the kind's, and what this source turned out to hold */
 	char *name;		/* the SOURCE string as given */
 	struct ml_region *r;	/* sorted by start, non-overlapping */
 	size_t n;
@@ -55,7 +67,7 @@ struct ml_space {
 	uint64_t missing;	/* bytes the file should hold but does not */
 	bool has_nt_file;
 	unsigned nt_file_page_size;
-	unsigned nthreads;
+	unsigned nthreads;	/* threads the file names (cores, minidumps) */
 	/* a memlens snapshot's MEMLENS note: pagemap's facts per run of pages */
 	bool has_pagefacts;
 	uint32_t pagefacts_flags;	/* ML_MLN_* */
@@ -67,9 +79,26 @@ struct ml_space {
 	size_t ntids;
 	bool exited;		/* the process went away while being read */
 	struct ml_live *live;	/* the read path's state (source_proc.c) */
+
+	void *priv;		/* a kind's own state (source_impl.h) */
+	char *info;		/* text the kind shows in `regions` (vmcore: VMCOREINFO); untrusted */
 };
 
-const char *ml_src_name(enum ml_src s);
+/* The source's kind, as --as names it ("live", "core" ...); "what" for messages ("an ELF core"). */
+const char *ml_space_kind(const struct ml_space *s);
+const char *ml_space_what(const struct ml_space *s);
+/* The kind --as named: its name and how messages call it. */
+const char *ml_source_kind_name(const struct ml_source_kind *k);
+const char *ml_source_kind_what(const struct ml_source_kind *k);
+unsigned ml_source_kind_caps(const struct ml_source_kind *k);
+/* Adds the kind's own members to a JSON source object (json.c's ml_json_source). */
+struct json_t;
+void ml_space_describe(const struct ml_space *s, struct json_t *o);
+/* True when the source has every capability in caps. */
+static inline bool ml_space_can(const struct ml_space *s, unsigned caps)
+{
+	return (s->caps & caps) == caps;
+}
 
 /*
  * "1234", "pid:1234" or "self": 1 with *pid set; any other text names a
@@ -108,7 +137,6 @@ size_t ml_space_holes(struct ml_space *s, uint64_t addr, size_t n, void *scratch
  * anonymous pages — or 0.  For scanners that may skip what zeros cannot hold.
  */
 size_t ml_space_zero_run(struct ml_space *s, uint64_t addr, size_t n);
-size_t ml_live_zero_run(struct ml_space *s, const struct ml_region *r, uint64_t addr, size_t n);
 
 /* Reads n bytes, holes zero-filled; returns how many were data. */
 size_t ml_read_mem(struct ml_space *s, uint64_t addr, size_t n, void *buf);
@@ -124,9 +152,6 @@ bool ml_read_exact(struct ml_space *s, uint64_t addr, size_t n, void *buf);
  */
 int ml_open_typed(const char *path, bool blk, struct stat *st);
 
-/* Per-kind openers, in source_*.c. */
-int ml_open_live(struct ml_space *s, int pid, bool freeze);
-int ml_open_core(struct ml_space *s);
 /*
  * The MEMLENS note of a core memlens snapshot wrote (formats/mlnote.h):
  * run i (0 ok, -1 unreadable or malformed), and the index of the first run
@@ -136,10 +161,7 @@ int ml_open_core(struct ml_space *s);
 struct ml_mlrun;
 int ml_core_pagefacts_run(struct ml_space *s, uint64_t i, struct ml_mlrun *r);
 uint64_t ml_core_pagefacts_find(struct ml_space *s, uint64_t addr);
-int ml_open_lime(struct ml_space *s);
-int ml_open_raw(struct ml_space *s, uint64_t base);
-size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
-		    size_t n, void *buf, bool *hole);
+/* Lets a live source's threads run again and drops its read state (snapshot does it early). */
 void ml_live_release(struct ml_space *s);
 /*
  * After the kernel refused to let memlens read pid (EACCES/EPERM): what is

@@ -1,15 +1,20 @@
 /*
- * source_core: ELF core files, as the kernel or gdb's gcore write them (and
- * /proc/kcore-style cores).  PT_LOAD segments become regions, NT_FILE names
- * them, NT_PRPSINFO/NT_PRSTATUS give the process and its threads' stacks,
- * NT_AUXV finds the vDSO.  Segments that run past the end of a truncated
+ * source_core: ELF core files, as the kernel or gdb's gcore write them.
+ * PT_LOAD segments become regions, NT_FILE names them,
+ * NT_PRPSINFO/NT_PRSTATUS give the process and its threads' stacks, NT_AUXV
+ * finds the vDSO.  A core with a VMCOREINFO note is a kernel's memory (a
+ * kdump /proc/vmcore, /proc/kcore): its own kind, vmcore, with each PT_LOAD
+ * placed at its physical address (p_paddr) as a phys region, segments with
+ * no physical address (p_paddr all ones: vmalloc, modules) left out, and
+ * the note's text kept for `regions` to show.  Segments that run past the end of a truncated
  * file keep their full size; the missing bytes are holes.
  */
 #include "config.h"
-#include "source.h"
+#include "source_impl.h"
 #include "util.h"
 #include "elfcore.h"
 #include "mlnote.h"
+#include "json.h"
 
 #include <gelf.h>
 #include <libelf.h>
@@ -34,7 +39,11 @@ struct core_notes {
 	uint64_t *sps;		/* each thread's stack pointer */
 	size_t nsps;
 	uint64_t vdso;
+	char *vmcoreinfo;	/* the VMCOREINFO note's text: a kernel's memory */
 };
+
+/* VMCOREINFO is a few KiB of KEY=VALUE lines; more is not the kernel's. */
+#define MAX_VMCOREINFO ((size_t)64 << 10)
 
 /* A memlens snapshot's MEMLENS note: its runs stay in the file, read when asked. */
 static void pagefacts(struct ml_space *s, const GElf_Phdr *ph, const unsigned char *desc, size_t desc_off,
@@ -99,6 +108,11 @@ static void parse_notes(struct ml_space *s, Elf *e, const GElf_Phdr *ph, struct 
 		if (nh.n_namesz == sizeof ML_MLNOTE_OWNER && !memcmp(name, ML_MLNOTE_OWNER, sizeof ML_MLNOTE_OWNER) &&
 		    nh.n_type == ML_NT_MEMLENS_PAGES && !s->has_pagefacts)
 			pagefacts(s, ph, desc, desc_off, nh.n_descsz);
+		if (nh.n_namesz == 11 && !memcmp(name, "VMCOREINFO", 11) && !cn->vmcoreinfo) {
+			size_t n = ML_MIN((size_t)nh.n_descsz, MAX_VMCOREINFO);
+			cn->vmcoreinfo = ml_strndup((const char *)desc, strnlen((const char *)desc, n));
+			continue;
+		}
 		if (nh.n_namesz != 5 || memcmp(name, "CORE", 5))
 			continue;
 		switch (nh.n_type) {
@@ -371,9 +385,25 @@ static void name_regions(struct ml_space *s, const struct core_notes *cn)
 		s->r[g].kind = ML_KIND_VSYSCALL;
 }
 
-static int load_segments(struct ml_space *s, Elf *e, size_t nph, struct core_notes *cn,
-			 unsigned ws, bool big, bool x86_64)
+/* The notes first: a VMCOREINFO note decides how the segments are placed. */
+static int load_notes(struct ml_space *s, Elf *e, size_t nph, struct core_notes *cn,
+		      unsigned ws, bool big, bool x86_64)
 {
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph)) {
+			ml_err("%s: program header %zu is unreadable: %s", s->name, i, elf_errmsg(-1));
+			return -1;
+		}
+		if (ph.p_type == PT_NOTE)
+			parse_notes(s, e, &ph, cn, ws, big, x86_64);
+	}
+	return 0;
+}
+
+static int load_segments(struct ml_space *s, Elf *e, size_t nph, bool phys)
+{
+	size_t nophys = 0;
 	s->r = ml_calloc(nph ? nph : 1, sizeof *s->r);
 	for (size_t i = 0; i < nph; i++) {
 		GElf_Phdr ph;
@@ -381,22 +411,24 @@ static int load_segments(struct ml_space *s, Elf *e, size_t nph, struct core_not
 			ml_err("%s: program header %zu is unreadable: %s", s->name, i, elf_errmsg(-1));
 			return -1;
 		}
-		if (ph.p_type == PT_NOTE) {
-			parse_notes(s, e, &ph, cn, ws, big, x86_64);
-			continue;
-		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
-		if (ph.p_vaddr + ph.p_memsz < ph.p_vaddr) {
+		if (phys && ph.p_paddr == UINT64_MAX) {
+			nophys++;
+			continue;
+		}
+		uint64_t at = phys ? ph.p_paddr : ph.p_vaddr;
+		if (at + ph.p_memsz < at) {
 			ml_warn("%s: segment %zu wraps past the top of memory; skipped", s->name, i);
 			continue;
 		}
 		struct ml_region *r = &s->r[s->n++];
-		r->start = ph.p_vaddr;
-		r->end = ph.p_vaddr + ph.p_memsz;
+		r->start = at;
+		r->end = at + ph.p_memsz;
 		r->prot = (ph.p_flags & PF_R ? ML_PROT_R : 0) | (ph.p_flags & PF_W ? ML_PROT_W : 0) |
 			  (ph.p_flags & PF_X ? ML_PROT_X : 0);
-		r->kind = ML_KIND_ANON;
+		r->kind = phys ? ML_KIND_PHYS : ML_KIND_ANON;
+		r->file_offset = phys ? at : 0;	/* as LiME's phys regions: the physical address */
 		r->src_off = ph.p_offset;
 		uint64_t want = ML_MIN(ph.p_filesz, ph.p_memsz);
 		uint64_t have = ph.p_offset >= s->file_size ? 0 :
@@ -407,11 +439,15 @@ static int load_segments(struct ml_space *s, Elf *e, size_t nph, struct core_not
 			s->missing += want - have;
 		}
 	}
+	if (nophys)
+		ml_warn("%s: %zu segment%s without a physical address (vmalloc, modules) left out", s->name,
+			nophys, nophys == 1 ? "" : "s");
 	return 0;
 }
 
-int ml_open_core(struct ml_space *s)
+static int open_core(struct ml_space *s, const struct ml_open_opts *o)
 {
+	(void)o;
 	struct core_notes cn = { 0 };
 	int ret = -1;
 	size_t nph;
@@ -435,15 +471,33 @@ int ml_open_core(struct ml_space *s)
 	}
 	unsigned ws = eh.e_ident[EI_CLASS] == ELFCLASS64 ? 8 : 4;
 	bool big = eh.e_ident[EI_DATA] == ELFDATA2MSB;
-	if (load_segments(s, e, nph, &cn, ws, big, ws == 8 && eh.e_machine == EM_X86_64))
+	if (load_notes(s, e, nph, &cn, ws, big, ws == 8 && eh.e_machine == EM_X86_64))
+		goto out;
+	/* A kernel's memory (or --as vmcore): by physical address, nothing of a process to name. */
+	bool phys = cn.vmcoreinfo || o->as == &ml_source_vmcore;
+	if (load_segments(s, e, nph, phys))
 		goto out;
 	if (ml_regions_sort_check(s->r, s->n)) {
-		ml_err("%s: core has overlapping or empty segments", s->name);
+		ml_err("%s: %s has overlapping or empty segments%s", s->name, phys ? "vmcore" : "core",
+		       phys ? " (by physical address)" : "");
+		goto out;
+	}
+	if (phys) {
+		s->kind = &ml_source_vmcore;
+		s->caps = s->kind->caps;
+		s->info = cn.vmcoreinfo;
+		cn.vmcoreinfo = NULL;
+		if (s->truncated)
+			ml_warn("%s: vmcore is truncated: %llu bytes of captured memory are missing and read as holes",
+				s->name, (unsigned long long)s->missing);
+		ret = 0;
 		goto out;
 	}
 	if (add_unloaded_files(s, &cn))
 		goto out;
 	name_regions(s, &cn);
+	if (s->has_pagefacts)
+		s->caps |= ML_CAP_PAGEFACTS;
 	if (s->truncated)
 		ml_warn("%s: core is truncated: %llu bytes of captured memory are missing and read as holes",
 			s->name, (unsigned long long)s->missing);
@@ -451,7 +505,47 @@ int ml_open_core(struct ml_space *s)
 out:
 	ml_ntfile_free(&cn.nt);
 	free(cn.sps);
+	free(cn.vmcoreinfo);
 	if (e)
 		elf_end(e);
 	return ret;
 }
+
+/* ELF, e_type ET_CORE (offset 16 in both classes, in the file's byte order). */
+static bool sniff_core(const unsigned char *h, size_t n)
+{
+	if (n < 18 || memcmp(h, "\177ELF", 4))
+		return false;
+	unsigned type = h[5] == 2 ? (h[16] << 8 | h[17]) : (h[17] << 8 | h[16]);
+	return type == 4;
+}
+
+static void describe_core(const struct ml_space *s, json_t *o)
+{
+	ml_describe_process(s, o);
+	json_object_set_new(o, "nt_file_page_size",
+			    s->has_nt_file ? json_integer(s->nt_file_page_size) : json_null());
+}
+
+const struct ml_source_kind ml_source_core = {
+	.name = "core",
+	.what = "an ELF core",
+	.caps = ML_CAP_THREADS | ML_CAP_PROCESS,
+	.sniff = sniff_core,
+	.open = open_core,
+	.describe = describe_core,
+};
+
+static void describe_vmcore(const struct ml_space *s, json_t *o)
+{
+	json_object_set_new(o, "vmcoreinfo", ml_json_str(s->info));
+}
+
+/* Sniffed as a core; open_core tells it by its VMCOREINFO note. */
+const struct ml_source_kind ml_source_vmcore = {
+	.name = "vmcore",
+	.what = "an ELF vmcore",
+	.caps = ML_CAP_PHYS,
+	.open = open_core,
+	.describe = describe_vmcore,
+};

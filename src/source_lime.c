@@ -4,7 +4,7 @@
  * the end of the file keeps its size and the rest reads as holes.
  */
 #include "config.h"
-#include "source.h"
+#include "source_impl.h"
 #include "util.h"
 #include "lime.h"
 
@@ -12,8 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-int ml_open_lime(struct ml_space *s)
+static int open_lime(struct ml_space *s, const struct ml_open_opts *o)
 {
+	(void)o;
 	uint64_t off = 0;
 	size_t cap = 8;
 	s->r = ml_calloc(cap, sizeof *s->r);
@@ -68,3 +69,17 @@ int ml_open_lime(struct ml_space *s)
 			s->name, (unsigned long long)s->missing);
 	return 0;
 }
+
+/* LiME's magic, or AVML's (refused with a reason by ml_lime_parse until AVML is read). */
+static bool sniff_lime(const unsigned char *h, size_t n)
+{
+	return n >= 4 && (!memcmp(h, "EMiL", 4) || !memcmp(h, "AVML", 4));
+}
+
+const struct ml_source_kind ml_source_lime = {
+	.name = "lime",
+	.what = "a LiME dump",
+	.caps = ML_CAP_PHYS,
+	.sniff = sniff_lime,
+	.open = open_lime,
+};

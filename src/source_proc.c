@@ -12,7 +12,7 @@
  * thread, a zombie, a missing capability, Yama.
  */
 #include "config.h"
-#include "source.h"
+#include "source_impl.h"
 #include "livemap.h"
 #include "util.h"
 #include "cleanup.h"
@@ -505,13 +505,13 @@ void ml_live_release(struct ml_space *s)
 	}
 }
 
-int ml_open_live(struct ml_space *s, int pid, bool do_freeze)
+static int open_live(struct ml_space *s, const struct ml_open_opts *o)
 {
 	char path[64];
-	s->pid = pid;
+	int pid = s->pid;
 	if (check_has_memory(pid))
 		return -1;
-	if (do_freeze && freeze(s, pid))
+	if (o->freeze && freeze(s, pid))
 		return -1;
 	if (read_maps(s, pid))
 		return -1;
@@ -801,7 +801,7 @@ static size_t untouched_read(struct ml_space *s, const struct ml_region *r, cons
 	return mem_read(s, addr, n, buf, hole);
 }
 
-size_t ml_live_zero_run(struct ml_space *s, const struct ml_region *r, uint64_t addr, size_t n)
+static size_t live_zero_run(struct ml_space *s, const struct ml_region *r, uint64_t addr, size_t n)
 {
 	if (s->exited || r->captured == 0 || !private_anon(r) || !n)
 		return 0;
@@ -810,8 +810,8 @@ size_t ml_live_zero_run(struct ml_space *s, const struct ml_region *r, uint64_t 
 	return run.cls == ML_LM_UNTOUCHED || run.cls == ML_LM_ZERO ? (size_t)(run.end - addr) : 0;
 }
 
-size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
-		    size_t n, void *buf, bool *hole)
+static size_t live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr,
+			size_t n, void *buf, bool *hole)
 {
 	if (s->exited || r->captured == 0) {
 		*hole = true;
@@ -865,3 +865,13 @@ size_t ml_live_read(struct ml_space *s, const struct ml_region *r, uint64_t addr
 	*hole = false;
 	return got;
 }
+
+const struct ml_source_kind ml_source_live = {
+	.name = "live",
+	.what = "a live process",
+	.caps = ML_CAP_LIVE | ML_CAP_THREADS | ML_CAP_PAGEFACTS | ML_CAP_PROCESS,
+	.open = open_live,
+	.read = live_read,
+	.zero_run = live_zero_run,
+	.close = ml_live_release,
+};

@@ -3,12 +3,12 @@
  * open, so an 8 GiB sparse file opens instantly.
  */
 #include "config.h"
-#include "source.h"
+#include "source_impl.h"
 #include "util.h"
 
-int ml_open_raw(struct ml_space *s, uint64_t base)
+static int open_raw(struct ml_space *s, const struct ml_open_opts *o)
 {
-	s->kind = ML_SRC_RAW;
+	uint64_t base = o->base;
 	if (s->file_size == 0)
 		return 0;
 	if (base + s->file_size - 1 < base) {
@@ -27,3 +27,10 @@ int ml_open_raw(struct ml_space *s, uint64_t base)
 	s->r[0].src_off = 0;
 	return 0;
 }
+
+const struct ml_source_kind ml_source_raw = {
+	.name = "raw",
+	.what = "a raw file",
+	.caps = ML_CAP_BASE | ML_CAP_FLAT,
+	.open = open_raw,
+};

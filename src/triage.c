@@ -416,7 +416,7 @@ static void check_content(struct tj *t)
 static int open_mapped(struct tj *t, const struct ml_region *r, bool *same_inode, char *why, size_t wl)
 {
 	*same_inode = false;
-	if (t->s->kind == ML_SRC_LIVE) {
+	if (ml_space_can(t->s, ML_CAP_LIVE)) {
 		char p[96];
 		snprintf(p, sizeof p, "/proc/%d/map_files/%llx-%llx", t->s->pid,
 			 (unsigned long long)r->start, (unsigned long long)r->end);
@@ -437,7 +437,7 @@ static int open_mapped(struct tj *t, const struct ml_region *r, bool *same_inode
 		close(fd);
 		return -1;
 	}
-	if (t->s->kind == ML_SRC_LIVE) {
+	if (ml_space_can(t->s, ML_CAP_LIVE)) {
 		if (st.st_ino != r->inode || major(st.st_dev) != r->dev_major || minor(st.st_dev) != r->dev_minor) {
 			snprintf(why, wl, "the file at that path was replaced since it was mapped (inode %llu, mapped %llu)",
 				 (unsigned long long)st.st_ino, (unsigned long long)r->inode);
@@ -793,7 +793,7 @@ static void check_exe(struct tj *t)
 	const char *exe = NULL;
 	char link[4096];
 	bool deleted = false, replaced = false;
-	if (t->s->kind == ML_SRC_LIVE) {
+	if (ml_space_can(t->s, ML_CAP_LIVE)) {
 		char p[64];
 		snprintf(p, sizeof p, "/proc/%d/exe", t->s->pid);
 		ssize_t n = readlink(p, link, sizeof link - 1);
@@ -827,7 +827,7 @@ static void check_exe(struct tj *t)
 	if (first < 0)
 		return;
 	const struct ml_region *r = &t->s->r[first];
-	if (!deleted && t->s->kind == ML_SRC_LIVE) {
+	if (!deleted && ml_space_can(t->s, ML_CAP_LIVE)) {
 		struct stat st;
 		replaced = stat(exe, &st) == 0 &&
 			   (st.st_ino != r->inode || major(st.st_dev) != r->dev_major || minor(st.st_dev) != r->dev_minor);
@@ -921,10 +921,10 @@ int ml_triage(struct ml_space *s, const struct ml_triage_opts *o, ml_finding_cb 
 		t->nlogn[n] = n * log2((double)n);
 	check_regions(t);
 	check_exe(t);
-	if (s->kind == ML_SRC_LIVE) {
+	if (ml_space_can(s, ML_CAP_LIVE)) {
 		check_env_live(t);
 		check_tracer(t);
-	} else if (s->kind == ML_SRC_CORE) {
+	} else if (ml_space_can(s, ML_CAP_PROCESS)) {
 		check_env_dump(t);
 	}
 	check_content(t);

@@ -484,7 +484,7 @@ int ml_watch_frame(struct ml_watch *w, struct ml_space *s, const struct ml_selec
 	memset(st, 0, sizeof *st);
 	new_pieces(w, s, sel, frame, st);
 	w->nruns = 0;
-	bool live = s->kind == ML_SRC_LIVE;
+	bool live = ml_space_can(s, ML_CAP_LIVE);
 	if (live && list_live(w, s, frame, st))
 		return -1;
 	if (!live)

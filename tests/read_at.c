@@ -17,8 +17,7 @@ int main(int argc, char **argv)
 	int i = 1;
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (!strcmp(argv[i], "--as"))
-			o.as = !strcmp(argv[i + 1], "core") ? ML_SRC_CORE :
-			       !strcmp(argv[i + 1], "lime") ? ML_SRC_LIME : ML_SRC_RAW;
+			o.as = ml_source_kind_named(argv[i + 1]);
 		else if (!strcmp(argv[i], "--base"))
 			ml_parse_addr(argv[i + 1], &o.base);
 	}

@@ -96,7 +96,7 @@ static void test_accepts_its_row(void **st)
 			       "1000", NULL), 0);
 	assert_true(c.json);
 	assert_false(c.live);
-	assert_int_equal(c.open.as, ML_SRC_RAW);
+	assert_ptr_equal(c.open.as, ml_source_kind_named("raw"));
 	assert_int_equal(c.open.base, 0x1000);
 	ml_cli_free(&c);
 }

@@ -245,7 +245,7 @@ static void test_refusals(void **st)
 	fclose(f);
 	struct stat s;
 	stat(at("in.bin"), &s);
-	struct ml_space in = { .kind = ML_SRC_RAW, .dev = s.st_dev, .ino = s.st_ino };
+	struct ml_space in = { .kind = ml_source_kind_named("raw"), .dev = s.st_dev, .ino = s.st_ino };
 	assert_int_equal(ml_out_open(&o, at("in.bin"), &in), -1);
 	assert_string_equal(slurp(at("in.bin")), "input");
 	/* nothing left behind by any of them */

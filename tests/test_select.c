@@ -86,7 +86,8 @@ static struct ml_space *space(void)
 {
 	/* Three regions with a gap; the middle one only half captured. */
 	struct ml_space *s = calloc(1, sizeof *s);
-	s->kind = ML_SRC_RAW;
+	s->kind = ml_source_kind_named("raw");
+	s->caps = ML_CAP_BASE | ML_CAP_FLAT;
 	s->n = 3;
 	s->r = calloc(3, sizeof *s->r);
 	s->r[0] = (struct ml_region){ .start = 0x1000, .end = 0x3000, .kind = ML_KIND_HEAP,

@@ -27,7 +27,7 @@ sanitizer_free() {
 	! grep -q "Sanitizer\|runtime error\|fuzz check failed" "$1" || fail "$2: $(grep -m3 "Sanitizer\|runtime error\|fuzz check failed" "$1")"
 }
 
-for h in core lime maps spec heap trace; do
+for h in core lime maps spec heap trace minidump; do
 	dirs=("$fuzz/corpus/$h")
 	[ -d "$fuzz/regress/$h" ] && dirs+=("$fuzz/regress/$h")
 	rc=0

@@ -7,13 +7,15 @@
 #include "config.h"
 #include "fuzz.h"
 
+#include <string.h>
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ml_open_opts o = { .as = ML_SRC_CORE };
+	struct ml_open_opts o = { .as = ml_source_kind_named("core") };
 	struct ml_space *s;
 	if (ml_space_open(&s, fuzz_file(data, size), &o))
 		return 0;
-	FUZZ_CHECK(s->kind == ML_SRC_CORE && s->file_size == size);
+	FUZZ_CHECK((!strcmp(ml_space_kind(s), "core") || !strcmp(ml_space_kind(s), "vmcore")) && s->file_size == size);
 	fuzz_check_space(s, data, size);
 	ml_space_close(s);
 	return 0;

@@ -6,6 +6,8 @@
  */
 #include "config.h"
 #include "fuzz.h"
+
+#include <string.h>
 #include "lime.h"
 
 static uint64_t le64(const uint8_t *p)
@@ -18,11 +20,11 @@ static uint64_t le64(const uint8_t *p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ml_open_opts o = { .as = ML_SRC_LIME };
+	struct ml_open_opts o = { .as = ml_source_kind_named("lime") };
 	struct ml_space *s;
 	if (ml_space_open(&s, fuzz_file(data, size), &o))
 		return 0;
-	FUZZ_CHECK(s->kind == ML_SRC_LIME);
+	FUZZ_CHECK(!strcmp(ml_space_kind(s), "lime"));
 	/* The headers as the format describes them: each one's range follows it. */
 	uint64_t off = 0;
 	size_t n = 0;

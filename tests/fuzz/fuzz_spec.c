@@ -73,7 +73,7 @@ void fuzz_setup(void)
 		}
 		off += r->captured;
 	}
-	space = (struct ml_space){ .kind = ML_SRC_RAW, .name = (char *)"fuzz space", .r = regions,
+	space = (struct ml_space){ .kind = ml_source_kind_named("raw"), .caps = ML_CAP_BASE | ML_CAP_FLAT, .name = (char *)"fuzz space", .r = regions,
 				   .n = NREG, .fd = fd, .file_size = off, .page_size = 4096 };
 }
 

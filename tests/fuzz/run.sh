@@ -22,8 +22,8 @@ esac
 build=$1 src=$2
 shift 2
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(core lime maps spec heap trace)
-declare -A maxlen=([core]=65536 [lime]=8192 [maps]=4096 [spec]=512 [heap]=65536)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(core lime maps spec heap trace minidump)
+declare -A maxlen=([core]=65536 [lime]=8192 [maps]=4096 [spec]=512 [heap]=65536 [minidump]=65536)
 # ASan keeps freed memory in a 256 MiB quarantine by default, which alone
 # would pass the RSS limit over a long run; 32 MiB still catches reuse.
 export ASAN_OPTIONS="quarantine_size_mb=32:${ASAN_OPTIONS:-}"
