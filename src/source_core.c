@@ -445,6 +445,108 @@ static int load_segments(struct ml_space *s, Elf *e, size_t nph, bool phys)
 	return 0;
 }
 
+/*
+ * A memlens snapshot's unreadable runs (guard pages, pages the kernel
+ * refused): the core holds zeros there to keep one PT_LOAD per mapping,
+ * but they are holes, not data, and read back as such.  Kept sorted and
+ * merged; a note naming more than UNREADABLE_MAX of them is hostile or
+ * absurd, and the rest read as the zeros the core holds, with a warning.
+ */
+#define UNREADABLE_MAX ((size_t)1 << 20)
+
+struct core_priv {
+	uint64_t (*un)[2];	/* [start, end) */
+	size_t nun;
+};
+
+static int cmp_range(const void *x, const void *y)
+{
+	const uint64_t *a = x, *b = y;
+	return (a[0] > b[0]) - (a[0] < b[0]);
+}
+
+static void load_unreadable(struct ml_space *s)
+{
+	struct core_priv *p = ml_calloc(1, sizeof *p);
+	size_t cap = 0;
+	struct ml_mlrun run;
+	enum { BATCH = 4096 };	/* runs read at once */
+	unsigned char *b = ml_malloc(ML_MLNOTE_HDR + (size_t)BATCH * ML_MLNOTE_RUN);
+	uint64_t have = 0, first = 0;
+	for (uint64_t i = 0; i < s->pagefacts_n; i++) {
+		if (i >= first + have) {
+			first = i;
+			size_t want = (size_t)ML_MIN((uint64_t)BATCH, s->pagefacts_n - i) * ML_MLNOTE_RUN;
+			ssize_t got = pread(s->fd, b + ML_MLNOTE_HDR, want,
+					    (off_t)(s->pagefacts_off + i * ML_MLNOTE_RUN));
+			if (got < ML_MLNOTE_RUN)
+				break;	/* cut by the end of the file: pagemap CORE says so */
+			have = (uint64_t)got / ML_MLNOTE_RUN;
+		}
+		if (ml_mlrun_decode(b, i - first, &run) || run.content != ML_PC_UNREADABLE || run.end <= run.start)
+			continue;
+		if (p->nun == UNREADABLE_MAX) {
+			ml_warn("%s: its MEMLENS note names more than %zu unreadable runs: the rest read as the zeros the core holds",
+				s->name, UNREADABLE_MAX);
+			break;
+		}
+		if (p->nun == cap) {
+			cap = cap ? 2 * cap : 64;
+			p->un = ml_reallocarray(p->un, cap, sizeof *p->un);
+		}
+		p->un[p->nun][0] = run.start;
+		p->un[p->nun][1] = run.end;
+		p->nun++;
+	}
+	free(b);
+	if (p->nun > 1)
+		qsort(p->un, p->nun, sizeof *p->un, cmp_range);
+	size_t k = 0;	/* merged: overlapping or touching runs become one */
+	for (size_t i = 0; i < p->nun; i++) {
+		if (k && p->un[i][0] <= p->un[k - 1][1]) {
+			p->un[k - 1][1] = ML_MAX(p->un[k - 1][1], p->un[i][1]);
+			continue;
+		}
+		p->un[k][0] = p->un[i][0];
+		p->un[k][1] = p->un[i][1];
+		k++;
+	}
+	p->nun = k;
+	s->priv = p;
+}
+
+static size_t read_core(struct ml_space *s, const struct ml_region *r, uint64_t addr, size_t n, void *buf,
+			bool *hole)
+{
+	const struct core_priv *p = s->priv;
+	if (p && p->nun) {
+		size_t lo = 0, hi = p->nun;	/* the first run that ends after addr */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (p->un[mid][1] <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < p->nun && p->un[lo][0] <= addr) {
+			*hole = true;
+			return (size_t)ML_MIN((uint64_t)n, p->un[lo][1] - addr);
+		}
+		if (lo < p->nun && p->un[lo][0] - addr < n)
+			n = (size_t)(p->un[lo][0] - addr);
+	}
+	return ml_file_read(s, r, addr, n, buf, hole);
+}
+
+static void close_core(struct ml_space *s)
+{
+	struct core_priv *p = s->priv;
+	if (p)
+		free(p->un);
+	free(p);
+	s->priv = NULL;
+}
+
 static int open_core(struct ml_space *s, const struct ml_open_opts *o)
 {
 	(void)o;
@@ -496,8 +598,10 @@ static int open_core(struct ml_space *s, const struct ml_open_opts *o)
 	if (add_unloaded_files(s, &cn))
 		goto out;
 	name_regions(s, &cn);
-	if (s->has_pagefacts)
+	if (s->has_pagefacts) {
 		s->caps |= ML_CAP_PAGEFACTS;
+		load_unreadable(s);
+	}
 	if (s->truncated)
 		ml_warn("%s: core is truncated: %llu bytes of captured memory are missing and read as holes",
 			s->name, (unsigned long long)s->missing);
@@ -533,7 +637,9 @@ const struct ml_source_kind ml_source_core = {
 	.caps = ML_CAP_THREADS | ML_CAP_PROCESS,
 	.sniff = sniff_core,
 	.open = open_core,
+	.read = read_core,
 	.describe = describe_core,
+	.close = close_core,
 };
 
 static void describe_vmcore(const struct ml_space *s, json_t *o)
