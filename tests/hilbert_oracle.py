@@ -504,9 +504,16 @@ def check_map(args):
         return next(r for r in runs if int(r['start'], 16) <= addr < int(r['end'], 16))
     pa = spec['pattern']
     r = run_at(pa[0])
-    assert (r['kind'], int(r['start'], 16), int(r['end'], 16)) == ('anon', pa[0], pa[1]), r
-    # its first page was written: the cell is bright
-    assert cell_pixel(px, m, r['first_cell']) == tuple(bright['anon']), 'pattern start not bright'
+    # the pattern's mapping, or the run the kernel merged it into (an adjacent
+    # anonymous mapping with the same permissions joins it in maps as well)
+    vmas = [tuple(int(x, 16) for x in l.split()[0].split('-')) for l in open(f'/proc/{pid}/maps')]
+    vma = next(v for v in vmas if v[0] <= pa[0] < v[1])
+    assert pa[1] <= vma[1], (vma, pa)
+    assert (r['kind'], int(r['start'], 16), int(r['end'], 16)) == ('anon', vma[0], vma[1]), (r, vma)
+    # its first page was written: its cell is bright
+    per = -(-r['pages'] // (r['last_cell'] - r['first_cell'] + 1))    # pages a cell
+    c0 = r['first_cell'] + (pa[0] - vma[0]) // ps // per
+    assert cell_pixel(px, m, c0) == tuple(bright['anon']), 'pattern start not bright'
     assert run_at(spec['heapblocks'][0])['kind'] == 'heap'
     if 'spaced' in spec:
         r = run_at(spec['spaced'][0])
