@@ -105,6 +105,8 @@ static void t_unmap(thandle_t h, tdata_t base, toff_t size)
 }
 
 static int on_error(TIFF *tif, void *data, const char *module, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static int on_error(TIFF *tif, void *data, const char *module, const char *fmt, va_list ap)
 {
 	(void)tif, (void)module;
 	struct tw *t = data;

@@ -61,6 +61,7 @@ const struct ml_command *ml_find_command(const char *name)
 	return NULL;
 }
 
+static void vline(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static void vline(const char *fmt, va_list ap)
 {
 	fputs("memlens: ", stderr);

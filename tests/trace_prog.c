@@ -24,6 +24,7 @@
 
 #define NOINLINE __attribute__((noinline))
 
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void out(const char *fmt, ...)
 {
 	char buf[512];

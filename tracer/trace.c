@@ -253,6 +253,7 @@ static void unmap(void *p, size_t n)
 }
 
 /* One line on stderr, without stdio (whose locks the program may hold). */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
 	char line[512];
