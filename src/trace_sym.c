@@ -131,6 +131,22 @@ static const char *die_name(Dwarf_Die *die)
 	return n;
 }
 
+/*
+ * The compile unit that covers pc.  elfutils 0.188 (Debian 12) finds it
+ * through .debug_aranges, which clang does not write: then each unit is
+ * asked whether its ranges hold pc.
+ */
+static Dwarf_Die *cu_of(Dwfl_Module *dm, Dwarf_Addr pc, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(dm, pc, bias);
+	if (cu)
+		return cu;
+	for (cu = dwfl_module_nextcu(dm, NULL, bias); cu; cu = dwfl_module_nextcu(dm, cu, bias))
+		if (dwarf_haspc(cu, pc - *bias) > 0)
+			return cu;
+	return NULL;
+}
+
 /* Fills frames for pc: inlined ones from the DWARF scopes, then the function itself. */
 static size_t resolve(struct ml_syms *s, Dwfl_Module *dm, uint64_t ip, const char *modpath, struct ml_frame **out)
 {
@@ -140,11 +156,16 @@ static size_t resolve(struct ml_syms *s, Dwfl_Module *dm, uint64_t ip, const cha
 	const char *file = NULL;
 	int line = 0;
 	Dwarf_Addr bias;
-	Dwarf_Die *cu = dwfl_module_addrdie(dm, pc, &bias);
+	Dwarf_Die *cu = cu_of(dm, pc, &bias);
 	/* Line tables only where a unit covers pc: outside (crt1's _start) the nearest line is wrong. */
 	Dwfl_Line *ln = cu ? dwfl_module_getsrc(dm, pc) : NULL;
-	if (ln)
+	Dwarf_Line *dl;
+	if (ln) {
 		file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
+	} else if (cu && (dl = dwarf_getsrc_die(cu, pc - bias)) != NULL) {	/* the same, without aranges */
+		file = dwarf_linesrc(dl, NULL, NULL);
+		dwarf_lineno(dl, &line);
+	}
 	Dwarf_Die *scopes = NULL;
 	int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
 	for (int i = 0; i < ns; i++) {
