@@ -136,16 +136,17 @@ void ml_print_help(const char *cmd, FILE *f)
 	}
 	fprintf(f,
 		"Usage: memlens COMMAND [OPTIONS] SOURCE\n"
-		"Look inside process memory: a live process, an ELF core, or a raw/LiME dump.\n\n"
+		"Look inside process memory: a live process, an ELF core or vmcore, a Windows\n"
+		"minidump, or a raw/LiME dump.\n\n"
 		"Commands:\n");
 	for (c = ml_commands; c->name; c++)
-		fprintf(f, "  %-9s %s\n", c->name, c->summary);
+		fprintf(f, "  %-12s %s\n", c->name, c->summary);
 	fprintf(f,
 		"\n"
 		"  memlens help COMMAND    help on one command (also: memlens COMMAND --help)\n"
 		"  memlens --version       version\n\n"
-		"SOURCE is PID, pid:PID, self, or a file; files are sniffed (ELF core, LiME,\n"
-		"else raw).  Exit status: 0 done, 1 failed, 2 usage error.\n"
+		"SOURCE is PID, pid:PID, self, or a file; files are sniffed (ELF core or vmcore,\n"
+		"minidump, LiME, else raw).  Exit status: 0 done, 1 failed, 2 usage error.\n"
 		"See memlens(1) and memlens-COMMAND(1).\n");
 }
 

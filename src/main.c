@@ -18,7 +18,7 @@
 const struct ml_command ml_commands[] = {
 	{ "regions", cmd_regions, "list the regions of a process, core or dump", cmd_regions_help,
 	  cmd_regions_opts, SRC | ML_CMD_REGION | ML_CMD_JSON, NULL, NULL },
-	{ "image", cmd_image, "draw memory as a BMP or PNG picture", cmd_image_help, cmd_image_opts,
+	{ "image", cmd_image, "draw memory as a picture (PNG, BMP, TIFF, JPEG, WebP)", cmd_image_help, cmd_image_opts,
 	  SRC | ML_CMD_REGION | ML_CMD_OUT | ML_CMD_OUT_NEEDED | ML_CMD_MAP,
 	  "a .png or .bmp file, or - for PNG on standard output", NULL },
 	{ "sound", cmd_sound, "play memory as sound (WAV, FLAC, AIFF, ...)", cmd_sound_help, cmd_sound_opts,
