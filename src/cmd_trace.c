@@ -292,7 +292,7 @@ static int run(const char *prog, char **args, int rec_fd, const char *lib, const
 		_exit(e == ENOENT ? 127 : 126);
 	}
 	free(preload);
-	/* Like system(): ^C and ^\ are for the program; we report its end. */
+	/* As a shell does for its foreground job: ^C and ^\ are for the program; we report its end. */
 	sigaction(SIGINT, &ign, &oint);
 	sigaction(SIGQUIT, &ign, &oquit);
 	int status = 0;

@@ -5,7 +5,7 @@
 # errors are one line each and leave no file behind.
 . "$TESTS_SRCDIR/lib.sh"
 PY=/usr/bin/python3
-[ -x $PY ] && $PY -c 'import PIL' 2>/dev/null || skip "Debian python3 with Pillow is needed"
+[ -x $PY ] && $PY -c 'import PIL' 2>/dev/null || cannot_run "Debian python3 with Pillow"
 TARGET=$(dirname "$MEMLENS")/tests/heap_target
 SPECIMEN_CMD="$TARGET" start_specimen "$T"
 kill -STOP "$SPEC_PID"

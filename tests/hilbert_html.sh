@@ -30,7 +30,7 @@ out=$(timeout 120 $PY "$CDP" "$T/m.html" $($PY "$O" cell "$T/m.json" $pc) $($PY 
 start=$(spec_addr pattern 2)
 end=$(spec_addr pattern 3)
 rss_pages=$(awk -v s="$start-$end" '$1 == s { f = 1; next } f && /^Rss:/ { print $2 / 4; exit }' "/proc/$SPEC_PID/smaps")
-[ "$(getconf PAGESIZE)" = 4096 ] || skip "the Rss arithmetic assumes 4 KiB pages"
+[ "$(getconf PAGESIZE)" = 4096 ] || cannot_run "a machine with 4 KiB pages (the Rss arithmetic assumes them)"
 $PY - "$out" "$start" "$end" "$rss_pages" <<'PY' || fail "tooltips"
 import json, sys
 o = json.loads(sys.argv[1])

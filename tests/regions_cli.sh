@@ -71,7 +71,9 @@ fi
 
 # Untrusted text never reaches the terminal raw.
 ln -s "$MEMLENS" "$T/$(printf 'evil\033[2Jname')"
-"$MEMLENS" regions "$T/$(printf 'evil\033[2Jname')" >"$T/out" 2>&1 || true
+rc=0
+"$MEMLENS" regions "$T/$(printf 'evil\033[2Jname')" >"$T/out" 2>&1 || rc=$?
+[ "$rc" -le 1 ] || fail "regions of an escape-named file: exit $rc"
 ! grep -q "$(printf '\033')" "$T/out" || fail "an escape byte reached the output"
 # A full disk is an error with its reason; a reader that stops early
 # (`| head`) ends the report quietly, with exit status 1 like cat's 141.
@@ -83,8 +85,11 @@ for cmd in "regions self" "regions self --json" "pagemap self --color never" "pa
 	mkfifo "$T/pipe"
 	head -c 1 "$T/pipe" >/dev/null &
 	reader=$!
-	$MEMLENS $cmd >"$T/pipe" 2>"$T/err" || true
+	rc=0
+	$MEMLENS $cmd >"$T/pipe" 2>"$T/err" || rc=$?
 	wait "$reader"
+	# 0 when it all fitted in the pipe before the reader left, else 1: never a signal
+	[ "$rc" -le 1 ] || fail "$cmd | head: exit $rc"
 	rm "$T/pipe"
 	[ ! -s "$T/err" ] || fail "$cmd | head: $(cat "$T/err")"
 done
