@@ -15,7 +15,8 @@
 #  - lldb reading the same dump (`memory read --binary`) gives the same
 #    bytes at the start, middle and end of each captured range.
 . "$TESTS_SRCDIR/lib.sh"
-need python3
+PY=/usr/bin/python3
+[ -x $PY ] || cannot_run "Debian python3"
 need lldb-14
 READ_AT=$(dirname "$MEMLENS")/tests/read_at
 start_specimen
@@ -41,7 +42,7 @@ PY
 mkdir "$T/snap"
 timeout 120 lldb-14 -b -p "$SPEC_PID" \
 	-o "process save-core --plugin-name=minidump --style=stack $T/s.dmp" \
-	-o "platform shell python3 $T/snap.py $SPEC_PID $T/snap" \
+	-o "platform shell $PY $T/snap.py $SPEC_PID $T/snap" \
 	-o "process detach" >"$T/lldb.out" 2>&1 || fail "lldb-14 could not save a minidump: $(tail -3 "$T/lldb.out")"
 [ -s "$T/s.dmp" ] && [ -s "$T/snap/maps" ] || fail "lldb wrote no minidump or the helper saw nothing: $(tail -5 "$T/lldb.out")"
 
@@ -50,7 +51,7 @@ timeout 120 lldb-14 -b -p "$SPEC_PID" \
 "$MEMLENS" image "$T/s.dmp" --region stack -o "$T/stack.png" --bpp 8 --width 4096 2>"$T/i.err" ||
 	fail "image of the minidump's stack: $(cat "$T/i.err")"
 
-python3 - "$T" "$SPEC_PID" "$READ_AT" <<'PY' || fail "minidump against the process"
+$PY - "$T" "$SPEC_PID" "$READ_AT" <<'PY' || fail "minidump against the process"
 import json, os, subprocess, sys
 from PIL import Image
 T, pid, read_at = sys.argv[1], int(sys.argv[2]), sys.argv[3]
